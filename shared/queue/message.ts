@@ -1,0 +1,92 @@
+import type { MessageAttributeValue, SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+
+/** Providers this product receives webhooks from; the value is also the route segment. */
+export const PROVIDERS = ['recharge', 'wix-cashier-pay', 'sevi'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** How the ingest established that a webhook is authentic; kept on the message for audit. */
+export const VERIFICATION_SCHEMES = [
+  'recharge-hmac-sha256-v1',
+  'recharge-legacy-sha256',
+  'wix-path-token',
+  'wix-jwt-rs256',
+  'sevi-token',
+] as const;
+export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
+
+/**
+ * A verified webhook as it travels from the ingest to the worker.
+ * The SQS message body is the provider's raw body, byte for byte as text; everything else rides in
+ * message attributes, so the dead-letter queue reads well in the console and nothing is re-encoded.
+ */
+export const queuedWebhookSchema = z.object({
+  provider: z.enum(PROVIDERS),
+  /** ReCharge: `order/created`...; Wix: the body `type`; Sevi: `order/payment`. */
+  topic: z.string().min(1),
+  /** Stable identity of the event, the same on every redelivery: the delivery-level idempotency key. */
+  deliveryKey: z.string().min(1),
+  /** ISO-8601 time the ingest accepted it. */
+  receivedAt: z.string().min(1),
+  verification: z.enum(VERIFICATION_SCHEMES),
+  body: z.string(),
+});
+export type QueuedWebhook = z.infer<typeof queuedWebhookSchema>;
+
+/** Attribute names on a queued message. SQS allows at most 10 attributes per message in all. */
+export const ATTR = {
+  provider: 'provider',
+  topic: 'topic',
+  deliveryKey: 'deliveryKey',
+  receivedAt: 'receivedAt',
+  verification: 'verification',
+  /** Added by the worker when it moves a message to the dead-letter queue. */
+  failureClass: 'failureClass',
+  failureReason: 'failureReason',
+  failureStep: 'failureStep',
+  failedAt: 'failedAt',
+} as const;
+
+const META_KEYS = ['provider', 'topic', 'deliveryKey', 'receivedAt', 'verification'] as const;
+
+function stringAttr(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value };
+}
+
+/** Message attributes for a queued webhook (body excluded). */
+export function toMessageAttributes(webhook: QueuedWebhook): Record<string, MessageAttributeValue> {
+  const attributes: Record<string, MessageAttributeValue> = {};
+  for (const key of META_KEYS) attributes[ATTR[key]] = stringAttr(webhook[key]);
+  return attributes;
+}
+
+/** The SendMessage input for a verified webhook. */
+export function toSendMessageInput(queueUrl: string, webhook: QueuedWebhook): SendMessageCommandInput {
+  return { QueueUrl: queueUrl, MessageBody: webhook.body, MessageAttributes: toMessageAttributes(webhook) };
+}
+
+/**
+ * Bytes SQS counts for a message: body plus, per attribute, name + data type + value.
+ * Used to answer 413 before SendMessage would reject an oversize message.
+ */
+export function messageSizeBytes(webhook: QueuedWebhook): number {
+  let size = Buffer.byteLength(webhook.body, 'utf8');
+  for (const [name, value] of Object.entries(toMessageAttributes(webhook))) {
+    size +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType ?? '') +
+      Buffer.byteLength(value.StringValue ?? '');
+  }
+  return size;
+}
+
+/**
+ * Reads a queued webhook back from a Lambda SQS record (attribute names are camelCase there:
+ * `stringValue`). Throws a ZodError when the message was not produced by the ingest.
+ */
+export function fromSqsRecord(record: Pick<SQSRecord, 'body' | 'messageAttributes'>): QueuedWebhook {
+  const meta: Record<string, string | undefined> = {};
+  for (const key of META_KEYS) meta[key] = record.messageAttributes[ATTR[key]]?.stringValue;
+  return queuedWebhookSchema.parse({ ...meta, body: record.body });
+}

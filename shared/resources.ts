@@ -1,0 +1,23 @@
+/**
+ * Key schemas of the DynamoDB tables, shared by the CDK stack, the local mode and the code
+ * that reads them, so the three cannot drift apart.
+ */
+export const TABLE_KEYS = {
+  /** Delivery and step idempotency records; expire through TTL. */
+  idempotency: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
+  /** The built-in order ledger (single-table: orders, provider references, the order-number counter). */
+  orders: { partitionKey: 'pk', sortKey: 'sk' },
+} as const;
+
+/** Queue settings shared by the CDK stack and the local mode. */
+export const QUEUE_DEFAULTS = {
+  /** Worker Lambda timeout; sized for ReCharge back-off inside one invocation. */
+  workerTimeoutSeconds: 60,
+  /** AWS guidance: visibility timeout at least 6x the function timeout. */
+  visibilityTimeoutMultiplier: 6,
+  /** Deliveries before SQS moves a message to the dead-letter queue. */
+  maxReceiveCount: 5,
+  dlqRetentionDays: 14,
+  /** SQS's largest message since 2026 (body + attributes). */
+  maximumMessageSizeBytes: 1_048_576,
+} as const;

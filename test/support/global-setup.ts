@@ -1,0 +1,17 @@
+import { startDynamoDbLocal, startSqsEmulator } from '../../scripts/local/emulators';
+
+/**
+ * Starts one DynamoDB Local and one SQS emulator for the whole run; suites create their own
+ * uniquely named tables and queues on them (see test/support/aws.ts). Endpoints reach the test
+ * workers through the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+  process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
+  process.env.TEST_SQS_ENDPOINT = sqs.endpoint;
+  process.env.AWS_ACCESS_KEY_ID ??= 'test';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  (globalThis as { __emulators__?: unknown }).__emulators__ = [dynamo, sqs];
+}
