@@ -13,5 +13,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // The SDK warns once per process that Node 20 support ends in 2027; Lambda runs Node 22+.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   (globalThis as { __emulators__?: unknown }).__emulators__ = [dynamo, sqs];
 }
