@@ -1,4 +1,90 @@
-// Entry point of the ingest Lambda; being written now (see the ingest issue). Kept so the stack can bundle it.
-export const handler = async (): Promise<never> => {
-  throw new Error('ingest handler not implemented yet');
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ingestEnvSchema, parseEnv } from '#shared/config';
+import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
+import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
+import { logger } from '#shared/logger';
+import { METRIC, metrics } from '#shared/metrics';
+import { makeSqsClient, makeSqsSender } from '#shared/queue/sqs-sender';
+import { makeSecretsProvider } from '#shared/secrets';
+
+/** Counts outcomes; flushed once per invocation (EMF to stdout in Lambda). */
+export interface OutcomeMetrics {
+  count(name: string): void;
+  flush(): void;
+}
+
+export interface IngestHandlerDeps extends IngestDeps {
+  readonly metrics?: OutcomeMetrics;
+}
+
+const OUTCOME_METRIC: Record<IngestOutcome, string> = {
+  queued: METRIC.queued,
+  ignored: METRIC.ignored,
+  rejected: METRIC.rejected,
+  unavailable: METRIC.queueFailed,
 };
+
+/**
+ * Builds the API Gateway handler. `deps` may be a factory: it is called once, on the first
+ * invocation (or at import time inside Lambda, see below), never per request.
+ */
+export function makeHandler(deps: IngestHandlerDeps | (() => IngestHandlerDeps)) {
+  let resolved = typeof deps === 'function' ? undefined : deps;
+  const factory = typeof deps === 'function' ? deps : undefined;
+  return async (event: ProxyEventLike): Promise<APIGatewayProxyResult> => {
+    resolved ??= (factory as () => IngestHandlerDeps)();
+    const response = await ingestWebhook(toIngestRequest(event), resolved);
+    if (resolved.metrics) {
+      resolved.metrics.count(METRIC.received);
+      resolved.metrics.count(OUTCOME_METRIC[response.outcome]);
+      resolved.metrics.flush();
+    }
+    return toProxyResult(response);
+  };
+}
+
+let defaults: IngestHandlerDeps | undefined;
+
+/**
+ * Production wiring from the environment: validated once (a bad setting throws a ConfigError
+ * naming the variable), one bounded SQS client, credentials from Secrets Manager or the env.
+ */
+export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps {
+  if (defaults) return defaults;
+  const config = parseEnv(ingestEnvSchema, env);
+  const client = makeSqsClient({
+    region: config.AWS_REGION,
+    endpoint: config.SQS_ENDPOINT,
+    timeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
+  });
+  const sender = makeSqsSender(client, config.QUEUE_URL, config.QUEUE_SEND_TIMEOUT_MS);
+  defaults = {
+    settings: {
+      maxMessageBytes: config.MAX_MESSAGE_BYTES,
+      rechargeTimestampToleranceSeconds: config.RECHARGE_TIMESTAMP_TOLERANCE_SECONDS,
+      queueSendTimeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
+      secretsTimeoutMs: 2000,
+    },
+    getSecrets: makeSecretsProvider(config, env),
+    sendToQueue: (webhook, signal) => sender.send(webhook, signal),
+    log: {
+      debug: (message, extra) => logger.debug(message, extra ?? {}),
+      info: (message, extra) => logger.info(message, extra ?? {}),
+      warn: (message, extra) => logger.warn(message, extra ?? {}),
+      error: (message, extra) => logger.error(message, extra ?? {}),
+    },
+    metrics: {
+      count: (name) => metrics.addMetric(name, MetricUnit.Count, 1),
+      flush: () => metrics.publishStoredMetrics(),
+    },
+  };
+  return defaults as IngestHandlerDeps;
+}
+
+// Inside Lambda, wire at import time so a bad setting fails the init phase (named in the init
+// error) rather than every request; elsewhere (tests, tools) importing this module has no effect.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) defaultDeps();
+
+/** The Lambda entry point (bundled by the CDK stack). */
+export const handler = makeHandler(() => defaultDeps());
