@@ -1,6 +1,3 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { createApp } from './create-app';
 
-// Placeholder until the stack lands (issue 4): keeps `cdk synth` wired into `npm test`.
-const app = new App();
-new Stack(app, 'OrderWebhooks');
-app.synth();
+createApp().app.synth();

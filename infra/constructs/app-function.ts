@@ -1,0 +1,141 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Repository root: entry points, package-lock.json and tsconfig.json live here. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Newest Node.js runtime this aws-cdk-lib knows; bump with aws-cdk-lib. */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** Dimension `service` of every metric the functions emit (Powertools serviceName). */
+export const SERVICE_NAME = 'order-webhooks';
+
+export interface AppFunctionProps {
+  /** Entry file relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: logs.RetentionDays;
+  readonly tracing: boolean;
+  readonly metricsNamespace: string;
+}
+
+function assertLocalEsbuild(): void {
+  // NodejsFunction silently falls back to Docker when it cannot find esbuild; fail loudly instead.
+  try {
+    createRequire(path.join(PROJECT_ROOT, 'package.json')).resolve('esbuild');
+  } catch {
+    throw new Error('esbuild is not installed: run `npm ci` (bundling never uses Docker)');
+  }
+}
+
+/**
+ * A Node.js Lambda with the defaults every function here shares (runtime, arm64, local esbuild
+ * bundling with the AWS SDK included, source maps, its own log group and role). The `bind*`
+ * methods set an environment variable together with the narrowest grant that goes with it.
+ */
+export class AppFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+    assertLocalEsbuild();
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: writes to this log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (execution role)`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: NODE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        // Prefer ES module builds so esbuild tree-shakes the AWS SDK v3 clients we bundle.
+        mainFields: ['module', 'main'],
+        bundleAwsSDK: true,
+        externalModules: [],
+        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+      },
+    });
+    if (props.tracing)
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only the X-Ray statement (xray:PutTraceSegments, xray:PutTelemetryRecords) uses Resource *: X-Ray has no resource-level permissions.',
+      });
+  }
+
+  /** Sets a plain setting. */
+  setEnv(name: string, value: string): this {
+    this.fn.addEnvironment(name, value);
+    return this;
+  }
+
+  /** `name` = the queue URL; may send to it. */
+  bindQueueSender(name: string, queue: sqs.IQueue): this {
+    this.fn.addEnvironment(name, queue.queueUrl);
+    queue.grantSendMessages(this.fn);
+    return this;
+  }
+
+  /** `name` = the queue URL; the queue invokes this function (the event source grants consume). */
+  bindQueueConsumer(name: string, queue: sqs.IQueue, source: SqsEventSourceProps): this {
+    this.fn.addEnvironment(name, queue.queueUrl);
+    this.fn.addEventSource(new SqsEventSource(queue, source));
+    return this;
+  }
+
+  /** `name` = the table name; may read and write items. */
+  bindTable(name: string, table: dynamodb.ITable): this {
+    this.fn.addEnvironment(name, table.tableName);
+    table.grantReadWriteData(this.fn);
+    return this;
+  }
+
+  /** `name` = the secret ARN; may read its value. */
+  bindSecret(name: string, secret: secretsmanager.ISecret): this {
+    this.fn.addEnvironment(name, secret.secretArn);
+    secret.grantRead(this.fn);
+    return this;
+  }
+}

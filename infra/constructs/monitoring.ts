@@ -1,0 +1,207 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
+import { SERVICE_NAME } from './app-function';
+
+export interface MonitoringProps {
+  readonly api: apigw.RestApi;
+  readonly ingest: lambda.IFunction;
+  readonly worker: lambda.IFunction;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly oldestMessageAgeAlarmSeconds: number;
+  /** Every alarm notifies this topic (on alarm and on recovery). */
+  readonly alarmTopic: sns.ITopic;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** Alarms and one dashboard over the pipeline: API -> ingest -> queue -> worker -> DLQ. */
+export class Monitoring extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { api, ingest, worker, queue, deadLetterQueue } = props;
+    const action = new actions.SnsAction(props.alarmTopic);
+
+    const alarm = (name: string, alarmProps: cloudwatch.AlarmProps) => {
+      const created = new cloudwatch.Alarm(this, name, {
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...alarmProps,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    alarm('DeadLetterQueueNotEmpty', {
+      alarmDescription:
+        'Webhooks failed permanently or exhausted their retries: inspect and redrive the dead-letter queue.',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('QueueOldestMessageAge', {
+      alarmDescription: `Webhooks wait in the queue longer than ${props.oldestMessageAgeAlarmSeconds} s: the worker is failing or too slow.`,
+      metric: queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: props.oldestMessageAgeAlarmSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+    });
+    alarm('Api5xx', {
+      alarmDescription:
+        'The webhook API answers 5xx (providers will retry, but a queue or ingest outage is likely).',
+      metric: api.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    for (const [name, fn] of [
+      ['Ingest', ingest],
+      ['Worker', worker],
+    ] as const) {
+      alarm(`${name}Errors`, {
+        alarmDescription: `The ${name.toLowerCase()} Lambda function fails invocations.`,
+        metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      alarm(`${name}Throttles`, {
+        alarmDescription: `The ${name.toLowerCase()} Lambda function is throttled (account concurrency).`,
+        metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+
+    const app = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic,
+        period: FIVE_MINUTES,
+        label,
+      });
+    const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
+      ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Webhooks received / queued / rejected',
+        width: 12,
+        left: [
+          app(METRIC.received, 'received'),
+          app(METRIC.queued, 'queued'),
+          app(METRIC.rejected, 'rejected'),
+          app(METRIC.ignored, 'ignored'),
+          app(METRIC.queueFailed, 'queue send failed'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'API responses',
+        width: 12,
+        left: [
+          api.metricCount({ period: FIVE_MINUTES, label: 'requests' }),
+          api.metricClientError({ period: FIVE_MINUTES, label: '4xx' }),
+          api.metricServerError({ period: FIVE_MINUTES, label: '5xx' }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Queue depth',
+        width: 12,
+        left: [
+          queue.metricApproximateNumberOfMessagesVisible({ label: 'queue visible', statistic: 'Maximum' }),
+          queue.metricApproximateNumberOfMessagesNotVisible({
+            label: 'queue in flight',
+            statistic: 'Maximum',
+          }),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: 'dead-letter queue',
+            statistic: 'Maximum',
+          }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Age of oldest queued webhook (s)',
+        width: 12,
+        left: [
+          queue.metricApproximateAgeOfOldestMessage({ label: 'queue', statistic: 'Maximum' }),
+          deadLetterQueue.metricApproximateAgeOfOldestMessage({
+            label: 'dead-letter queue',
+            statistic: 'Maximum',
+          }),
+        ],
+        leftAnnotations: [{ value: props.oldestMessageAgeAlarmSeconds, label: 'alarm' }],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Worker outcomes',
+        width: 12,
+        left: [
+          app(METRIC.processed, 'processed'),
+          app(METRIC.duplicate, 'duplicate'),
+          app(METRIC.transientFailure, 'transient failure (retried)'),
+          app(METRIC.permanentFailure, 'permanent failure (dead-letter)'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'ReCharge API calls and 429s',
+        width: 12,
+        left: [app(METRIC.rechargeCalls, 'calls'), app(METRIC.recharge429, '429 throttled')],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Latency (ms)',
+        width: 12,
+        left: [
+          ...percentiles((o) => api.metricLatency(o), 'API'),
+          ...percentiles((o) => ingest.metricDuration(o), 'ingest'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Worker duration (ms)',
+        width: 12,
+        left: percentiles((o) => worker.metricDuration(o), 'worker'),
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Lambda errors and throttles',
+        width: 12,
+        left: [
+          ingest.metricErrors({ period: FIVE_MINUTES, label: 'ingest errors' }),
+          ingest.metricThrottles({ period: FIVE_MINUTES, label: 'ingest throttles' }),
+          worker.metricErrors({ period: FIVE_MINUTES, label: 'worker errors' }),
+          worker.metricThrottles({ period: FIVE_MINUTES, label: 'worker throttles' }),
+        ],
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: this.alarms }),
+    );
+  }
+}

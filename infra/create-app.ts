@@ -1,0 +1,20 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { OrderWebhooksStack } from './order-webhooks-stack';
+import { parseStackSettings } from './settings';
+
+/** Stack id and default CloudFormation stack name. */
+export const STACK_ID = 'OrderWebhooks';
+
+/**
+ * Builds the app: settings from CDK context, the one stack (environment-agnostic: no lookups,
+ * so `cdk synth` works offline), and cdk-nag AwsSolutions as a validation plugin that fails
+ * synthesis on any unacknowledged finding.
+ */
+export function createApp(props: AppProps = {}): { app: App; stack: OrderWebhooksStack } {
+  const app = new App(props);
+  const settings = parseStackSettings((key) => app.node.tryGetContext(key));
+  const stack = new OrderWebhooksStack(app, STACK_ID, { settings });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

@@ -1,0 +1,345 @@
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import { ingestEnvSchema } from '../shared/config';
+import { METRICS_NAMESPACE } from '../shared/metrics';
+import { QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
+import { AppFunction } from './constructs/app-function';
+import { Monitoring } from './constructs/monitoring';
+import type { StackSettings } from './settings';
+
+export interface OrderWebhooksStackProps extends StackProps {
+  readonly settings: StackSettings;
+}
+
+/** The webhook routes, relative to the API root; placeholders mark what the user fills in. */
+export const WEBHOOK_ROUTES = {
+  RechargeWebhookUrl: 'webhooks/recharge',
+  RechargeTopicWebhookUrl: 'webhooks/recharge/<resource>/<event>',
+  WixCashierPayWebhookUrl: 'webhooks/wix-cashier-pay/<WIX_TOKEN>',
+  SeviWebhookUrl: 'webhooks/sevi',
+} as const;
+
+/** Kept constant for the same reason as the initial value (see the secret below). */
+const SECRET_DESCRIPTION =
+  'order-webhooks provider credentials: one JSON object, keys as in the README (Fill the secret).';
+
+const ingestDefaults = ingestEnvSchema
+  .pick({ RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: true, QUEUE_SEND_TIMEOUT_MS: true })
+  .parse({});
+
+/**
+ * Everything the product needs in one stack, top to bottom as the data flows:
+ * API -> ingest -> queue -> worker -> tables, plus the secret, monitoring and outputs.
+ */
+export class OrderWebhooksStack extends Stack {
+  readonly api: apigw.RestApi;
+  readonly ingest: AppFunction;
+  readonly worker: AppFunction;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly idempotencyTable: dynamodb.Table;
+  readonly ordersTable: dynamodb.Table;
+  readonly secret: secretsmanager.ISecret;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: OrderWebhooksStackProps) {
+    super(scope, id, {
+      description: 'order-webhooks: ReCharge, Wix Cashier Pay and Sevi order webhooks to your order system',
+      ...props,
+    });
+    const s = props.settings;
+    const logRetention = s.logRetentionDays as logs.RetentionDays;
+
+    // --- API ---------------------------------------------------------------------------------
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const certificate = s.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'DomainCertificate', s.certificateArn)
+      : undefined;
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${this.stackName}-webhooks`,
+      description: 'Webhook receiver: verifies the sender, queues the delivery, answers fast.',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Access logging needs the account-level API Gateway logging role.
+      cloudWatchRole: s.apiGatewayCloudWatchRole,
+      domainName:
+        s.domainName && certificate
+          ? {
+              domainName: s.domainName,
+              certificate,
+              endpointType: apigw.EndpointType.REGIONAL,
+              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+            }
+          : undefined,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: s.throttlingRateLimit,
+        throttlingBurstLimit: s.throttlingBurstLimit,
+        tracingEnabled: s.tracing,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Request bodies carry customer data and signatures: never in execution logs.
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        // resourcePath, not path: the Wix route's path carries a secret token.
+        accessLogFormat: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: apigw.AccessLogField.contextRequestId(),
+            requestTime: apigw.AccessLogField.contextRequestTime(),
+            ip: apigw.AccessLogField.contextIdentitySourceIp(),
+            userAgent: apigw.AccessLogField.contextIdentityUserAgent(),
+            httpMethod: apigw.AccessLogField.contextHttpMethod(),
+            resourcePath: apigw.AccessLogField.contextResourcePath(),
+            status: apigw.AccessLogField.contextStatus(),
+            responseLength: apigw.AccessLogField.contextResponseLength(),
+            responseLatency: apigw.AccessLogField.contextResponseLatency(),
+            integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+            integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+            integrationError: apigw.AccessLogField.contextIntegrationErrorMessage(),
+            errorMessage: apigw.AccessLogField.contextErrorMessage(),
+          }),
+        ),
+      },
+    });
+    if (s.wafWebAclArn)
+      new wafv2.CfnWebACLAssociation(this, 'WafAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: s.wafWebAclArn,
+      });
+    else
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (context wafWebAclArn): a web ACL costs money and providers send from changing IPs; every route already checks a signature or token and the stage is throttled.',
+      });
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Bodies are verified by signature over the exact raw bytes, then parsed with zod in the ingest; a request model would reject or alter deliveries before the signature check.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-level API Gateway logging role (needed for access logs) uses the AWS-documented managed policy for exactly this purpose; opt out with context apiGatewayCloudWatchRole=false.',
+      },
+    );
+
+    // --- Ingest ------------------------------------------------------------------------------
+    this.ingest = new AppFunction(this, 'Ingest', {
+      entry: 'functions/ingest/handler.ts',
+      description: 'order-webhooks ingest: verify and enqueue webhooks',
+      // Memory buys CPU, which shortens cold starts: Wix gives up after about 1.25 s.
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+      logRetention,
+      tracing: s.tracing,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+    const integration = new apigw.LambdaIntegration(this.ingest.fn, {
+      proxy: true,
+      allowTestInvoke: false,
+    });
+    const route = (resource: apigw.IResource) =>
+      resource.addMethod('POST', integration, { authorizationType: apigw.AuthorizationType.NONE });
+    const webhooks = this.api.root.addResource('webhooks');
+    Validations.of(webhooks).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Webhook senders (ReCharge, Wix, Sevi) cannot sign with IAM or obtain Cognito tokens; the ingest authenticates each delivery by HMAC signature (ReCharge), URL token or JWT (Wix) or Authorization token (Sevi).',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'No user pool can apply to third-party webhook senders; authentication is the provider signature/token checked in the ingest.',
+      },
+    );
+    const recharge = webhooks.addResource('recharge');
+    route(recharge);
+    route(recharge.addResource('{resource}').addResource('{event}'));
+    route(webhooks.addResource('wix-cashier-pay').addResource('{token}'));
+    route(webhooks.addResource('sevi'));
+
+    // --- Queue -------------------------------------------------------------------------------
+    // Standard, not FIFO: FIFO dedups for only 5 min while ReCharge retries for 48 h, so
+    // exactly-once lives in DynamoDB anyway, and a standard queue has no throughput cap.
+    const workerTimeout = Duration.seconds(QUEUE_DEFAULTS.workerTimeoutSeconds);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      maxMessageSizeBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+      retentionPeriod: Duration.days(QUEUE_DEFAULTS.dlqRetentionDays),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      maxMessageSizeBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+      // AWS guidance: >= 6x the function timeout, plus the batching window.
+      visibilityTimeout: Duration.seconds(
+        QUEUE_DEFAULTS.workerTimeoutSeconds * QUEUE_DEFAULTS.visibilityTimeoutMultiplier +
+          s.maxBatchingWindowSeconds,
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: s.maxReceiveCount },
+    });
+    this.ingest
+      .bindQueueSender('QUEUE_URL', this.queue)
+      .setEnv('MAX_MESSAGE_BYTES', String(QUEUE_DEFAULTS.maximumMessageSizeBytes))
+      .setEnv(
+        'RECHARGE_TIMESTAMP_TOLERANCE_SECONDS',
+        String(ingestDefaults.RECHARGE_TIMESTAMP_TOLERANCE_SECONDS),
+      )
+      .setEnv('QUEUE_SEND_TIMEOUT_MS', String(ingestDefaults.QUEUE_SEND_TIMEOUT_MS));
+
+    // --- Worker ------------------------------------------------------------------------------
+    this.worker = new AppFunction(this, 'Worker', {
+      entry: 'functions/worker/handler.ts',
+      description: 'order-webhooks worker: sync queued webhooks to the order system',
+      memorySize: 512,
+      timeout: workerTimeout,
+      logRetention,
+      tracing: s.tracing,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+    this.worker
+      .bindQueueConsumer('QUEUE_URL', this.queue, {
+        reportBatchItemFailures: true,
+        batchSize: s.batchSize,
+        maxBatchingWindow:
+          s.maxBatchingWindowSeconds > 0 ? Duration.seconds(s.maxBatchingWindowSeconds) : undefined,
+        maxConcurrency: s.maxConcurrency,
+      })
+      // Permanent failures go to the dead-letter queue straight away, with the reason attached.
+      .bindQueueSender('DLQ_URL', this.deadLetterQueue)
+      .setEnv('ORDER_SYSTEM', s.orderSystem)
+      .setEnv('RECHARGE_API_URL', s.rechargeApiUrl)
+      .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
+      .setEnv('ORDER_NUMBER_START', String(s.orderNumberStart))
+      .setEnv('IDEMPOTENCY_TTL_SECONDS', String(s.idempotencyTtlSeconds));
+    if (s.orderSystemUrl) this.worker.setEnv('ORDER_SYSTEM_URL', s.orderSystemUrl);
+
+    // --- Tables ------------------------------------------------------------------------------
+    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: { name: TABLE_KEYS.idempotency.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_KEYS.idempotency.ttlAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Short-lived dedup records: nothing worth keeping after the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.idempotencyTable).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'Dedup records expire within days through TTL and are rebuilt by processing; point-in-time recovery is on for the orders table, which holds the durable data.',
+    });
+    this.ordersTable = new dynamodb.Table(this, 'OrdersTable', {
+      partitionKey: { name: TABLE_KEYS.orders.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.orders.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: s.ordersTableDeletionProtection,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.worker
+      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable)
+      .bindTable('ORDERS_TABLE', this.ordersTable);
+
+    // --- Secrets -----------------------------------------------------------------------------
+    this.secret = s.existingSecretArn
+      ? // The complete ARN (with the -XXXXXX suffix) so the grant names exactly this secret.
+        secretsmanager.Secret.fromSecretCompleteArn(this, 'ProviderSecret', s.existingSecretArn)
+      : new secretsmanager.Secret(this, 'ProviderSecret', {
+          description: SECRET_DESCRIPTION,
+          // A constant initial value: CloudFormation only writes SecretString when the template
+          // value changes, so credentials put in later survive every future deploy.
+          secretStringValue: SecretValue.unsafePlainText('{}'),
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+    if (!s.existingSecretArn)
+      Validations.of(this.secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Holds credentials issued by the providers (webhook secrets, API tokens); they are rotated in the provider dashboards, and the ingest accepts several webhook secrets at once so a rotation needs no downtime.',
+      });
+    this.ingest.bindSecret('SECRET_ARN', this.secret);
+    this.worker.bindSecret('SECRET_ARN', this.secret);
+
+    // --- Monitoring --------------------------------------------------------------------------
+    const alarmTopic = s.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn)
+      : new sns.Topic(this, 'AlarmTopic', {
+          displayName: 'order-webhooks alarms',
+          enforceSSL: true,
+        });
+    if (s.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(s.alarmEmail));
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api,
+      ingest: this.ingest.fn,
+      worker: this.worker.fn,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      oldestMessageAgeAlarmSeconds: s.oldestMessageAgeAlarmSeconds,
+      alarmTopic,
+    });
+
+    // --- Outputs -----------------------------------------------------------------------------
+    const baseUrl = s.domainName ? `https://${s.domainName}/` : this.api.url;
+    for (const [name, route] of Object.entries(WEBHOOK_ROUTES))
+      new CfnOutput(this, name, { value: `${baseUrl}${route}`, description: routeHelp[name] });
+    if (s.domainName && this.api.domainName)
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: this.api.domainName.domainNameAliasDomainName,
+        description: `Point a CNAME (or Route 53 alias) for ${s.domainName} at this name.`,
+      });
+    new CfnOutput(this, 'DeadLetterQueueName', { value: this.deadLetterQueue.queueName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueConsoleUrl', {
+      value: Fn.join('', [
+        `https://${Aws.REGION}.console.aws.amazon.com/sqs/v3/home?region=${Aws.REGION}#/queues/`,
+        `https%3A%2F%2Fsqs.${Aws.REGION}.${Aws.URL_SUFFIX}%2F${Aws.ACCOUNT_ID}%2F`,
+        this.deadLetterQueue.queueName,
+      ]),
+      description: 'Inspect failed webhooks here; "Start DLQ redrive" sends them back to the queue.',
+    });
+    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'SecretArn', {
+      value: this.secret.secretArn,
+      description: 'Put the provider credentials here (JSON): see README "Fill the secret".',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+  }
+}
+
+const routeHelp: Record<string, string> = {
+  RechargeWebhookUrl: 'ReCharge: webhook address for order/created, order/processed, order/updated.',
+  RechargeTopicWebhookUrl:
+    'ReCharge alternative with the topic in the path, e.g. .../webhooks/recharge/order/created.',
+  WixCashierPayWebhookUrl:
+    'Wix Cashier Pay hook URL: replace <WIX_TOKEN> with one of WIX_CASHIER_PAY_TOKENS from the secret.',
+  SeviWebhookUrl:
+    'Sevi Order Payment webhook URL; its Authorization token must be one of SEVI_WEBHOOK_TOKENS.',
+};

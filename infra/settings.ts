@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { workerEnvSchema } from '../shared/config';
+import { QUEUE_DEFAULTS } from '../shared/resources';
+
+/**
+ * Deploy-time settings, read from CDK context (`cdk.json` "context" or `-c key=value`).
+ * Values given on the command line arrive as strings, so numbers and booleans are coerced.
+ */
+
+const workerDefaults = workerEnvSchema
+  .pick({
+    ORDER_SYSTEM: true,
+    RECHARGE_API_URL: true,
+    RECHARGE_API_VERSION: true,
+    ORDER_NUMBER_START: true,
+    IDEMPOTENCY_TTL_SECONDS: true,
+  })
+  .parse({});
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((value) => value === true || value === 'true')
+    .default(fallback);
+
+/** Log retention periods CloudWatch Logs accepts. */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const arn = (service: string) =>
+  z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:.+$`), {
+    message: `expected an ARN of ${service}`,
+  });
+
+export const stackSettingsSchema = z
+  .object({
+    /** API Gateway stage throttling: steady requests per second and burst. */
+    throttlingRateLimit: int(100, 1, 10_000),
+    throttlingBurstLimit: int(200, 1, 5_000),
+    /** Deliveries before SQS moves a message to the dead-letter queue. */
+    maxReceiveCount: int(QUEUE_DEFAULTS.maxReceiveCount, 1, 1000),
+    /** Records per worker invocation; above 10 needs a batching window. */
+    batchSize: int(10, 1, 10_000),
+    maxBatchingWindowSeconds: int(0, 0, 300),
+    /** Concurrent worker invocations; also what keeps ReCharge's 2 calls/s leaky bucket happy. */
+    maxConcurrency: int(2, 2, 1000),
+    /** Alarm when the oldest message in the main queue is older than this. */
+    oldestMessageAgeAlarmSeconds: int(900, 60, 1_209_600),
+    alarmEmail: z.email().optional(),
+    /** Send alarms to an existing topic instead of a new one. */
+    alarmTopicArn: arn('sns').optional(),
+    /** Use this Secrets Manager secret instead of creating one. */
+    existingSecretArn: arn('secretsmanager').optional(),
+    wafWebAclArn: arn('wafv2').optional(),
+    domainName: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, {
+        message: 'expected a host name such as hooks.example.com',
+      })
+      .optional(),
+    certificateArn: arn('acm').optional(),
+    tracing: bool(false),
+    /** Set false when the account already has an API Gateway CloudWatch Logs role. */
+    apiGatewayCloudWatchRole: bool(true),
+    ordersTableDeletionProtection: bool(true),
+    orderSystem: z.enum(['ledger', 'http']).default(workerDefaults.ORDER_SYSTEM),
+    orderSystemUrl: z.url({ protocol: /^https?$/ }).optional(),
+    orderNumberStart: int(workerDefaults.ORDER_NUMBER_START, 1, Number.MAX_SAFE_INTEGER),
+    rechargeApiUrl: z.url({ protocol: /^https?$/ }).default(workerDefaults.RECHARGE_API_URL),
+    rechargeApiVersion: z.enum(['2021-01', '2021-11']).default(workerDefaults.RECHARGE_API_VERSION),
+    idempotencyTtlSeconds: int(
+      workerDefaults.IDEMPOTENCY_TTL_SECONDS,
+      workerDefaults.IDEMPOTENCY_TTL_SECONDS,
+      31_536_000,
+    ),
+    logRetentionDays: z.coerce
+      .number()
+      .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `expected one of ${RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+  })
+  .superRefine((s, ctx) => {
+    if (s.batchSize > 10 && s.maxBatchingWindowSeconds < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxBatchingWindowSeconds'],
+        message: 'must be at least 1 when batchSize is above 10 (an SQS event source rule)',
+      });
+    if (s.orderSystem === 'http' && !s.orderSystemUrl)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['orderSystemUrl'],
+        message: 'is required when orderSystem is "http"',
+      });
+    if (Boolean(s.domainName) !== Boolean(s.certificateArn))
+      ctx.addIssue({
+        code: 'custom',
+        path: [s.domainName ? 'certificateArn' : 'domainName'],
+        message: 'domainName and certificateArn must be set together',
+      });
+  });
+
+export type StackSettings = z.infer<typeof stackSettingsSchema>;
+export const SETTING_KEYS = Object.keys(stackSettingsSchema.shape) as (keyof StackSettings)[];
+
+/** Raised for a bad context value; the message names the key. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/**
+ * Reads every setting through `readContext` (usually `app.node.tryGetContext`) and validates
+ * them; throws a SettingsError naming each bad key and what it expects.
+ */
+export function parseStackSettings(readContext: (key: string) => unknown): StackSettings {
+  const raw: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const value = readContext(key);
+    if (value !== undefined && value !== null && value !== '') raw[key] = value;
+  }
+  const result = stackSettingsSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `context "${issue.path.join('.')}": ${issue.message}`,
+    );
+    throw new SettingsError(`invalid CDK context: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,25 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { createApp } from '../../infra/create-app';
+
+/**
+ * Builds the real app (settings from context, cdk-nag plugin attached) without running esbuild:
+ * assertion tests look at the template, `npm run synth` exercises the real bundling.
+ */
+export function buildStack(context: Record<string, unknown> = {}) {
+  const { app, stack } = createApp({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** Every optional feature switched on, with syntactically valid placeholder ARNs. */
+export const ALL_FEATURES = {
+  tracing: 'true',
+  wafWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/order-webhooks/abcd',
+  domainName: 'hooks.example.com',
+  certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0000-1111',
+  alarmEmail: 'ops@example.com',
+  existingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:order-webhooks-AbCdEf',
+  orderSystem: 'http',
+  orderSystemUrl: 'https://orders.example.com/api',
+} as const;

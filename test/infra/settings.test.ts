@@ -1,0 +1,61 @@
+import { parseStackSettings, SettingsError } from '../../infra/settings';
+import { QUEUE_DEFAULTS } from '../../shared/resources';
+
+const from = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('stack settings from CDK context', () => {
+  it('applies the documented defaults when no context is given', () => {
+    const settings = parseStackSettings(from({}));
+
+    expect(settings).toMatchObject({
+      maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 2,
+      tracing: false,
+      ordersTableDeletionProtection: true,
+      orderSystem: 'ledger',
+      rechargeApiVersion: '2021-11',
+      logRetentionDays: 30,
+    });
+    expect(settings.wafWebAclArn).toBeUndefined();
+  });
+
+  it('coerces -c key=value strings into numbers and booleans', () => {
+    const settings = parseStackSettings(
+      from({ throttlingRateLimit: '25', tracing: 'true', ordersTableDeletionProtection: 'false' }),
+    );
+
+    expect(settings.throttlingRateLimit).toBe(25);
+    expect(settings.tracing).toBe(true);
+    expect(settings.ordersTableDeletionProtection).toBe(false);
+  });
+
+  it.each([
+    ['maxReceiveCount', { maxReceiveCount: 'five' }],
+    ['maxConcurrency', { maxConcurrency: 1 }],
+    ['tracing', { tracing: 'yes' }],
+    ['logRetentionDays', { logRetentionDays: 8 }],
+    ['alarmEmail', { alarmEmail: 'not-an-email' }],
+    ['existingSecretArn', { existingSecretArn: 'arn:aws:s3:::bucket' }],
+    ['rechargeApiVersion', { rechargeApiVersion: '2020-01' }],
+  ])('rejects a bad %s with an error naming the key', (key, values) => {
+    expect(() => parseStackSettings(from(values))).toThrow(SettingsError);
+    expect(() => parseStackSettings(from(values))).toThrow(`context "${key}"`);
+  });
+
+  it('requires a batching window for batches above 10 records', () => {
+    expect(() => parseStackSettings(from({ batchSize: 100 }))).toThrow('context "maxBatchingWindowSeconds"');
+    expect(parseStackSettings(from({ batchSize: 100, maxBatchingWindowSeconds: 5 })).batchSize).toBe(100);
+  });
+
+  it('requires orderSystemUrl for the http order system', () => {
+    expect(() => parseStackSettings(from({ orderSystem: 'http' }))).toThrow('context "orderSystemUrl"');
+  });
+
+  it('requires domainName and certificateArn together', () => {
+    expect(() => parseStackSettings(from({ domainName: 'hooks.example.com' }))).toThrow(
+      'context "certificateArn"',
+    );
+  });
+});
