@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface Emulator {
   readonly endpoint: string;
   readonly port: number;
+  /** Process id of the emulator (the local mode records it to clean up after a crash). */
+  readonly pid: number | undefined;
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -95,7 +97,7 @@ function dynamoDbLocalDir(): string {
  * With `dataDir` the tables persist there; without it they live in memory.
  */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string } = {},
+  options: { port?: number; dataDir?: string; detached?: boolean } = {},
 ): Promise<Emulator> {
   assertJavaAvailable();
   const port = options.port ?? (await getFreePort());
@@ -116,24 +118,37 @@ export async function startDynamoDbLocal(
         '-port',
         String(port),
       ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+      // detached: own process group, so a terminal's Ctrl-C reaches only the local mode, which
+      // stops the emulators after its in-flight work has finished.
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
     ),
   );
   const endpoint = `http://127.0.0.1:${port}`;
   await waitForHttp(endpoint, child, 'DynamoDB Local', 30_000);
-  return { endpoint, port, stop: () => stopChild(child) };
+  return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
 }
 
-/** Starts the fauxqs SQS emulator in its own process on loopback (in memory). */
-export async function startSqsEmulator(options: { port?: number } = {}): Promise<Emulator> {
+/**
+ * Starts the fauxqs SQS emulator in its own process on loopback. In memory, unless `snapshotFile`
+ * is given: then queued messages are saved there on stop (and every `snapshotIntervalMs`) and
+ * restored into re-created queues of the same name (see fauxqs-server.mjs).
+ */
+export async function startSqsEmulator(
+  options: { port?: number; snapshotFile?: string; snapshotIntervalMs?: number; detached?: boolean } = {},
+): Promise<Emulator> {
   const port = options.port ?? (await getFreePort());
+  const env: NodeJS.ProcessEnv = { ...process.env, FAUXQS_PORT: String(port) };
+  if (options.snapshotFile) env.FAUXQS_SNAPSHOT = options.snapshotFile;
+  if (options.snapshotIntervalMs) env.FAUXQS_SNAPSHOT_INTERVAL_MS = String(options.snapshotIntervalMs);
+  if (options.detached) env.FAUXQS_IGNORE_SIGINT = '1';
   const child = track(
     spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs')], {
-      env: { ...process.env, FAUXQS_PORT: String(port) },
+      env,
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: options.detached ?? false,
     }),
   );
   const endpoint = `http://127.0.0.1:${port}`;
   await waitForHttp(endpoint, child, 'SQS emulator (fauxqs)', 15_000);
-  return { endpoint, port, stop: () => stopChild(child) };
+  return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
 }

@@ -1,15 +1,87 @@
 // Runs the fauxqs SQS emulator bound to loopback only (its own CLI listens on 0.0.0.0).
 // fauxqs is ESM-only, so it runs in its own process; that also lets tests stop and restart
 // "the queue" independently of the code under test.
+//
+// Optional persistence (the local mode's data folder): with FAUXQS_SNAPSHOT=<file>, the messages of
+// every queue (ready, delayed and in flight) are written to that file on a graceful stop, every
+// FAUXQS_SNAPSHOT_INTERVAL_MS, and when the parent process dies; on start they are held back and
+// put into a queue as soon as a queue of the same name is created again (the local mode re-creates
+// its queues with the current settings). In-flight messages come back visible, with their receive
+// count, exactly as if their visibility timeout had expired.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { buildApp } from 'fauxqs';
 
+// SqsStore is not in fauxqs's package exports; it is the same module buildApp uses internally.
+const { SqsStore } = await import(new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs')).href);
+
 const port = Number(process.env.FAUXQS_PORT ?? 4566);
-const app = buildApp({ logger: false });
+const snapshotFile = process.env.FAUXQS_SNAPSHOT || undefined;
+const snapshotIntervalMs = Number(process.env.FAUXQS_SNAPSHOT_INTERVAL_MS ?? 0);
+
+const sqsStore = new SqsStore();
+/** Messages read from the snapshot whose queue has not been created again yet, by queue name. */
+const pending = new Map();
+
+if (snapshotFile) {
+  try {
+    const saved = JSON.parse(readFileSync(snapshotFile, 'utf8'));
+    for (const queue of saved.queues ?? []) pending.set(queue.name, queue.messages ?? []);
+  } catch (error) {
+    if (error.code !== 'ENOENT')
+      process.stderr.write(`fauxqs: ignoring unreadable snapshot: ${error.message}\n`);
+  }
+  const createQueue = sqsStore.createQueue.bind(sqsStore);
+  sqsStore.createQueue = (name, ...rest) => {
+    const queue = createQueue(name, ...rest);
+    const messages = pending.get(name);
+    if (messages) {
+      pending.delete(name);
+      for (const message of messages) queue.enqueue(message);
+    }
+    return queue;
+  };
+}
+
+function writeSnapshot() {
+  if (!snapshotFile) return;
+  const queues = [];
+  for (const queue of sqsStore.listQueues()) {
+    const { ready, delayed, inflight } = queue.inspectMessages();
+    const messages = [...inflight.map((entry) => entry.message), ...ready, ...delayed];
+    queues.push({ name: queue.name, messages });
+  }
+  for (const [name, messages] of pending) queues.push({ name, messages });
+  const tmp = `${snapshotFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ savedAt: new Date().toISOString(), queues }));
+  renameSync(tmp, snapshotFile);
+}
+
+const app = buildApp({ logger: false, stores: { sqsStore } });
 await app.listen({ port, host: '127.0.0.1' });
 process.stdout.write(`fauxqs listening on ${port}\n`);
 
+let stopping = false;
 const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  try {
+    writeSnapshot();
+  } catch (error) {
+    process.stderr.write(`fauxqs: snapshot failed: ${error.message}\n`);
+  }
   app.close().finally(() => process.exit(0));
 };
-process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// The local mode runs us in our own process group and stops us with SIGTERM after its worker has
+// drained; a terminal's Ctrl-C must not take the queue away from in-flight batches first.
+if (process.env.FAUXQS_IGNORE_SIGINT === '1') process.on('SIGINT', () => {});
+else process.on('SIGINT', stop);
+
+if (snapshotFile && snapshotIntervalMs > 0) setInterval(writeSnapshot, snapshotIntervalMs).unref();
+
+// When the parent dies without stopping us (kill -9), we are re-parented: save and leave, so no
+// emulator outlives the local mode and the queue's contents survive the crash.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 250).unref();

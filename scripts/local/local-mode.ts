@@ -1,0 +1,309 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { QUEUE_DEFAULTS } from '../../shared/resources';
+import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api-gateway';
+import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
+import { startDynamoDbLocal, startSqsEmulator } from './emulators';
+import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
+import { ensureQueues, ensureTables } from './resources';
+import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
+import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
+
+export interface LocalModeOptions {
+  /** HTTP port of the webhook API; 0 picks a free one. Default PORT or 3000. */
+  port?: number;
+  /** Interface to bind; default HOST or 127.0.0.1. */
+  host?: string;
+  /** Data folder (DynamoDB files, queue snapshot, state file); null = in memory. */
+  dataDir?: string | null;
+  /** State file the CLI reads; default `<dataDir or .local>/endpoints.json`. */
+  stateFile?: string;
+  /** Source of the configuration; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Messages per worker invocation (Lambda BatchSize). */
+  batchSize?: number;
+  /** Concurrent worker invocations. */
+  concurrency?: number;
+  /** Queue visibility timeout, shorter than the stack's so redeliveries happen in seconds. */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  workerTimeoutSeconds?: number;
+  /** Long-poll wait of the poller; short values make stopping quicker. */
+  waitTimeSeconds?: number;
+  /** Where the banner goes; default stdout. */
+  print?: (text: string) => void;
+}
+
+export interface LocalMode {
+  readonly apiUrl: string;
+  readonly state: LocalState;
+  readonly stateFile: string;
+  /** The built-in fake ReCharge API when no RECHARGE_API_URL is configured. */
+  readonly fakeRecharge: FakeRecharge | undefined;
+  /** Graceful stop: no new requests, in-flight batches finish, emulators stop (queue snapshot saved). */
+  stop(): Promise<void>;
+  /** Abandons the worker's in-flight batches at once (as if its host died); for crash tests. */
+  killWorker(): void;
+}
+
+/** Settings of the local mode itself (no Lambda counterpart), read from the environment. */
+export function localSettings(env: NodeJS.ProcessEnv) {
+  const int = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
+    return value;
+  };
+  const visibilityTimeoutSeconds = int('LOCAL_VISIBILITY_TIMEOUT_SECONDS', 30);
+  return {
+    port: int('PORT', DEFAULT_PORT),
+    host: env.HOST || '127.0.0.1',
+    batchSize: int('LOCAL_BATCH_SIZE', 10),
+    concurrency: int('LOCAL_CONCURRENCY', 4),
+    visibilityTimeoutSeconds,
+    maxReceiveCount: int('LOCAL_MAX_RECEIVE_COUNT', QUEUE_DEFAULTS.maxReceiveCount),
+    // A batch must end before its messages become visible again, as in the stack (timeout <= visibility).
+    workerTimeoutSeconds: int(
+      'LOCAL_WORKER_TIMEOUT_SECONDS',
+      Math.min(QUEUE_DEFAULTS.workerTimeoutSeconds, visibilityTimeoutSeconds),
+    ),
+    waitTimeSeconds: int('LOCAL_WAIT_TIME_SECONDS', 2),
+  };
+}
+
+function killStaleEmulators(stateFile: string): void {
+  const previous = readState(stateFile);
+  if (!previous) return;
+  if (previous.pid !== process.pid && isAlive(previous.pid)) {
+    throw new Error(
+      `another local mode (pid ${previous.pid}) is using ${path.dirname(stateFile)}; stop it first or use --data-dir`,
+    );
+  }
+  // A crashed run (kill -9) can leave its emulators behind; kill only if the pid is still ours.
+  for (const pid of previous.emulatorPids ?? []) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/DynamoDBLocal|fauxqs-server/.test(cmdline)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already, or not Linux: nothing to clean.
+    }
+  }
+}
+
+function localLogger(): Logger {
+  return new Logger({ serviceName: 'local' });
+}
+
+/**
+ * Starts the whole pipeline on this machine: DynamoDB Local and the fauxqs SQS emulator with the
+ * stack's tables and queues, the ingest handler behind an API Gateway-shaped HTTP server, and the
+ * worker handler behind an SQS event-source-shaped poller. Handler modules are imported only after
+ * process.env holds their configuration, because they read it once at cold start (so one process
+ * runs one local mode; tests start it as a child process).
+ */
+export async function startLocal(options: LocalModeOptions = {}): Promise<LocalMode> {
+  const sourceEnv = options.env ?? process.env;
+  const settings = localSettings(sourceEnv);
+  const dataDir = options.dataDir === undefined ? null : options.dataDir && path.resolve(options.dataDir);
+  const stateFile = options.stateFile ?? defaultStateFile(dataDir);
+  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  killStaleEmulators(stateFile);
+
+  const region = sourceEnv.AWS_REGION || 'us-east-1';
+  const started: { stop(): Promise<void> }[] = [];
+  const cleanup = async () => {
+    for (const item of started.reverse()) await item.stop().catch(() => undefined);
+  };
+
+  try {
+    // Emulators in their own process groups: Ctrl-C reaches only us, and we stop them last.
+    const [dynamo, sqs] = await Promise.all([
+      startDynamoDbLocal({ dataDir: dataDir ? path.join(dataDir, 'dynamodb') : undefined, detached: true }),
+      startSqsEmulator({
+        snapshotFile: dataDir ? path.join(dataDir, 'sqs-messages.json') : undefined,
+        snapshotIntervalMs: dataDir ? 2000 : undefined,
+        detached: true,
+      }),
+    ]);
+    started.push(dynamo, sqs);
+
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials });
+    const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region, credentials });
+    await ensureTables(dynamoClient, {
+      idempotency: LOCAL_NAMES.idempotencyTable,
+      orders: LOCAL_NAMES.ordersTable,
+    });
+    const { queueUrl, dlqUrl } = await ensureQueues(sqsClient, LOCAL_NAMES.queue, {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
+      maxReceiveCount: options.maxReceiveCount ?? settings.maxReceiveCount,
+    });
+
+    // Development credentials for whatever is not configured, so the demo works with no setup.
+    const defaulted: string[] = [];
+    const secrets: Record<string, string> = {};
+    for (const [name, value] of Object.entries(DEV_SECRETS)) {
+      const configured = sourceEnv[name];
+      if (configured) secrets[name] = configured;
+      else {
+        secrets[name] = value;
+        defaulted.push(name);
+      }
+    }
+    let fakeRecharge: FakeRecharge | undefined;
+    let rechargeApiUrl = sourceEnv.RECHARGE_API_URL;
+    if (!rechargeApiUrl) {
+      fakeRecharge = await startFakeRecharge({
+        tokens: [secrets.RECHARGE_API_TOKEN as string],
+        latencyMs: Number(sourceEnv.LOCAL_FAKE_RECHARGE_LATENCY_MS ?? 0),
+      });
+      const fake = fakeRecharge;
+      started.push({ stop: () => fake.close() });
+      rechargeApiUrl = fakeRecharge.url;
+    }
+
+    const handlerEnv: Record<string, string> = {
+      ...secrets,
+      AWS_REGION: region,
+      QUEUE_URL: queueUrl,
+      DLQ_URL: dlqUrl,
+      IDEMPOTENCY_TABLE: LOCAL_NAMES.idempotencyTable,
+      ORDERS_TABLE: LOCAL_NAMES.ordersTable,
+      SQS_ENDPOINT: sqs.endpoint,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      RECHARGE_API_URL: rechargeApiUrl,
+      POWERTOOLS_SERVICE_NAME: 'order-webhooks',
+    };
+    // Emulators accept any credentials; real ones from the shell must never be sent anywhere.
+    handlerEnv.AWS_ACCESS_KEY_ID = 'local';
+    handlerEnv.AWS_SECRET_ACCESS_KEY = 'local';
+    handlerEnv.AWS_EC2_METADATA_DISABLED = 'true';
+    if (sourceEnv.POWERTOOLS_DEV === undefined && process.stdout.isTTY) handlerEnv.POWERTOOLS_DEV = 'true';
+    // CloudWatch EMF lines mean nothing locally; `stats` shows the counts instead.
+    if (sourceEnv.POWERTOOLS_METRICS_DISABLED === undefined) handlerEnv.POWERTOOLS_METRICS_DISABLED = 'true';
+    for (const [name, value] of Object.entries(sourceEnv))
+      if (process.env[name] === undefined) process.env[name] = value;
+    Object.assign(process.env, handlerEnv);
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    delete process.env.SECRET_ARN;
+
+    const log = localLogger();
+    const ingest = (await import('../../functions/ingest/handler')).handler as unknown as ProxyHandler;
+    const worker = (await import('../../functions/worker/handler')).handler as unknown as SqsHandler;
+
+    const poller: Poller = await startSqsPoller({
+      client: sqsClient,
+      queueUrl,
+      handler: worker,
+      region,
+      batchSize: options.batchSize ?? settings.batchSize,
+      concurrency: options.concurrency ?? settings.concurrency,
+      functionTimeoutMs: (options.workerTimeoutSeconds ?? settings.workerTimeoutSeconds) * 1000,
+      waitTimeSeconds: options.waitTimeSeconds ?? settings.waitTimeSeconds,
+      onBatch: (info) => {
+        if (info.outcome !== 'ok') log.warn('worker batch', { ...info });
+      },
+      onError: (error) => log.warn('poller error', { error: (error as Error)?.message ?? String(error) }),
+    });
+    started.push(poller);
+
+    let api: ApiGatewayServer;
+    try {
+      api = await startApiGateway(ingest, {
+        port: options.port ?? settings.port,
+        host: options.host ?? settings.host,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new Error(`port ${options.port ?? settings.port} is in use: set PORT or --port`);
+      throw error;
+    }
+    started.push({ stop: () => api.close() });
+
+    const state: LocalState = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      dataDir,
+      apiUrl: api.url,
+      region,
+      sqsEndpoint: sqs.endpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      queueUrl,
+      dlqUrl,
+      idempotencyTable: LOCAL_NAMES.idempotencyTable,
+      ordersTable: LOCAL_NAMES.ordersTable,
+      fakeRechargeUrl: fakeRecharge?.url ?? null,
+      rechargeApiUrl,
+      emulatorPids: [dynamo.pid, sqs.pid].filter((p): p is number => p !== undefined),
+    };
+    writeState(stateFile, state);
+    print(banner(state, { defaulted, secrets, stateFile }));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl: api.url,
+      state,
+      stateFile,
+      fakeRecharge,
+      killWorker: () => poller.kill(),
+      stop() {
+        stopping ??= (async () => {
+          // Reverse start order: API first (no new work), then the worker drains, then the emulators.
+          await cleanup();
+          removeState(stateFile);
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function banner(
+  state: LocalState,
+  info: { defaulted: string[]; secrets: Record<string, string>; stateFile: string },
+): string {
+  const wixToken = info.defaulted.includes('WIX_CASHIER_PAY_TOKENS')
+    ? encodeURIComponent(DEV_SECRETS.WIX_CASHIER_PAY_TOKENS)
+    : '<your WIX_CASHIER_PAY_TOKENS token>';
+  const lines = [
+    '',
+    'order-webhooks local mode is running (same handlers as in Lambda, on local emulators)',
+    '',
+    'Webhook URLs:',
+    `  ReCharge         POST ${state.apiUrl}/webhooks/recharge/order/created   (or /order/processed, /order/updated, or /webhooks/recharge with X-Recharge-Topic)`,
+    `  Wix Cashier Pay  POST ${state.apiUrl}/webhooks/wix-cashier-pay/${wixToken}`,
+    `  Sevi             POST ${state.apiUrl}/webhooks/sevi   (Authorization: <token>)`,
+    '',
+    `Data:     ${state.dataDir ?? 'in memory (nothing is kept after stop)'}`,
+    `State:    ${info.stateFile}`,
+    `ReCharge: ${state.fakeRechargeUrl ? `built-in fake ReCharge API at ${state.fakeRechargeUrl} (set RECHARGE_API_URL to use a real one)` : state.rechargeApiUrl}`,
+    `SQS:      ${state.sqsEndpoint} (queue ${LOCAL_NAMES.queue}, dead-letter queue ${LOCAL_NAMES.queue}-dlq)`,
+    `DynamoDB: ${state.dynamodbEndpoint} (tables ${state.idempotencyTable}, ${state.ordersTable})`,
+  ];
+  if (info.defaulted.length > 0) {
+    lines.push(
+      '',
+      'Development credentials (not configured, so these are used; never use them in production):',
+    );
+    for (const name of info.defaulted) lines.push(`  ${name}=${info.secrets[name]}`);
+  }
+  lines.push(
+    '',
+    'Try it:',
+    '  npm run cli -- send recharge 2021-11-created-regular',
+    '  npm run cli -- orders',
+    '  npm run cli -- stats',
+    '',
+    'Ctrl-C stops everything (in-flight work finishes first).',
+    '',
+  );
+  return lines.join('\n');
+}
