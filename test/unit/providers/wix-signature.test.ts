@@ -1,0 +1,136 @@
+import { makeHandler } from '../../../functions/ingest/handler';
+import { decodeWixBody } from '../../../shared/providers/wix-cashier-pay/body';
+import {
+  publicKeyFromPem,
+  signRs256Jwt,
+  verifyRs256Jwt,
+} from '../../../shared/providers/wix-cashier-pay/jwt';
+import { fakeDeps, handMadeJwt, proxyEvent, rsaPair, testSecrets } from '../../support/signing';
+
+const NOW_MS = 1_750_000_000_000;
+const NOW_S = NOW_MS / 1000;
+const event = {
+  type: 'TRANSACTION',
+  transactionEvent: { transactionId: 'tx-1', orderId: 'ord-1', transactionStatus: 'APPROVED' },
+};
+const json = JSON.stringify(event);
+const wixPayload = (overrides: Record<string, unknown> = {}) => ({
+  data: json,
+  iat: NOW_S - 10,
+  exp: NOW_S + 3600,
+  ...overrides,
+});
+
+const wix = rsaPair();
+const other = rsaPair();
+
+async function post(token: string, body: string, secrets = testSecrets()) {
+  const deps = fakeDeps({ nowMs: NOW_MS, secrets });
+  const response = await makeHandler(deps)(proxyEvent({ path: `/webhooks/wix-cashier-pay/${token}`, body }));
+  return { response, deps, payload: JSON.parse(response.body) as Record<string, unknown> };
+}
+
+describe('Wix Cashier Pay path token', () => {
+  it('accepts the current token and the previous one during a rotation', async () => {
+    for (const token of ['wix-token-new', 'wix-token-old']) {
+      const { response, deps } = await post(token, json);
+      expect(response.statusCode).toBe(200);
+      expect(deps.queued[0]?.verification).toBe('wix-path-token');
+    }
+  });
+
+  it('rejects a wrong token with 401 and does not echo it or the real ones', async () => {
+    const { response, deps, payload } = await post('guessed-token', json);
+    expect(response.statusCode).toBe(401);
+    expect(payload).toEqual({ error: 'bad token' });
+    expect(response.body).not.toContain('wix-token');
+    expect(response.body).not.toContain('guessed-token');
+    expect(deps.queued).toHaveLength(0);
+  });
+
+  it('rejects a prefix of a real token', async () => {
+    expect((await post('wix-token-ne', json)).response.statusCode).toBe(401);
+  });
+
+  it('decodes URL-encoded tokens before comparing', async () => {
+    const secrets = testSecrets({ WIX_CASHIER_PAY_TOKENS: 'a/b+c' });
+    expect((await post(encodeURIComponent('a/b+c'), json, secrets)).response.statusCode).toBe(200);
+  });
+});
+
+describe('Wix Cashier Pay JWT bodies', () => {
+  const withKey = (pem = wix.publicKeyPem) => testSecrets({ WIX_CASHIER_PAY_PUBLIC_KEY: pem });
+
+  it('accepts a JWT signed with the configured key and queues it as sent', async () => {
+    const jwt = handMadeJwt(wixPayload(), wix.privateKey);
+    const { response, deps } = await post('wix-token-new', jwt, withKey());
+    expect(response.statusCode).toBe(200);
+    expect(deps.queued[0]).toMatchObject({ verification: 'wix-jwt-rs256', topic: 'TRANSACTION', body: jwt });
+  });
+
+  it('accepts a PEM whose newlines arrive escaped as \\n (environment variables)', async () => {
+    const jwt = handMadeJwt(wixPayload(), wix.privateKey);
+    const escaped = wix.publicKeyPem.replace(/\n/g, '\\n');
+    expect((await post('wix-token-new', jwt, withKey(escaped))).response.statusCode).toBe(200);
+  });
+
+  it('rejects a JWT signed with another key', async () => {
+    const jwt = handMadeJwt(wixPayload(), other.privateKey);
+    const { response, payload, deps } = await post('wix-token-new', jwt, withKey());
+    expect(response.statusCode).toBe(401);
+    expect(payload).toEqual({ error: 'bad jwt signature' });
+    expect(deps.queued).toHaveLength(0);
+  });
+
+  it('rejects a tampered payload', async () => {
+    const [h, , s] = handMadeJwt(wixPayload(), wix.privateKey).split('.');
+    const forged = Buffer.from(JSON.stringify(wixPayload({ data: '{"type":"ORDER_EXPIRED"}' }))).toString(
+      'base64url',
+    );
+    expect((await post('wix-token-new', `${h}.${forged}.${s}`, withKey())).payload).toEqual({
+      error: 'bad jwt signature',
+    });
+  });
+
+  it('rejects an expired JWT', async () => {
+    const jwt = handMadeJwt(wixPayload({ exp: NOW_S - 1 }), wix.privateKey);
+    expect((await post('wix-token-new', jwt, withKey())).payload).toEqual({ error: 'expired jwt' });
+  });
+
+  it('rejects alg none and HS256 even when the token is right', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const none = `${b64({ alg: 'none' })}.${b64(wixPayload())}.`;
+    expect((await post('wix-token-new', none, withKey())).response.statusCode).toBe(401);
+    const hs = handMadeJwt(wixPayload(), wix.privateKey, { alg: 'HS256' });
+    expect((await post('wix-token-new', hs, withKey())).payload).toEqual({
+      error: 'unsupported jwt algorithm',
+    });
+  });
+
+  it('still requires the path token for a valid JWT', async () => {
+    const jwt = handMadeJwt(wixPayload(), wix.privateKey);
+    expect((await post('wrong', jwt, withKey())).response.statusCode).toBe(401);
+  });
+
+  it('answers 503 (not 200) when the configured public key is not a key', async () => {
+    const jwt = handMadeJwt(wixPayload(), wix.privateKey);
+    const { response } = await post('wix-token-new', jwt, withKey('not a pem'));
+    expect(response.statusCode).toBe(503);
+  });
+
+  it('decodes JSON and JWT bodies to the same event for the worker', () => {
+    expect(decodeWixBody(json)).toEqual(event);
+    expect(decodeWixBody(handMadeJwt(wixPayload(), wix.privateKey))).toEqual(event);
+  });
+
+  it('signRs256Jwt produces a token the first-principles verifier accepts', () => {
+    const jwt = signRs256Jwt(wixPayload(), wix.privateKey);
+    expect(verifyRs256Jwt(jwt, publicKeyFromPem(wix.publicKeyPem), NOW_MS)).toEqual({
+      ok: true,
+      payload: wixPayload(),
+    });
+    const [h, p] = jwt.split('.');
+    const expected = handMadeJwt(wixPayload(), wix.privateKey).split('.');
+    expect([h, p]).toEqual([expected[0], expected[1]]);
+  });
+});
