@@ -6,10 +6,19 @@ import { createApp } from '../../infra/create-app';
  * assertion tests look at the template, `npm run synth` exercises the real bundling.
  */
 export function buildStack(context: Record<string, unknown> = {}) {
-  const { app, stack } = createApp({
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
-  });
+  const { app, stack } = createApp(testAppProps(context));
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * App props for tests: no esbuild run and no built-in CloudFormation schema validation (3 s per
+ * synth); cdk-nag stays attached. `npm run synth` runs both for real.
+ */
+export function testAppProps(context: Record<string, unknown> = {}) {
+  return {
+    builtinCloudFormationValidation: false,
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+  };
 }
 
 /** Every optional feature switched on, with syntactically valid placeholder ARNs. */

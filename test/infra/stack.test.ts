@@ -1,0 +1,468 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { createApp } from '../../infra/create-app';
+import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
+import { QUEUE_DEFAULTS, TABLE_KEYS } from '../../shared/resources';
+import { ALL_FEATURES, buildStack } from './build-stack';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+function onlyResource(template: Template, type: string, props: Record<string, unknown> = {}) {
+  const found = template.findResources(type, { Properties: Match.objectLike(props) }) as Resources;
+  const entries = Object.entries(found);
+  expect(entries).toHaveLength(1);
+  const [id, resource] = entries[0] as [string, Resources[string]];
+  return { id, props: resource.Properties };
+}
+
+function logicalId(template: Template, type: string, props: Record<string, unknown> = {}) {
+  return onlyResource(template, type, props).id;
+}
+
+/** Actions granted to a function's role, per resource reference, from its inline policy. */
+function grantedActions(template: Template, functionDescriptionPrefix: string) {
+  const fn = onlyResource(template, 'AWS::Lambda::Function', {
+    Description: Match.stringLikeRegexp(`^${functionDescriptionPrefix}`),
+  });
+  const roleId = (fn.props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: roleId }] },
+  }) as Resources;
+  const statements = Object.values(policies).flatMap(
+    (p) =>
+      (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+        .Statement,
+  );
+  return { fn, statements };
+}
+
+function refOf(resource: unknown): string {
+  const r = resource as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  return r.Ref ?? r['Fn::GetAtt']?.[0] ?? JSON.stringify(resource);
+}
+
+function actionsOn(statements: { Action: string | string[]; Resource: unknown }[], target: string) {
+  return statements
+    .filter((s) => [s.Resource].flat().some((r) => refOf(r) === target))
+    .flatMap((s) => [s.Action].flat());
+}
+
+describe('OrderWebhooks stack with default settings', () => {
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = buildStack());
+  });
+
+  it('exposes the four webhook routes as POST methods proxied to the ingest function', () => {
+    const ingestId = logicalId(template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^order-webhooks ingest'),
+    });
+    const paths = Object.values(template.findResources('AWS::ApiGateway::Resource') as Resources).map(
+      (r) => r.Properties.PathPart,
+    );
+    expect(paths.sort()).toEqual(
+      ['webhooks', 'recharge', '{resource}', '{event}', 'wix-cashier-pay', '{token}', 'sevi'].sort(),
+    );
+
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method') as Resources);
+    expect(methods).toHaveLength(4);
+    for (const method of methods) {
+      expect(method.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'NONE',
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+      expect(JSON.stringify(method.Properties.Integration)).toContain(ingestId);
+    }
+  });
+
+  it('is a regional API with stage throttling, JSON access logs without the raw path, and no body logging', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    const stage = onlyResource(template, 'AWS::ApiGateway::Stage').props;
+    expect(stage.MethodSettings).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+      }),
+    ]);
+    const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format);
+    expect(format).toMatchObject({
+      resourcePath: '$context.resourcePath',
+      status: '$context.status',
+    });
+    // $context.path would write the Wix URL token into the logs.
+    expect(Object.values(format)).not.toContain('$context.path');
+    expect(stage.TracingEnabled).toBe(false);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
+  it('gives every log group a retention', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Resources);
+    expect(groups).toHaveLength(3);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('runs both functions on the newest Node.js runtime, arm64, with source maps and JSON logs', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON' },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'order-webhooks',
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          }),
+        },
+      });
+    }
+  });
+
+  it('wires the ingest environment to the queue and the secret', () => {
+    const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const secretId = logicalId(template, 'AWS::SecretsManager::Secret');
+    const { fn } = grantedActions(template, 'order-webhooks ingest');
+
+    expect(fn.props.Timeout).toBe(10);
+    expect((fn.props.Environment as { Variables: unknown }).Variables).toMatchObject({
+      QUEUE_URL: { Ref: queueId },
+      SECRET_ARN: { Ref: secretId },
+      MAX_MESSAGE_BYTES: String(QUEUE_DEFAULTS.maximumMessageSizeBytes),
+      RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: '172800',
+      QUEUE_SEND_TIMEOUT_MS: expect.stringMatching(/^\d+$/),
+    });
+  });
+
+  it('wires the worker environment to queues, tables, secret and order-system settings', () => {
+    const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const ordersId = logicalId(template, 'AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([Match.objectLike({ KeyType: 'RANGE' })]),
+    });
+    const idempotencyId = logicalId(template, 'AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: Match.anyValue(),
+    });
+    const { fn } = grantedActions(template, 'order-webhooks worker');
+
+    expect(fn.props.Timeout).toBe(QUEUE_DEFAULTS.workerTimeoutSeconds);
+    expect((fn.props.Environment as { Variables: unknown }).Variables).toMatchObject({
+      QUEUE_URL: { Ref: queueId },
+      DLQ_URL: { Ref: dlqId },
+      IDEMPOTENCY_TABLE: { Ref: idempotencyId },
+      ORDERS_TABLE: { Ref: ordersId },
+      SECRET_ARN: { Ref: logicalId(template, 'AWS::SecretsManager::Secret') },
+      ORDER_SYSTEM: 'ledger',
+      RECHARGE_API_URL: 'https://api.rechargeapps.com',
+      RECHARGE_API_VERSION: '2021-11',
+      ORDER_NUMBER_START: '1001',
+      IDEMPOTENCY_TTL_SECONDS: '259200',
+    });
+    expect((fn.props.Environment as { Variables: object }).Variables).not.toHaveProperty('ORDER_SYSTEM_URL');
+  });
+
+  it('uses a standard encrypted queue with TLS enforced, a 5-receive redrive and a 14-day DLQ', () => {
+    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const queue = onlyResource(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() }).props;
+
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MaximumMessageSize: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(queue.FifoQueue).toBeUndefined();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: QUEUE_DEFAULTS.dlqRetentionDays * 86_400,
+      SqsManagedSseEnabled: true,
+      MaximumMessageSize: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+    });
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy') as Resources);
+    expect(policies).toHaveLength(2);
+    for (const policy of policies)
+      expect(policy.Properties.PolicyDocument).toMatchObject({
+        Statement: expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      });
+  });
+
+  it('sets the queue visibility timeout to at least 6x the worker timeout', () => {
+    const queue = onlyResource(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() }).props;
+    const worker = onlyResource(template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^order-webhooks worker'),
+    }).props;
+
+    expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (worker.Timeout as number));
+  });
+
+  it('drains the queue into the worker with partial batch failures and bounded concurrency', () => {
+    const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      MaximumBatchingWindowInSeconds: Match.absent(),
+    });
+  });
+
+  it('keeps idempotency records on TTL and the orders ledger safe from deletion', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: TABLE_KEYS.idempotency.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: TABLE_KEYS.idempotency.ttlAttribute, Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+    });
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.orders.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.orders.sortKey, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('creates the provider secret with a constant empty JSON value', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: '{}' });
+  });
+
+  it('grants the ingest only: send to the queue, read the secret, write its logs', () => {
+    const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const secretId = logicalId(template, 'AWS::SecretsManager::Secret');
+    const { statements } = grantedActions(template, 'order-webhooks ingest');
+
+    expect(actionsOn(statements, queueId)).toContain('sqs:SendMessage');
+    expect(actionsOn(statements, queueId)).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOn(statements, dlqId)).toEqual([]);
+    expect(actionsOn(statements, secretId)).toEqual(
+      expect.arrayContaining(['secretsmanager:GetSecretValue']),
+    );
+    expect(statements.flatMap((s) => [s.Action].flat()).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  });
+
+  it('grants the worker: consume the queue, send to the DLQ, read/write its tables, read the secret', () => {
+    const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const { statements } = grantedActions(template, 'order-webhooks worker');
+
+    expect(actionsOn(statements, queueId)).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    expect(actionsOn(statements, dlqId)).toContain('sqs:SendMessage');
+    for (const table of Object.keys(template.findResources('AWS::DynamoDB::Table')))
+      expect(actionsOn(statements, table)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      );
+    expect(actionsOn(statements, logicalId(template, 'AWS::SecretsManager::Secret'))).toContain(
+      'secretsmanager:GetSecretValue',
+    );
+  });
+
+  it('uses no wildcard actions and no wildcard resources in the function policies', () => {
+    for (const prefix of ['order-webhooks ingest', 'order-webhooks worker']) {
+      const { statements } = grantedActions(template, prefix);
+      for (const statement of statements) {
+        for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+        expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+      }
+    }
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      {
+        ManagedPolicyArns: Match.anyValue(),
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+        }),
+      },
+      0,
+    );
+  });
+
+  it('alarms on DLQ depth, oldest message age, API 5xx and Lambda errors and throttles, notifying SNS', () => {
+    const dlqName = {
+      'Fn::GetAtt': [
+        logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 }),
+        'QueueName',
+      ],
+    };
+    const topicId = logicalId(template, 'AWS::SNS::Topic');
+    const notify = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] };
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: dlqName }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 900,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+    });
+    for (const metric of ['Errors', 'Throttles'])
+      expect(
+        Object.keys(
+          template.findResources('AWS::CloudWatch::Alarm', {
+            Properties: { Namespace: 'AWS/Lambda', MetricName: metric, ...notify },
+          }),
+        ),
+      ).toHaveLength(2);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('builds a dashboard from the metric names and namespace the functions emit', () => {
+    const dashboard = onlyResource(template, 'AWS::CloudWatch::Dashboard').props;
+    const body = JSON.stringify(dashboard.DashboardBody);
+    for (const name of [
+      METRIC.received,
+      METRIC.queued,
+      METRIC.rejected,
+      METRIC.processed,
+      METRIC.permanentFailure,
+      METRIC.recharge429,
+    ])
+      expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"order-webhooks\\"`);
+    expect(body).toContain('ApproximateAgeOfOldestMessage');
+    expect(body).toContain('p99');
+  });
+
+  it('outputs each webhook URL, the DLQ name and console URL, the secret ARN and the dashboard URL', () => {
+    const outputs = template.findOutputs('*');
+    const joined = (name: string) => JSON.stringify(outputs[name]?.Value);
+
+    expect(joined('RechargeWebhookUrl')).toMatch(/\/webhooks\/recharge"\]\]\}$/);
+    expect(joined('RechargeTopicWebhookUrl')).toContain('/webhooks/recharge/<resource>/<event>');
+    expect(joined('WixCashierPayWebhookUrl')).toContain('/webhooks/wix-cashier-pay/<WIX_TOKEN>');
+    expect(joined('SeviWebhookUrl')).toContain('/webhooks/sevi');
+    expect(joined('RechargeWebhookUrl')).toContain('execute-api');
+    expect(outputs.DeadLetterQueueName).toBeDefined();
+    expect(joined('DeadLetterQueueConsoleUrl')).toContain('console.aws.amazon.com/sqs/v3/home');
+    expect(outputs.SecretArn?.Value).toEqual({ Ref: logicalId(template, 'AWS::SecretsManager::Secret') });
+    expect(joined('DashboardUrl')).toContain('#dashboards/dashboard/');
+  });
+});
+
+describe('OrderWebhooks stack with every option set', () => {
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = buildStack({
+      ...ALL_FEATURES,
+      maxReceiveCount: '3',
+      batchSize: '50',
+      maxBatchingWindowSeconds: '5',
+      maxConcurrency: '4',
+      throttlingRateLimit: '20',
+      throttlingBurstLimit: '40',
+      oldestMessageAgeAlarmSeconds: '600',
+      logRetentionDays: '90',
+      ordersTableDeletionProtection: 'false',
+    }));
+  });
+
+  it('applies the tunables to the event source, redrive, throttling, alarms and retention', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 4 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queue = onlyResource(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() }).props;
+    expect(queue.RedrivePolicy).toMatchObject({ maxReceiveCount: 3 });
+    // The batching window adds to how long a record can sit in flight.
+    expect(queue.VisibilityTimeout).toBe(6 * QUEUE_DEFAULTS.workerTimeoutSeconds + 5);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+      TracingEnabled: true,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 600,
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: false,
+    });
+  });
+
+  it('traces both functions with X-Ray', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('associates the WAF web ACL with the API stage', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: ALL_FEATURES.wafWebAclArn,
+      ResourceArn: Match.anyValue(),
+    });
+  });
+
+  it('serves the webhooks on the custom domain and prints those URLs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: ALL_FEATURES.domainName,
+      RegionalCertificateArn: ALL_FEATURES.certificateArn,
+      SecurityPolicy: 'TLS_1_2',
+    });
+    template.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    const outputs = template.findOutputs('*');
+    expect(outputs.WixCashierPayWebhookUrl?.Value).toBe(
+      'https://hooks.example.com/webhooks/wix-cashier-pay/<WIX_TOKEN>',
+    );
+    expect(outputs.CustomDomainTarget).toBeDefined();
+  });
+
+  it('reads the existing secret instead of creating one, granting exactly that ARN', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const { statements } = grantedActions(template, 'order-webhooks ingest');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['secretsmanager:GetSecretValue']),
+        Resource: ALL_FEATURES.existingSecretArn,
+      }),
+    );
+    expect(template.findOutputs('SecretArn').SecretArn?.Value).toBe(ALL_FEATURES.existingSecretArn);
+  });
+
+  it('subscribes the alarm email and points the worker at the merchant order system', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: ALL_FEATURES.alarmEmail,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ ORDER_SYSTEM: 'http', ORDER_SYSTEM_URL: ALL_FEATURES.orderSystemUrl }),
+      },
+    });
+  });
+});
+
+describe('app context validation', () => {
+  it('refuses to build the app when a context value is invalid, naming the key', () => {
+    expect(() => createApp({ context: { maxReceiveCount: 'lots' } })).toThrow('context "maxReceiveCount"');
+  });
+});
