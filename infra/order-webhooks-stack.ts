@@ -322,7 +322,9 @@ export class OrderWebhooksStack extends Stack {
       ]),
       description: 'Inspect failed webhooks here; "Start DLQ redrive" sends them back to the queue.',
     });
+    // QUEUE_URL, DLQ_URL and ORDERS_TABLE are what `order-webhooks ... --aws` reads.
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'OrdersTableName', { value: this.ordersTable.tableName });
     new CfnOutput(this, 'SecretArn', {
       value: this.secret.secretArn,
       description: 'Put the provider credentials here (JSON): see README "Fill the secret".',

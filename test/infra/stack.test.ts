@@ -365,6 +365,13 @@ describe('OrderWebhooks stack with default settings', () => {
     expect(joined('DeadLetterQueueConsoleUrl')).toContain('console.aws.amazon.com/sqs/v3/home');
     expect(outputs.SecretArn?.Value).toEqual({ Ref: logicalId(template, 'AWS::SecretsManager::Secret') });
     expect(joined('DashboardUrl')).toContain('#dashboards/dashboard/');
+    expect(outputs.OrdersTableName?.Value).toEqual({
+      Ref: logicalId(template, 'AWS::DynamoDB::Table', {
+        PointInTimeRecoverySpecification: Match.anyValue(),
+      }),
+    });
+    expect(outputs.DeadLetterQueueUrl).toBeDefined();
+    expect(outputs.QueueUrl).toBeDefined();
   });
 });
 
