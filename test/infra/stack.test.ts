@@ -468,7 +468,14 @@ describe('OrderWebhooks stack with every option set', () => {
   });
 });
 
-describe('app context validation', () => {
+describe('app', () => {
+  it('builds an environment-agnostic stack (no account or region lookups, so synth runs offline)', () => {
+    const { stack } = buildStack();
+
+    expect(stack.resolve(stack.region)).toEqual({ Ref: 'AWS::Region' });
+    expect(stack.resolve(stack.account)).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
   it('refuses to build the app when a context value is invalid, naming the key', () => {
     expect(() => createApp({ context: { maxReceiveCount: 'lots' } })).toThrow('context "maxReceiveCount"');
   });
