@@ -61,6 +61,7 @@ const signingArb = fc.record({
     'v1-other',
     'legacy-good',
     'legacy-other',
+    'v1-other+legacy-good',
     'token-good',
     'token-other',
   ),
@@ -238,6 +239,48 @@ describe('ingest handler properties', () => {
         expect(deps.queued[0]?.body).toBe(body);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('queues a ReCharge order if and only if its signature verifies under a configured secret', async () => {
+    const rechargeSigningArb = signingArb.filter((s) => !s.mode.startsWith('token'));
+    await fc.assert(
+      fc.asyncProperty(
+        secretsArb,
+        wellFormedArb.filter((o) => 'order' in o),
+        rechargeSigningArb,
+        fc.boolean(),
+        async (keys, order, signing, base64) => {
+          const g: Generated = {
+            recharge: keys,
+            tokens: ['unused'],
+            path: '/webhooks/recharge/order/created',
+            method: 'POST',
+            headers: {},
+            body: Buffer.from(JSON.stringify(order)),
+            base64,
+            signing,
+          };
+          const deps = fakeDeps({
+            secrets: parseSecrets({ RECHARGE_WEBHOOK_SECRETS: keys.join(',') }),
+            nowMs: NOW_MS,
+            toleranceSeconds: WINDOW,
+          });
+          const event = build(g);
+          const response = await makeHandler(deps)(event);
+          const expected = authentic(
+            { provider: 'recharge', body: JSON.stringify(order) } as QueuedWebhook,
+            event,
+            g,
+          );
+          // A corrupted byte may also fail the body checks (UTF-8, SQS characters) before authentication.
+          const refused = signing.flipByte === undefined ? [401] : [400, 401];
+          if (expected) expect(response.statusCode).toBe(200);
+          else expect(refused).toContain(response.statusCode);
+          expect(deps.queued).toHaveLength(expected ? 1 : 0);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
