@@ -88,8 +88,15 @@ function issuesPayload(error: string, issues?: readonly EnvelopeIssue[]) {
   return issues ? { error, issues } : { error };
 }
 
+/** Error name and message (and its cause's): SDK and our own messages carry no secrets or payloads. */
 function describeError(error: unknown): Record<string, string> {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: typeof error };
+  if (!(error instanceof Error)) return { name: typeof error };
+  const described: Record<string, string> = { name: error.name, message: error.message };
+  if (error.cause instanceof Error) {
+    described.cause = error.cause.name;
+    described.causeMessage = error.cause.message;
+  }
+  return described;
 }
 
 /**
