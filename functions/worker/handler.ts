@@ -1,4 +1,29 @@
-// Entry point of the worker Lambda; being written now (see the worker issue). Kept so the stack can bundle it.
-export const handler = async (): Promise<never> => {
-  throw new Error('worker handler not implemented yet');
-};
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { buildWorkerDeps, powertoolsMetricsSink } from '#shared/worker/deps';
+import { processBatch } from '#shared/worker/process-batch';
+import type { WorkerDeps } from '#shared/worker/process-record';
+
+/** The worker Lambda: an SQS batch in, partial batch failures out. Logic lives in shared/worker. */
+export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Builds the handler around its dependencies, or a factory for them that runs on the first
+ * invocation (cold start), so importing this module needs no environment.
+ */
+export function makeHandler(deps: WorkerDeps | (() => WorkerDeps)): WorkerHandler {
+  let resolved: WorkerDeps | undefined = typeof deps === 'function' ? undefined : deps;
+  return async (event, context) => {
+    resolved ??= (deps as () => WorkerDeps)();
+    try {
+      const { response } = await processBatch(event.Records, resolved, context);
+      return response;
+    } finally {
+      const sink = resolved.metrics as { flush?: () => void };
+      sink.flush?.();
+    }
+  };
+}
+
+export const handler: WorkerHandler = makeHandler(() =>
+  buildWorkerDeps({ metrics: powertoolsMetricsSink() }),
+);

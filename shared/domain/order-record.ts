@@ -1,0 +1,215 @@
+import type { CanonicalOrder, ProviderOrderRef } from './order';
+import type { OrderEvent, TransactionRecord } from './order-event';
+import {
+  checkSubscriptionTransition,
+  checkTransition,
+  fulfilmentStatusOf,
+  type OrderStatus,
+  paymentStatusOf,
+} from './state-machine';
+
+/** One line of an order's history: which event tried to change what, and whether it was applied. */
+export interface HistoryEntry {
+  at: string;
+  deliveryKey: string;
+  topic: string;
+  field: 'status' | 'subscription' | 'details' | 'transaction' | 'provider-status';
+  from?: string;
+  to?: string;
+  providerStatus?: string;
+  /** applied; ignored (backwards transition); stale (older than stored state); recorded (kept as sent). */
+  outcome: 'applied' | 'ignored' | 'stale' | 'recorded';
+}
+
+/** The stored state of one provider order (one ledger item; see shared/order-system/ledger.ts). */
+export interface OrderRecord {
+  provider: ProviderOrderRef['provider'];
+  providerOrderId: string;
+  externalId?: string;
+  externalNumber?: string;
+  /** Delivery whose processing created the external order (its statuses went with the create). */
+  externalCreatedBy?: string;
+  status?: OrderStatus;
+  paymentStatus: string;
+  fulfilmentStatus: string;
+  providerStatus?: string;
+  subscriptionStatus?: string;
+  /** Placeholder: created by an event without order details (e.g. a status for an unknown order). */
+  placeholder: boolean;
+  order: CanonicalOrder;
+  transactions: TransactionRecord[];
+  /** Provider time of the newest event applied; older events are stale. */
+  sourceUpdatedAt?: string;
+  history: HistoryEntry[];
+  /** Optimistic-concurrency version, incremented on every write. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** History is short on purpose: an item must stay far below DynamoDB's 400 KB. */
+export const HISTORY_LIMIT = 25;
+
+export interface ApplyResult {
+  record: OrderRecord;
+  changed: boolean;
+  stale: boolean;
+  /** This delivery was applied before (a retry after a crash): nothing new to write. */
+  alreadyApplied: boolean;
+  /** Status changes this delivery applied (on a retry: the ones it applied the first time). */
+  appliedStatuses: HistoryEntry[];
+}
+
+function toMillis(iso: string | undefined): number | undefined {
+  if (!iso) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function newRecord(event: OrderEvent, now: string): OrderRecord {
+  return {
+    provider: event.ref.provider,
+    providerOrderId: event.ref.orderId,
+    paymentStatus: paymentStatusOf(undefined),
+    fulfilmentStatus: fulfilmentStatusOf(undefined),
+    placeholder: true,
+    order: {
+      source: { provider: event.ref.provider, orderId: event.ref.orderId },
+      references: {},
+      lineItems: [],
+    },
+    transactions: [],
+    history: [],
+    version: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * Applies one event to the stored order (undefined: not stored yet), purely. Stale events change
+ * nothing but the history; backwards transitions are recorded as ignored; re-applying the same
+ * delivery (a retry) changes nothing.
+ */
+export function applyOrderEvent(
+  stored: OrderRecord | undefined,
+  event: OrderEvent,
+  delivery: { deliveryKey: string; now: string },
+): ApplyResult {
+  const { deliveryKey, now } = delivery;
+  if (stored?.history.some((h) => h.deliveryKey === deliveryKey)) {
+    return {
+      record: stored,
+      changed: false,
+      stale: stored.history.some((h) => h.deliveryKey === deliveryKey && h.outcome === 'stale'),
+      alreadyApplied: true,
+      appliedStatuses: stored.history.filter(
+        (h) => h.deliveryKey === deliveryKey && h.field === 'status' && h.outcome === 'applied',
+      ),
+    };
+  }
+  const record: OrderRecord = structuredClone(stored ?? newRecord(event, now));
+  const entries: HistoryEntry[] = [];
+  const entry = (e: Omit<HistoryEntry, 'at' | 'deliveryKey' | 'topic'>) =>
+    entries.push({ at: now, deliveryKey, topic: event.topic, ...e });
+
+  const eventTime = toMillis(event.occurredAt);
+  const storedTime = toMillis(record.sourceUpdatedAt);
+  const stale =
+    stored !== undefined && eventTime !== undefined && storedTime !== undefined && eventTime < storedTime;
+  if (stale) {
+    entry({
+      field: 'status',
+      from: record.status,
+      to: event.statusPath.at(-1),
+      providerStatus: event.providerStatus,
+      outcome: 'stale',
+    });
+    return finish(record, entries, now, { stale: true, detailsChanged: false });
+  }
+
+  let allIgnored = event.statusPath.length > 0;
+  for (const to of event.statusPath) {
+    const outcome = checkTransition(record.status, to);
+    if (outcome === 'unchanged') {
+      allIgnored = false;
+      continue;
+    }
+    entry({ field: 'status', from: record.status, to, providerStatus: event.providerStatus, outcome });
+    if (outcome === 'applied') {
+      record.status = to;
+      allIgnored = false;
+    }
+  }
+  if (event.providerStatus !== undefined && !allIgnored && record.providerStatus !== event.providerStatus) {
+    if (event.statusPath.length === 0)
+      entry({ field: 'provider-status', to: event.providerStatus, outcome: 'recorded' });
+    record.providerStatus = event.providerStatus;
+  }
+  record.paymentStatus = paymentStatusOf(record.status);
+  record.fulfilmentStatus = fulfilmentStatusOf(record.status);
+
+  let detailsChanged = false;
+  if (event.order) {
+    const references = { ...record.order.references, ...event.order.references };
+    const next: CanonicalOrder = { ...event.order, references };
+    if (JSON.stringify(next) !== JSON.stringify(record.order)) {
+      if (!record.placeholder) entry({ field: 'details', outcome: 'applied' });
+      record.order = next;
+      detailsChanged = true;
+    }
+    record.placeholder = false;
+  }
+  if (event.references) {
+    const references = { ...record.order.references, ...event.references };
+    if (JSON.stringify(references) !== JSON.stringify(record.order.references)) {
+      record.order = { ...record.order, references };
+      detailsChanged = true;
+    }
+  }
+  if (event.subscriptionStatus !== undefined) {
+    const outcome = checkSubscriptionTransition(record.subscriptionStatus, event.subscriptionStatus);
+    if (outcome !== 'unchanged') {
+      entry({
+        field: 'subscription',
+        from: record.subscriptionStatus,
+        to: event.subscriptionStatus,
+        outcome,
+      });
+      if (outcome === 'applied') record.subscriptionStatus = event.subscriptionStatus;
+    }
+  }
+  const tx = event.transaction;
+  if (tx && !record.transactions.some((t) => t.id === tx.id && t.status === tx.status)) {
+    record.transactions = [...record.transactions, tx].slice(-HISTORY_LIMIT);
+    entry({ field: 'transaction', to: tx.status, providerStatus: tx.id, outcome: 'recorded' });
+  }
+  if (eventTime !== undefined && (storedTime === undefined || eventTime > storedTime)) {
+    record.sourceUpdatedAt = new Date(eventTime).toISOString();
+    detailsChanged = true;
+  }
+  return finish(record, entries, now, {
+    stale: false,
+    detailsChanged: detailsChanged || stored === undefined,
+  });
+}
+
+function finish(
+  record: OrderRecord,
+  entries: HistoryEntry[],
+  now: string,
+  flags: { stale: boolean; detailsChanged: boolean },
+): ApplyResult {
+  const changed = entries.length > 0 || flags.detailsChanged;
+  if (changed) {
+    record.history = [...record.history, ...entries].slice(-HISTORY_LIMIT);
+    record.updatedAt = now;
+  }
+  return {
+    record,
+    changed,
+    stale: flags.stale,
+    alreadyApplied: false,
+    appliedStatuses: entries.filter((e) => e.field === 'status' && e.outcome === 'applied'),
+  };
+}

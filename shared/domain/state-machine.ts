@@ -1,0 +1,103 @@
+/**
+ * One explicit state machine per order. Deliveries arrive out of order (Wix says so outright,
+ * ReCharge and Sevi retry for days), so a transition that is not listed is recorded as ignored,
+ * never applied: a late "pending" cannot undo a payment or a delivery.
+ *
+ * | from \ to           | allowed                                                    |
+ * |---------------------|------------------------------------------------------------|
+ * | (new order)         | any                                                        |
+ * | pending             | paid, payment_failed, skipped, expired, cancelled          |
+ * | payment_failed      | paid, skipped, expired, cancelled                          |
+ * | skipped             | pending, paid, cancelled                                   |
+ * | expired             | paid (a confirmed payment beats an expiry that overtook it)|
+ * | paid                | delivered, partially_refunded, refunded, cancelled         |
+ * | delivered           | partially_refunded, refunded                               |
+ * | partially_refunded  | refunded                                                   |
+ * | refunded, cancelled | (terminal)                                                 |
+ */
+export const ORDER_STATUSES = [
+  'pending',
+  'payment_failed',
+  'skipped',
+  'expired',
+  'paid',
+  'delivered',
+  'partially_refunded',
+  'refunded',
+  'cancelled',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['paid', 'payment_failed', 'skipped', 'expired', 'cancelled'],
+  payment_failed: ['paid', 'skipped', 'expired', 'cancelled'],
+  skipped: ['pending', 'paid', 'cancelled'],
+  expired: ['paid'],
+  paid: ['delivered', 'partially_refunded', 'refunded', 'cancelled'],
+  delivered: ['partially_refunded', 'refunded'],
+  partially_refunded: ['refunded'],
+  refunded: [],
+  cancelled: [],
+};
+
+export type TransitionOutcome = 'applied' | 'unchanged' | 'ignored';
+
+/** Whether moving an order from `from` (undefined: no status yet) to `to` is applied, a no-op, or ignored. */
+export function checkTransition(from: OrderStatus | undefined, to: OrderStatus): TransitionOutcome {
+  if (from === undefined) return 'applied';
+  if (from === to) return 'unchanged';
+  return TRANSITIONS[from].includes(to) ? 'applied' : 'ignored';
+}
+
+/** Payment and fulfilment views of a status, stored next to it so readers need not know the machine. */
+export function paymentStatusOf(status: OrderStatus | undefined): string {
+  switch (status) {
+    case 'paid':
+    case 'delivered':
+      return 'paid';
+    case 'partially_refunded':
+    case 'refunded':
+      return status;
+    case 'payment_failed':
+      return 'failed';
+    case 'expired':
+    case 'cancelled':
+    case 'skipped':
+      return 'void';
+    default:
+      return 'pending';
+  }
+}
+
+export function fulfilmentStatusOf(status: OrderStatus | undefined): string {
+  return status === 'delivered' ? 'delivered' : 'unfulfilled';
+}
+
+/**
+ * Wix Cashier Pay subscription statuses (from the reference). Pending may become active, and either
+ * may end (cancelled or finished); an ended subscription never comes back.
+ */
+export const SUBSCRIPTION_STATUSES = [
+  'SUBSCRIPTION_PENDING',
+  'SUBSCRIPTION_ACTIVE',
+  'SUBSCRIPTION_CANCELLED',
+  'SUBSCRIPTION_FINISHED',
+] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+const SUBSCRIPTION_TRANSITIONS: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
+  SUBSCRIPTION_PENDING: ['SUBSCRIPTION_ACTIVE', 'SUBSCRIPTION_CANCELLED', 'SUBSCRIPTION_FINISHED'],
+  SUBSCRIPTION_ACTIVE: ['SUBSCRIPTION_CANCELLED', 'SUBSCRIPTION_FINISHED'],
+  SUBSCRIPTION_CANCELLED: [],
+  SUBSCRIPTION_FINISHED: [],
+};
+
+/** Same rule for the subscription status; statuses outside the known set are applied as recorded. */
+export function checkSubscriptionTransition(from: string | undefined, to: string): TransitionOutcome {
+  if (from === undefined) return 'applied';
+  if (from === to) return 'unchanged';
+  const known = (s: string): s is SubscriptionStatus =>
+    (SUBSCRIPTION_STATUSES as readonly string[]).includes(s);
+  if (!known(from) || !known(to)) return 'applied';
+  return SUBSCRIPTION_TRANSITIONS[from].includes(to) ? 'applied' : 'ignored';
+}

@@ -1,0 +1,99 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import type { ExternalOrderRef } from '../domain/order';
+import { ConfigError, PermanentError, TransientError } from '../errors';
+import type { CreateOrderInput, OrderSystem, StatusChangeInput } from './types';
+
+/** Header carrying the hex HMAC-SHA256 of the raw request body, keyed with ORDER_SYSTEM_SECRET. */
+export const SIGNATURE_HEADER = 'X-Order-Webhooks-Signature';
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** `sha256=<lowercase hex HMAC-SHA256(secret, raw body)>`. */
+export function signOrderSystemBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+const idsSchema = z.object({
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  number: z.union([z.string().min(1), z.number()]).transform(String),
+});
+
+export interface HttpOrderSystemOptions {
+  url: string;
+  timeoutMs: number;
+  /** Reads ORDER_SYSTEM_SECRET (rotation is picked up through the secrets provider). */
+  secret: () => Promise<string | undefined>;
+}
+
+/**
+ * The merchant's HTTP order system. POST {url} with the canonical order creates it and answers
+ * `{id, number}`; PATCH {url}/{id} pushes a status change. 2xx succeeds; 409 carrying the existing
+ * ids succeeds; 429, 5xx, timeouts and network errors are transient; any other 4xx is permanent.
+ */
+export class HttpOrderSystem implements OrderSystem {
+  readonly kind = 'http' as const;
+  constructor(private readonly options: HttpOrderSystemOptions) {}
+
+  async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
+    const body = JSON.stringify({
+      ...input.order,
+      status: input.status,
+      paymentStatus: input.paymentStatus,
+      fulfilmentStatus: input.fulfilmentStatus,
+    });
+    const res = await this.send('POST', this.options.url, body, input.idempotencyKey);
+    if (res.ok || res.status === 409) {
+      const ids = idsSchema.safeParse(await res.json().catch(() => undefined));
+      if (ids.success) return ids.data;
+      throw new PermanentError(`order system answered ${res.status} without id and number`);
+    }
+    throw classify(res.status, 'create');
+  }
+
+  async updateStatus(input: StatusChangeInput): Promise<void> {
+    const body = JSON.stringify({
+      id: input.external.id,
+      number: input.external.number,
+      source: input.ref,
+      status: input.to,
+      previousStatus: input.from,
+      paymentStatus: input.paymentStatus,
+      fulfilmentStatus: input.fulfilmentStatus,
+      providerStatus: input.providerStatus,
+      topic: input.topic,
+      at: input.at,
+    });
+    const url = `${this.options.url.replace(/\/+$/, '')}/${encodeURIComponent(input.external.id)}`;
+    const res = await this.send('PATCH', url, body, input.idempotencyKey);
+    await res.body?.cancel().catch(() => undefined);
+    if (res.ok || res.status === 409) return;
+    throw classify(res.status, 'status update');
+  }
+
+  private async send(method: string, url: string, body: string, key: string): Promise<Response> {
+    const secret = await this.options.secret();
+    if (!secret) throw new ConfigError('ORDER_SYSTEM_SECRET is not set');
+    try {
+      return await fetch(url, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          [IDEMPOTENCY_HEADER]: key,
+          [SIGNATURE_HEADER]: signOrderSystemBody(secret, body),
+        },
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      throw new TransientError(timedOut ? 'order system timed out' : 'order system unreachable', {
+        cause: error,
+      });
+    }
+  }
+}
+
+function classify(status: number, what: string): Error {
+  if (status === 429 || status >= 500) return new TransientError(`order system ${what} answered ${status}`);
+  return new PermanentError(`order system rejected ${what} with ${status}`);
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  type ScanCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ExternalOrderRef, ProviderOrderRef } from '../domain/order';
+import type { OrderRecord } from '../domain/order-record';
+import type { Provider } from '../queue/message';
+import type { CreateOrderInput, OrderSystem } from './types';
+
+/**
+ * The ORDERS_TABLE (single-table design, key `pk` + `sk`):
+ *
+ * | item          | pk                                   | sk             | attributes |
+ * |---------------|--------------------------------------|----------------|------------|
+ * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), version, createdAt, updatedAt |
+ * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
+ *
+ * The order item is keyed by the provider reference, so "one external order per provider order" is
+ * a property of the key: the external ids are set with `if_not_exists`, first writer wins, and no
+ * lost idempotency record can give one provider order two external orders. With ORDER_SYSTEM=http
+ * the same items hold the worker's view of each order (ids come from the merchant's API).
+ */
+
+export const ORDER_SK = 'ORDER';
+export const COUNTER_KEY = { pk: 'COUNTER', sk: 'ORDER_NUMBER' } as const;
+
+/** The pk of the order item for a provider order. */
+export function orderItemPk(ref: ProviderOrderRef): string {
+  return `ORDER#${ref.provider}#${ref.orderId}`;
+}
+
+/** A document client that drops undefined fields (optional canonical fields are left out). */
+export function ordersDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function toRecord(item: Record<string, unknown> | undefined): OrderRecord | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, entity: _entity, ...rest } = item;
+  return rest as unknown as OrderRecord;
+}
+
+/** Reads and writes order items with optimistic concurrency (the `version` attribute). */
+export class OrderStore {
+  private readonly doc: DynamoDBDocumentClient;
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = ordersDocumentClient(client);
+  }
+
+  async get(ref: ProviderOrderRef): Promise<OrderRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: orderItemPk(ref), sk: ORDER_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return toRecord(out.Item);
+  }
+
+  /**
+   * Writes `record` if the stored version is still `expectedVersion` (undefined: not stored yet).
+   * Returns the written record, or undefined when another writer got there first (re-read, re-apply).
+   */
+  async save(record: OrderRecord, expectedVersion: number | undefined): Promise<OrderRecord | undefined> {
+    const next = { ...record, version: (expectedVersion ?? 0) + 1 };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: orderItemPk({ provider: record.provider, orderId: record.providerOrderId }),
+            sk: ORDER_SK,
+            entity: 'order',
+            ...next,
+          },
+          ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
+          ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Sets the external ids unless the order already has some; returns the ids the order ends up
+   * with (the first writer's) in the updated record. Bumps the version so a concurrent whole-item save cannot erase them.
+   */
+  async attachExternal(
+    ref: ProviderOrderRef,
+    ids: ExternalOrderRef,
+    at: string,
+    deliveryKey: string,
+  ): Promise<OrderRecord> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: orderItemPk(ref), sk: ORDER_SK },
+        UpdateExpression:
+          'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), version = version + :one, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':id': ids.id,
+          ':n': ids.number,
+          ':dk': deliveryKey,
+          ':one': 1,
+          ':at': at,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRecord(out.Attributes) as OrderRecord;
+  }
+}
+
+/**
+ * The built-in ledger as order system: order numbers from an atomic counter starting at
+ * ORDER_NUMBER_START (strictly increasing; a number lost to a race is skipped, never reused), and an
+ * external id derived from the provider reference, so even two racing creates agree on the id.
+ */
+export class LedgerOrderSystem implements OrderSystem {
+  readonly kind = 'ledger' as const;
+  private readonly doc: DynamoDBDocumentClient;
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+    private readonly numberStart: number,
+  ) {
+    this.doc = ordersDocumentClient(client);
+  }
+
+  async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: COUNTER_KEY,
+        UpdateExpression: 'ADD #value :one',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const issued = Number(out.Attributes?.value);
+    return { id: ledgerOrderId(input.ref), number: String(this.numberStart + issued - 1) };
+  }
+}
+
+/** Stable external id of a provider order in the ledger. */
+export function ledgerOrderId(ref: ProviderOrderRef): string {
+  return `ord_${createHash('sha256').update(`${ref.provider}:${ref.orderId}`).digest('hex').slice(0, 20)}`;
+}
+
+export interface OrderFilter {
+  provider?: Provider;
+  status?: string;
+  limit?: number;
+}
+
+/** Lists order items (a Scan: meant for the CLI and local mode, not for hot paths), newest first. */
+export async function listOrders(
+  client: DynamoDBClient,
+  table: string,
+  filter: OrderFilter = {},
+): Promise<OrderRecord[]> {
+  const doc = ordersDocumentClient(client);
+  const names: Record<string, string> = { '#entity': 'entity' };
+  const values: Record<string, unknown> = { ':order': 'order' };
+  const clauses = ['#entity = :order'];
+  if (filter.provider) {
+    names['#provider'] = 'provider';
+    values[':provider'] = filter.provider;
+    clauses.push('#provider = :provider');
+  }
+  if (filter.status) {
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+    clauses.push('#status = :status');
+  }
+  const records: OrderRecord[] = [];
+  let start: ScanCommandInput['ExclusiveStartKey'];
+  do {
+    const out = await doc.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: clauses.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const record = toRecord(item);
+      if (record) records.push(record);
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  records.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return filter.limit ? records.slice(0, filter.limit) : records;
+}
+
+/** Reads one order by its provider reference (e.g. `recharge`, ReCharge order id). */
+export async function getOrderByProviderRef(
+  client: DynamoDBClient,
+  table: string,
+  ref: ProviderOrderRef,
+): Promise<OrderRecord | undefined> {
+  return new OrderStore(client, table).get(ref);
+}

@@ -1,0 +1,83 @@
+import type { ParsedWebhook } from '../../domain/order-event';
+import { PermanentError } from '../../errors';
+import type { QueuedWebhook } from '../../queue/message';
+import type { FollowUpContext } from '../../worker/types';
+import { mapRechargeStatus, rechargeTime, toCanonicalRechargeOrder } from './order';
+import { RECHARGE_ORDER_TOPICS, rechargeOrderWebhookSchema } from './schemas';
+
+/**
+ * ReCharge order topics to an order event. Only SUCCESS asks for an external order (created,
+ * processed, or an updated that heals a missed created); every other status is recorded.
+ */
+export function parseRechargeWebhook(webhook: QueuedWebhook): ParsedWebhook {
+  if (!(RECHARGE_ORDER_TOPICS as readonly string[]).includes(webhook.topic))
+    return { kind: 'ignore', reason: `topic ${webhook.topic} is not handled` };
+  let json: unknown;
+  try {
+    json = JSON.parse(webhook.body);
+  } catch {
+    throw new PermanentError('recharge body is not JSON');
+  }
+  const parsed = rechargeOrderWebhookSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].slice(0, 5);
+    throw new PermanentError(`recharge order payload invalid at ${fields.join(', ')}`);
+  }
+  const o = parsed.data.order;
+  const status = mapRechargeStatus(o.status);
+  const chargeId = o.charge?.id ?? o.charge_id;
+  return {
+    kind: 'order',
+    event: {
+      ref: { provider: 'recharge', orderId: o.id },
+      topic: webhook.topic,
+      occurredAt: rechargeTime(o.updated_at),
+      statusPath: status ? [status] : [],
+      providerStatus: o.status,
+      order: toCanonicalRechargeOrder(o),
+      createExternal: o.status === 'success',
+      recharge: {
+        orderId: o.id,
+        chargeId,
+        prepaid: o.is_prepaid,
+        heldExternalOrderId: o.external_order_id,
+        heldExternalOrderNumber: o.external_order_number,
+      },
+    },
+  };
+}
+
+/**
+ * After the order exists externally: write our ids onto the ReCharge order, and for a prepaid order
+ * onto its charge. When ReCharge already holds our ids (the `order/updated` echo of our own write)
+ * nothing is called, so the write-back cannot loop. Each PUT is a step keyed by order and ids, so a
+ * retry or a second delivery never repeats it.
+ *
+ * Charge write-back answered 404/405/422: the reference says `PUT /charges` may not exist in
+ * 2021-11, so this is recorded as "unsupported" (logged, step completed) rather than dead-lettered:
+ * the order itself is synced and its ids are on the ReCharge order; replaying cannot help.
+ */
+export async function rechargeFollowUps(ctx: FollowUpContext): Promise<void> {
+  const facts = ctx.event.recharge;
+  if (!facts) return;
+  const ids = ctx.external;
+  const echoed =
+    facts.heldExternalOrderId === ids.id && (facts.heldExternalOrderNumber ?? ids.number) === ids.number;
+  if (echoed) return;
+  await ctx.step('recharge-put-order', ids.id, async () => {
+    await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline);
+    return { updated: true };
+  });
+  if (facts.prepaid && facts.chargeId) {
+    const chargeId = facts.chargeId;
+    const outcome = await ctx.step(`recharge-put-charge#${chargeId}`, ids.id, () =>
+      ctx.recharge.updateCharge(chargeId, ids, ctx.deadline),
+    );
+    if (outcome.outcome === 'unsupported')
+      ctx.log.warn('charge write-back unsupported', {
+        chargeId,
+        status: outcome.status,
+        orderId: facts.orderId,
+      });
+  }
+}

@@ -1,0 +1,21 @@
+import type { ParsedWebhook } from '../domain/order-event';
+import type { Provider, QueuedWebhook } from '../queue/message';
+import type { FollowUpContext } from '../worker/types';
+import { parseRechargeWebhook, rechargeFollowUps } from './recharge/process';
+import { parseSeviWebhook } from './sevi/process';
+import { parseWixWebhook } from './wix-cashier-pay/process';
+
+/** What the worker needs from a provider: turn a queued webhook into an order event, and any follow-up calls. */
+export interface WorkerProvider {
+  /** Throws PermanentError when the payload fails its schema. */
+  parse(webhook: QueuedWebhook): ParsedWebhook;
+  /** Effects back at the provider once the order exists externally (ReCharge write-back). */
+  followUps?(ctx: FollowUpContext): Promise<void>;
+}
+
+/** One line per provider. */
+export const WORKER_PROVIDERS: Record<Provider, WorkerProvider> = {
+  recharge: { parse: parseRechargeWebhook, followUps: rechargeFollowUps },
+  'wix-cashier-pay': { parse: parseWixWebhook },
+  sevi: { parse: parseSeviWebhook },
+};

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import type { ExternalOrderRef } from '../domain/order';
+import { ConfigError, PermanentError, TransientError } from '../errors';
+import type { LeakyBucket } from './rate-limiter';
+
+export type RechargeApiVersion = '2021-01' | '2021-11';
+
+export interface RechargeCallEvent {
+  method: string;
+  path: string;
+  status: number | 'network' | 'timeout';
+  attempt: number;
+  durationMs: number;
+}
+
+export interface RechargeClientOptions {
+  baseUrl: string;
+  version: RechargeApiVersion;
+  /** Reads RECHARGE_API_TOKEN (rotation is picked up through the secrets provider). */
+  token: () => Promise<string | undefined>;
+  timeoutMs: number;
+  bucket: LeakyBucket;
+  /** Called after every HTTP attempt (metrics, logs). */
+  onCall?: (event: RechargeCallEvent) => void;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** Outcome of a charge write-back: the endpoint may not exist in 2021-11 (see the reference). */
+export type ChargeWriteOutcome = { outcome: 'updated' } | { outcome: 'unsupported'; status: number };
+
+/** Statuses ReCharge documents as permanent; 429 and 5xx are retried. */
+const PERMANENT = new Set([400, 401, 403, 404, 405, 406, 409, 415, 422, 426]);
+const MIN_429_WAIT_MS = 2000;
+const MAX_BACKOFF_MS = 8000;
+
+const limitHeader = z.string().regex(/^\d+\s*\/\s*\d+$/);
+
+/** An HTTP answer ReCharge gave that is not 2xx and is not retried. */
+export class RechargeHttpError extends PermanentError {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+  ) {
+    super(`recharge ${path} answered ${status}`);
+  }
+}
+
+/**
+ * The two ReCharge calls the worker makes. Every attempt takes a slot from the shared leaky bucket
+ * and has a timeout; 429 waits >= 2 s (Retry-After or X-Recharge-Limit when present), 5xx, timeouts
+ * and network errors back off exponentially with full jitter, always within `deadline` (epoch ms).
+ */
+export class RechargeClient {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RechargeClientOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The PUT /orders body for the configured API version. */
+  orderWriteBody(ids: ExternalOrderRef): Record<string, unknown> {
+    return this.options.version === '2021-01'
+      ? { external_order_id: ids.id, external_order_number: ids.number }
+      : { external_order_id: { ecommerce: ids.id }, external_order_number: { ecommerce: ids.number } };
+  }
+
+  /** The PUT /charges body for the configured API version. */
+  chargeWriteBody(ids: ExternalOrderRef): Record<string, unknown> {
+    return this.options.version === '2021-01'
+      ? { external_order_id: ids.id }
+      : { external_order_id: { ecommerce: ids.id } };
+  }
+
+  /** Writes our ids onto the ReCharge order. Any permanent answer (404 included) throws. */
+  async updateOrder(orderId: string, ids: ExternalOrderRef, deadline: number): Promise<void> {
+    await this.request('PUT', `/orders/${encodeURIComponent(orderId)}`, this.orderWriteBody(ids), deadline);
+  }
+
+  /**
+   * Writes our external order id onto a prepaid order's charge. 404/405/422 mean the endpoint or
+   * field is not supported by this API version: returned as `unsupported`, not thrown.
+   */
+  async updateCharge(chargeId: string, ids: ExternalOrderRef, deadline: number): Promise<ChargeWriteOutcome> {
+    try {
+      await this.request(
+        'PUT',
+        `/charges/${encodeURIComponent(chargeId)}`,
+        this.chargeWriteBody(ids),
+        deadline,
+      );
+      return { outcome: 'updated' };
+    } catch (error) {
+      if (error instanceof RechargeHttpError && [404, 405, 422].includes(error.status))
+        return { outcome: 'unsupported', status: error.status };
+      throw error;
+    }
+  }
+
+  private async request(method: string, path: string, body: unknown, deadline: number): Promise<void> {
+    const token = await this.options.token();
+    if (!token) throw new ConfigError('RECHARGE_API_TOKEN is not set');
+    const url = `${this.options.baseUrl.replace(/\/+$/, '')}${path}`;
+    const text = JSON.stringify(body);
+    for (let attempt = 1; ; attempt++) {
+      await this.options.bucket.take(deadline);
+      const remaining = deadline - this.now();
+      if (remaining <= 0) throw new TransientError(`recharge ${path}: no time left`);
+      const started = this.now();
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: {
+            'X-Recharge-Access-Token': token,
+            'X-Recharge-Version': this.options.version,
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+          },
+          body: text,
+          signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
+        });
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        this.options.onCall?.({
+          method,
+          path,
+          status: timedOut ? 'timeout' : 'network',
+          attempt,
+          durationMs: this.now() - started,
+        });
+        await this.backoff(
+          attempt,
+          deadline,
+          `recharge ${path} ${timedOut ? 'timed out' : 'unreachable'}`,
+          error,
+        );
+        continue;
+      }
+      await res.body?.cancel().catch(() => undefined);
+      this.options.onCall?.({ method, path, status: res.status, attempt, durationMs: this.now() - started });
+      if (res.ok) return;
+      if (res.status === 429) {
+        this.options.bucket.markFull();
+        const wait = Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers));
+        if (this.now() + wait >= deadline) throw new TransientError(`recharge ${path} throttled (429)`);
+        await this.sleep(wait);
+        continue;
+      }
+      if (PERMANENT.has(res.status) || (res.status >= 400 && res.status < 500 && res.status !== 408))
+        throw new RechargeHttpError(res.status, path);
+      await this.backoff(attempt, deadline, `recharge ${path} answered ${res.status}`);
+    }
+  }
+
+  private async backoff(attempt: number, deadline: number, message: string, cause?: unknown): Promise<void> {
+    const ceiling = Math.min(MAX_BACKOFF_MS, 200 * 2 ** (attempt - 1));
+    const wait = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    if (this.now() + wait >= deadline) throw new TransientError(message, { cause });
+    await this.sleep(wait);
+  }
+}
+
+/** Wait a 429 asks for: Retry-After seconds, or the overflow of `X-Recharge-Limit: used/size` at 2/s. */
+export function retryAfterMs(headers: Headers): number {
+  const retryAfter = Number(headers.get('retry-after'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  const limit = headers.get('x-recharge-limit');
+  if (limit && limitHeader.safeParse(limit).success) {
+    const [used, size] = limit.split('/').map((n) => Number(n.trim()));
+    if (used !== undefined && size !== undefined && used >= size) return ((used - size + 1) / 2) * 1000;
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseEnv, type WorkerEnv, workerEnvSchema } from '../config';
+import { ConfigError } from '../errors';
+import { IdempotencyStore } from '../idempotency/store';
+import { type Log, logger } from '../logger';
+import { METRIC, metrics } from '../metrics';
+import { HttpOrderSystem } from '../order-system/http';
+import { LedgerOrderSystem, OrderStore } from '../order-system/ledger';
+import type { OrderSystem } from '../order-system/types';
+import { makeDeadLetterSender } from '../queue/dlq';
+import { RechargeClient } from '../recharge-api/client';
+import { LeakyBucket } from '../recharge-api/rate-limiter';
+import { makeSecretsProvider } from '../secrets';
+import type { MetricsSink, WorkerDeps } from './process-record';
+
+/** ReCharge's documented bucket: 40 calls deep, leaking 2 per second, per token. */
+export const RECHARGE_BUCKET = { capacity: 40, leakPerSecond: 2 } as const;
+
+export interface BuildWorkerDepsOptions {
+  env?: NodeJS.ProcessEnv;
+  log?: Log;
+  metrics?: MetricsSink;
+  dynamo?: DynamoDBClient;
+  sqs?: SQSClient;
+  /** Override the client-side bucket (benchmarks against the fake ReCharge). */
+  rechargeBucket?: { capacity: number; leakPerSecond: number };
+  concurrency?: number;
+  safetyMarginMs?: number;
+  hooks?: WorkerDeps['hooks'];
+}
+
+/** Powertools metrics as a sink; `flush` publishes the stored EMF lines (once per invocation). */
+export function powertoolsMetricsSink(): MetricsSink & { flush(): void } {
+  return {
+    count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
+    flush: () => metrics.publishStoredMetrics(),
+  };
+}
+
+/**
+ * Builds the worker's dependencies from the environment (workerEnvSchema), once per cold start:
+ * SDK clients, the idempotency store, the orders table, the order system chosen by ORDER_SYSTEM,
+ * the ReCharge client with its shared rate-limit bucket, and the DLQ sender.
+ */
+export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDeps & { env: WorkerEnv } {
+  const env = parseEnv(workerEnvSchema, options.env ?? process.env);
+  const log: Log = options.log ?? {
+    debug: (message, extra) => logger.debug(message, extra ?? {}),
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
+  const sink = options.metrics ?? powertoolsMetricsSink();
+  const dynamo =
+    options.dynamo ??
+    new DynamoDBClient({
+      region: env.AWS_REGION,
+      ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    });
+  const sqs =
+    options.sqs ??
+    new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
+  const secrets = makeSecretsProvider(env, options.env ?? process.env);
+
+  let orderSystem: OrderSystem;
+  if (env.ORDER_SYSTEM === 'http') {
+    if (!env.ORDER_SYSTEM_URL) throw new ConfigError('ORDER_SYSTEM_URL is required when ORDER_SYSTEM=http');
+    orderSystem = new HttpOrderSystem({
+      url: env.ORDER_SYSTEM_URL,
+      timeoutMs: env.ORDER_SYSTEM_TIMEOUT_MS,
+      secret: async () => (await secrets()).ORDER_SYSTEM_SECRET,
+    });
+  } else {
+    orderSystem = new LedgerOrderSystem(dynamo, env.ORDERS_TABLE, env.ORDER_NUMBER_START);
+  }
+
+  const bucket = new LeakyBucket(options.rechargeBucket ?? RECHARGE_BUCKET);
+  const recharge = new RechargeClient({
+    baseUrl: env.RECHARGE_API_URL,
+    version: env.RECHARGE_API_VERSION,
+    timeoutMs: env.RECHARGE_TIMEOUT_MS,
+    token: async () => (await secrets()).RECHARGE_API_TOKEN,
+    bucket,
+    onCall: (call) => {
+      sink.count(METRIC.rechargeCalls);
+      if (call.status === 429) sink.count(METRIC.recharge429);
+      log.debug('recharge call', { ...call });
+    },
+  });
+
+  return {
+    env,
+    idempotency: new IdempotencyStore({
+      client: dynamo,
+      table: env.IDEMPOTENCY_TABLE,
+      ttlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+      leaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
+    }),
+    orders: new OrderStore(dynamo, env.ORDERS_TABLE),
+    orderSystem,
+    recharge,
+    deadLetter: makeDeadLetterSender(sqs, env.DLQ_URL),
+    log,
+    metrics: sink,
+    now: Date.now,
+    concurrency: options.concurrency ?? 5,
+    safetyMarginMs: options.safetyMarginMs ?? 5000,
+    hooks: options.hooks,
+  };
+}

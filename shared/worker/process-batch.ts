@@ -1,0 +1,61 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { prepareRecord, processRecord, type RecordResult, type WorkerDeps } from './process-record';
+
+/** The part of the Lambda context the worker uses. */
+export interface InvocationClock {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Fallback when the caller's context has no clock (never in Lambda): the stack's worker timeout. */
+const DEFAULT_REMAINING_MS = 60_000;
+
+/**
+ * Processes an SQS batch and returns partial batch failures: one bad record never fails the
+ * others. Records run concurrently up to `deps.concurrency`, but records about the same provider
+ * order run one after the other, in arrival order.
+ */
+export async function processBatch(
+  records: SQSRecord[],
+  deps: WorkerDeps,
+  context?: Partial<InvocationClock>,
+): Promise<{ response: SQSBatchResponse; results: RecordResult[] }> {
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis()
+      : DEFAULT_REMAINING_MS;
+  const deadline = deps.now() + remaining - deps.safetyMarginMs;
+
+  const groups = new Map<string, ReturnType<typeof prepareRecord>[]>();
+  for (const record of records) {
+    const prepared = prepareRecord(record);
+    const group = groups.get(prepared.groupKey);
+    if (group) group.push(prepared);
+    else groups.set(prepared.groupKey, [prepared]);
+  }
+
+  const results = new Map<string, RecordResult>();
+  const queue = [...groups.values()];
+  const worker = async () => {
+    for (let group = queue.shift(); group; group = queue.shift()) {
+      for (const prepared of group) {
+        results.set(prepared.record.messageId, await processRecord(prepared, deps, deadline));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker));
+
+  const ordered = records.map(
+    (r) =>
+      results.get(r.messageId) ?? {
+        messageId: r.messageId,
+        outcome: 'transient-failure' as const,
+        failed: true,
+      },
+  );
+  return {
+    response: {
+      batchItemFailures: ordered.filter((r) => r.failed).map((r) => ({ itemIdentifier: r.messageId })),
+    },
+    results: ordered,
+  };
+}

@@ -1,0 +1,285 @@
+import type { SQSRecord } from 'aws-lambda';
+import { ZodError } from 'zod';
+import type { ExternalOrderRef } from '../domain/order';
+import { providerOrderKey } from '../domain/order';
+import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
+import { applyOrderEvent, type OrderRecord } from '../domain/order-record';
+import { AppError, ConfigError, TransientError } from '../errors';
+import { deliveryRecordKey, type IdempotencyStore, stepRecordKey } from '../idempotency/store';
+import type { Log } from '../logger';
+import { METRIC } from '../metrics';
+import type { OrderStore } from '../order-system/ledger';
+import type { OrderSystem } from '../order-system/types';
+import { WORKER_PROVIDERS } from '../providers/worker-registry';
+import type { DeadLetterSender } from '../queue/dlq';
+import { fromSqsRecord, type QueuedWebhook } from '../queue/message';
+import type { RechargeApi, StepRunner } from './types';
+
+/** Counting metrics (Powertools in Lambda; a recorder in tests). */
+export interface MetricsSink {
+  count(name: string, value?: number): void;
+}
+
+/** Everything the worker talks to, injected so tests use real emulators or fakes at the ports. */
+export interface WorkerDeps {
+  idempotency: IdempotencyStore;
+  orders: OrderStore;
+  orderSystem: OrderSystem;
+  recharge: RechargeApi;
+  deadLetter: DeadLetterSender;
+  log: Log;
+  metrics: MetricsSink;
+  now: () => number;
+  /** Records of one batch processed at the same time (records of one provider order run in turn). */
+  concurrency: number;
+  /** Time kept back from the invocation's remaining time, for reporting the batch result. */
+  safetyMarginMs: number;
+  /** Fault injection for tests (a crash between steps): awaited after each completed step. */
+  hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
+}
+
+export type RecordOutcome =
+  | 'processed'
+  | 'stale'
+  | 'duplicate'
+  | 'ignored'
+  | 'in-progress-elsewhere'
+  | 'dead-lettered'
+  | 'transient-failure';
+
+export interface RecordResult {
+  messageId: string;
+  outcome: RecordOutcome;
+  /** True when SQS must keep the message (reported in batchItemFailures). */
+  failed: boolean;
+}
+
+/** A record parsed up front, so the batch can group records by provider order. */
+export interface PreparedRecord {
+  record: SQSRecord;
+  webhook?: QueuedWebhook;
+  parsed?: ParsedWebhook;
+  /** Set when the record cannot be parsed: it goes to the DLQ as permanent. */
+  error?: { step: string; error: unknown };
+  /** Serialisation key: the provider order, or the message id when unknown. */
+  groupKey: string;
+}
+
+/** Parses a record's message and payload without side effects. */
+export function prepareRecord(record: SQSRecord): PreparedRecord {
+  let webhook: QueuedWebhook;
+  try {
+    webhook = fromSqsRecord(record);
+  } catch (error) {
+    return { record, error: { step: 'parse-message', error }, groupKey: record.messageId };
+  }
+  try {
+    const parsed = WORKER_PROVIDERS[webhook.provider].parse(webhook);
+    const ref = parsed.kind === 'order' ? parsed.event.ref : parsed.ref;
+    return { record, webhook, parsed, groupKey: ref ? providerOrderKey(ref) : record.messageId };
+  } catch (error) {
+    return { record, webhook, error: { step: 'parse-payload', error }, groupKey: record.messageId };
+  }
+}
+
+/** Permanent: retrying cannot help (bad payload, remote rejected). Config problems are retried: they get fixed. */
+export function isPermanentFailure(error: unknown): boolean {
+  if (error instanceof ConfigError) return false;
+  if (error instanceof ZodError || error instanceof SyntaxError) return true;
+  return error instanceof AppError && !error.transient;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof AppError) return error.message;
+  if (error instanceof ZodError) return 'payload failed its schema';
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return 'unknown error';
+}
+
+const APPLY_ATTEMPTS = 8;
+
+/**
+ * Processes one record exactly once in effect: delivery claim, state change on the order item,
+ * then each external effect as its own idempotent step, then delivery completion. Never throws:
+ * the result says whether SQS must keep the message.
+ */
+export async function processRecord(
+  prepared: PreparedRecord,
+  deps: WorkerDeps,
+  deadline: number,
+): Promise<RecordResult> {
+  const started = deps.now();
+  const { record, webhook, parsed } = prepared;
+  const fields: Record<string, unknown> = {
+    messageId: record.messageId,
+    provider: webhook?.provider,
+    topic: webhook?.topic,
+    deliveryKey: webhook?.deliveryKey,
+    orderId: parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined,
+    receiveCount: record.attributes?.ApproximateReceiveCount,
+  };
+  let step = prepared.error?.step ?? 'claim-delivery';
+  const done = (
+    outcome: RecordOutcome,
+    failed: boolean,
+    extra: Record<string, unknown> = {},
+  ): RecordResult => {
+    const log = failed || outcome === 'dead-lettered' ? deps.log.warn : deps.log.info;
+    log.call(deps.log, 'record handled', {
+      ...fields,
+      step,
+      outcome,
+      durationMs: deps.now() - started,
+      ...extra,
+    });
+    return { messageId: record.messageId, outcome, failed };
+  };
+
+  const deadLetter = async (error: unknown): Promise<RecordResult> => {
+    deps.metrics.count(METRIC.permanentFailure);
+    const reason = messageOf(error);
+    try {
+      await deps.deadLetter(record, {
+        failureClass: 'permanent',
+        reason,
+        step,
+        failedAt: new Date(deps.now()).toISOString(),
+      });
+      return done('dead-lettered', false, { reason });
+    } catch (sendError) {
+      return done('transient-failure', true, { reason, dlqError: messageOf(sendError) });
+    }
+  };
+
+  if (prepared.error || !webhook || !parsed) return deadLetter(prepared.error?.error);
+  if (parsed.kind === 'ignore') {
+    deps.metrics.count(METRIC.ignored);
+    step = 'none';
+    return done('ignored', false, { reason: parsed.reason });
+  }
+
+  const deliveryPk = deliveryRecordKey(webhook.deliveryKey);
+  let token: string | undefined;
+  try {
+    const claim = await deps.idempotency.claim(deliveryPk);
+    if (claim.state === 'completed') {
+      deps.metrics.count(METRIC.duplicate);
+      return done('duplicate', false);
+    }
+    if (claim.state === 'busy') {
+      // Another attempt holds the key: it does the work; this copy comes back after the visibility timeout.
+      deps.metrics.count(METRIC.duplicate);
+      return done('in-progress-elsewhere', true, { leaseUntil: new Date(claim.leaseUntil).toISOString() });
+    }
+    token = claim.token;
+    if (claim.takenOver) fields.takenOver = true;
+    const outcome = await applyEvent(parsed.event, webhook, deps, deadline, (s) => {
+      step = s;
+    });
+    step = 'complete-delivery';
+    const kept = await deps.idempotency.complete(deliveryPk, token, { outcome });
+    if (!kept) deps.log.warn('delivery claim lost before completion', fields);
+    deps.metrics.count(METRIC.processed);
+    return done(outcome, false);
+  } catch (error) {
+    if (token) await deps.idempotency.release(deliveryPk, token).catch(() => undefined);
+    if (isPermanentFailure(error)) return deadLetter(error);
+    deps.metrics.count(METRIC.transientFailure);
+    return done('transient-failure', true, { reason: messageOf(error) });
+  }
+}
+
+async function applyEvent(
+  event: OrderEvent,
+  webhook: QueuedWebhook,
+  deps: WorkerDeps,
+  deadline: number,
+  setStep: (step: string) => void,
+): Promise<'processed' | 'stale'> {
+  const orderKey = providerOrderKey(event.ref);
+  const now = () => new Date(deps.now()).toISOString();
+
+  setStep('apply-event');
+  let record: OrderRecord | undefined;
+  let result: ReturnType<typeof applyOrderEvent> | undefined;
+  for (let attempt = 0; attempt < APPLY_ATTEMPTS && !record; attempt++) {
+    const stored = await deps.orders.get(event.ref);
+    result = applyOrderEvent(stored, event, { deliveryKey: webhook.deliveryKey, now: now() });
+    record = result.changed ? await deps.orders.save(result.record, stored?.version) : result.record;
+  }
+  if (!record || !result) throw new TransientError('order item kept changing under concurrent writers');
+  if (result.stale) return 'stale';
+
+  const step: StepRunner = async (name, qualifier, run) => {
+    setStep(name);
+    const pk = stepRecordKey(orderKey, name, qualifier);
+    const claim = await deps.idempotency.claim<Awaited<ReturnType<typeof run>>>(pk);
+    if (claim.state === 'completed') return claim.result as Awaited<ReturnType<typeof run>>;
+    if (claim.state === 'busy') throw new TransientError(`step ${name} is in progress elsewhere`);
+    let value: Awaited<ReturnType<typeof run>>;
+    try {
+      value = await run();
+    } catch (error) {
+      await deps.idempotency.release(pk, claim.token).catch(() => undefined);
+      throw error;
+    }
+    await deps.idempotency.complete(pk, claim.token, value);
+    await deps.hooks?.afterStep?.(name, orderKey);
+    return value;
+  };
+
+  if (event.createExternal && !record.externalId) {
+    const created = record;
+    // Keyed by provider order, not delivery: created and processed of one order share this step.
+    const ids = await step('create-order', undefined, async (): Promise<ExternalOrderRef> => {
+      const assigned = await deps.orderSystem.createOrder({
+        ref: event.ref,
+        order: created.order,
+        status: created.status,
+        paymentStatus: created.paymentStatus,
+        fulfilmentStatus: created.fulfilmentStatus,
+        idempotencyKey: `${orderKey}:create`,
+      });
+      setStep('attach-external-ids');
+      const attached = await deps.orders.attachExternal(event.ref, assigned, now(), webhook.deliveryKey);
+      return { id: String(attached.externalId), number: String(attached.externalNumber) };
+    });
+    record = {
+      ...record,
+      externalId: ids.id,
+      externalNumber: ids.number,
+      externalCreatedBy: record.externalCreatedBy ?? webhook.deliveryKey,
+    };
+  }
+  if (!record.externalId || !record.externalNumber) return 'processed';
+  const external: ExternalOrderRef = { id: record.externalId, number: record.externalNumber };
+
+  const updateStatus = deps.orderSystem.updateStatus?.bind(deps.orderSystem);
+  if (updateStatus && record.externalCreatedBy !== webhook.deliveryKey) {
+    const current = record;
+    for (const change of result.appliedStatuses) {
+      const to = change.to as NonNullable<OrderRecord['status']>;
+      await step('push-status', to, async () => {
+        await updateStatus({
+          ref: event.ref,
+          external,
+          from: change.from,
+          to,
+          paymentStatus: current.paymentStatus,
+          fulfilmentStatus: current.fulfilmentStatus,
+          providerStatus: change.providerStatus,
+          topic: change.topic,
+          at: change.at,
+          idempotencyKey: `${orderKey}:status:${to}`,
+        });
+        return { pushed: true };
+      });
+    }
+  }
+
+  const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
+  if (followUps) {
+    await followUps({ event, record, external, step, recharge: deps.recharge, deadline, log: deps.log });
+  }
+  return 'processed';
+}
