@@ -60,6 +60,22 @@ export interface ApplyResult {
   appliedStatuses: HistoryEntry[];
 }
 
+/** Deep equality of JSON values regardless of key order (DynamoDB maps do not keep it). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 function toMillis(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const ms = Date.parse(iso);
@@ -150,10 +166,11 @@ export function applyOrderEvent(
   record.fulfilmentStatus = fulfilmentStatusOf(record.status);
 
   let detailsChanged = false;
-  if (event.order) {
+  // An event whose every transition went backwards is evidently older: its details are not applied either.
+  if (event.order && !allIgnored) {
     const references = { ...record.order.references, ...event.order.references };
     const next: CanonicalOrder = { ...event.order, references };
-    if (JSON.stringify(next) !== JSON.stringify(record.order)) {
+    if (!sameJson(next, record.order)) {
       if (!record.placeholder) entry({ field: 'details', outcome: 'applied' });
       record.order = next;
       detailsChanged = true;
@@ -162,7 +179,7 @@ export function applyOrderEvent(
   }
   if (event.references) {
     const references = { ...record.order.references, ...event.references };
-    if (JSON.stringify(references) !== JSON.stringify(record.order.references)) {
+    if (!sameJson(references, record.order.references)) {
       record.order = { ...record.order, references };
       detailsChanged = true;
     }
