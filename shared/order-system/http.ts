@@ -85,7 +85,7 @@ export class HttpOrderSystem implements OrderSystem {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
       throw new TransientError(timedOut ? 'order system timed out' : 'order system unreachable', {
         cause: error,
       });

@@ -126,7 +126,7 @@ export class RechargeClient {
           signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
         });
       } catch (error) {
-        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
         this.options.onCall?.({
           method,
           path,

@@ -1,0 +1,153 @@
+import { makeHandler } from '../../functions/worker/handler';
+import { TransientError } from '../../shared/errors';
+import { HttpOrderSystem } from '../../shared/order-system/http';
+import { getOrderByProviderRef } from '../../shared/order-system/ledger';
+import { type FakeOrderSystem, startFakeOrderSystem } from '../support/fake-order-system';
+import {
+  createWorkerWorld,
+  drainQueue,
+  type JsonObject,
+  lambdaContext,
+  sampleWebhook,
+  sqsEvent,
+  sqsRecord,
+  type WorkerWorld,
+} from '../support/fake-worker';
+
+const SECRET = 'order-system-test-secret';
+let world: WorkerWorld;
+let orderSystem: FakeOrderSystem;
+beforeAll(async () => {
+  [world, orderSystem] = await Promise.all([createWorkerWorld(), startFakeOrderSystem(SECRET)]);
+});
+afterAll(async () => {
+  await Promise.all([world.close(), orderSystem.close()]);
+});
+beforeEach(() => {
+  world.recharge.reset();
+  orderSystem.requests.length = 0;
+});
+
+const httpEnv = () => ({
+  ORDER_SYSTEM: 'http',
+  ORDER_SYSTEM_URL: orderSystem.url,
+  ORDER_SYSTEM_SECRET: SECRET,
+  ORDER_SYSTEM_TIMEOUT_MS: '300',
+});
+
+let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+function recharge(name: string, modify?: (o: JsonObject) => void) {
+  nextId += 10;
+  const id = nextId;
+  return {
+    orderId: String(id),
+    webhook: sampleWebhook('recharge', name, (p) => {
+      p.order.id = id;
+      p.order.charge.id = id + 1;
+      modify?.(p.order);
+    }),
+  };
+}
+
+describe('HTTP order system', () => {
+  it('creates the order with a signed, idempotent POST and writes its ids back to ReCharge', async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(orderSystem.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 201']);
+    const post = orderSystem.requests[0];
+    expect(post?.headers['idempotency-key']).toBe(`recharge:${orderId}:create`);
+    expect(post?.body).toMatchObject({
+      source: { provider: 'recharge', orderId },
+      status: 'paid',
+      currency: 'USD',
+      lineItems: [expect.objectContaining({ sku: 'ROAST-12-WB' })],
+    });
+    const created = orderSystem.orders.get(`recharge:${orderId}:create`);
+    expect(world.recharge.applied()[0]?.body).toEqual({
+      external_order_id: { ecommerce: created?.id },
+      external_order_number: { ecommerce: created?.number },
+    });
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.externalId).toBe(created?.id);
+  });
+
+  it('PATCHes a later status change to the order', async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    const refund = sampleWebhook('recharge', '2021-11-updated-refunded', (p) => {
+      p.order.id = Number(orderId);
+    });
+    const result = await handler(sqsEvent([sqsRecord(refund)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    const created = orderSystem.orders.get(`recharge:${orderId}:create`);
+    const patch = orderSystem.requests.find((r) => r.method === 'PATCH');
+    expect(patch?.path).toBe(`/orders/${created?.id}`);
+    expect(patch?.status).toBe(200);
+    expect(patch?.headers['idempotency-key']).toBe(`recharge:${orderId}:status:refunded`);
+    expect(patch?.body).toMatchObject({
+      status: 'refunded',
+      previousStatus: 'paid',
+      paymentStatus: 'refunded',
+    });
+  });
+
+  it('retries a 503 through SQS and still creates one order', async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    orderSystem.failNext(503);
+    const first = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    expect(first.batchItemFailures).toHaveLength(1);
+    const second = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    expect(second.batchItemFailures).toEqual([]);
+    expect([...orderSystem.orders.keys()].filter((k) => k.includes(orderId))).toHaveLength(1);
+  });
+
+  it('accepts a 409 carrying the existing ids as success', async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    orderSystem.orders.set(`recharge:${orderId}:create`, { id: 'ext-existing', number: '4242', body: {} });
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(orderSystem.requests[0]?.status).toBe(409);
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored).toMatchObject({ externalId: 'ext-existing', externalNumber: '4242' });
+  });
+
+  it('moves a record the order system rejects (401: wrong secret) to the dead-letter queue', async () => {
+    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_SECRET: 'wrong-secret' } }));
+    const { webhook } = recharge('2021-11-created-regular');
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    const [dead] = await drainQueue(world.sqs, world.queues.dlqUrl);
+    expect(dead?.MessageAttributes?.failureStep?.StringValue).toBe('create-order');
+    expect(dead?.MessageAttributes?.failureReason?.StringValue).toBe('order system rejected create with 401');
+    expect(JSON.stringify(dead?.MessageAttributes)).not.toContain('wrong-secret');
+    expect(world.recharge.requests).toHaveLength(0);
+  });
+
+  it('bounds a hung order system with its timeout and reports a transient error', async () => {
+    const system = new HttpOrderSystem({ url: orderSystem.url, timeoutMs: 200, secret: async () => SECRET });
+    orderSystem.failNext('hang');
+    const call = system.createOrder({
+      ref: { provider: 'sevi', orderId: 'hang-1' },
+      order: { source: { provider: 'sevi', orderId: 'hang-1' }, references: {}, lineItems: [] },
+      paymentStatus: 'paid',
+      fulfilmentStatus: 'unfulfilled',
+      idempotencyKey: 'sevi:hang-1:create',
+    });
+    await expect(call).rejects.toBeInstanceOf(TransientError);
+    await expect(call).rejects.toThrow('order system timed out');
+  });
+});

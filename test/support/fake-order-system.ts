@@ -1,0 +1,103 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A merchant's HTTP order system for tests: verifies the signature header and the idempotency key
+ * itself (rejecting with 401/400 like a real one would), creates orders once per key, answers 409
+ * with the existing ids on a repeated key, and can be told to fail or hang.
+ */
+export interface FakeOrderSystemRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: unknown;
+  status?: number;
+}
+
+export interface FakeOrderSystem {
+  url: string;
+  requests: FakeOrderSystemRequest[];
+  /** Orders created, by idempotency key. */
+  orders: Map<string, { id: string; number: string; body: unknown }>;
+  /** Next N requests answer this status (or hang). */
+  failNext(status: number | 'hang', times?: number): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSystem> {
+  const requests: FakeOrderSystemRequest[] = [];
+  const orders = new Map<string, { id: string; number: string; body: unknown }>();
+  let failure: { status: number | 'hang'; times: number } | undefined;
+  let number = 5000;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const recorded: FakeOrderSystemRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        raw,
+        body: raw ? JSON.parse(raw) : undefined,
+      };
+      requests.push(recorded);
+      const answer = (status: number, body: unknown) => {
+        recorded.status = status;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (failure && failure.times > 0) {
+        failure.times -= 1;
+        if (failure.status === 'hang') return;
+        answer(failure.status, { error: 'injected' });
+        return;
+      }
+      const expected = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+      const given = String(req.headers['x-order-webhooks-signature'] ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
+        answer(401, { error: 'bad signature' });
+        return;
+      }
+      const key = req.headers['idempotency-key'];
+      if (typeof key !== 'string' || !key) {
+        answer(400, { error: 'Idempotency-Key required' });
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/orders') {
+        const existing = orders.get(key);
+        if (existing) {
+          answer(409, { id: existing.id, number: existing.number });
+          return;
+        }
+        number += 1;
+        const created = { id: `ext-${number}`, number: String(number), body: recorded.body };
+        orders.set(key, created);
+        answer(201, { id: created.id, number: created.number });
+        return;
+      }
+      if (req.method === 'PATCH' && req.url?.startsWith('/orders/')) {
+        answer(200, { ok: true });
+        return;
+      }
+      answer(404, { error: 'not found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/orders`,
+    requests,
+    orders,
+    failNext(status, times = 1) {
+      failure = { status, times };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
