@@ -18,6 +18,8 @@ export async function bundleForLambda(options: {
     platform: 'node',
     target: 'node22',
     format: 'cjs',
+    // As the CDK stack bundles: ES module builds first, so the AWS SDK tree-shakes.
+    mainFields: ['module', 'main'],
     logLevel: 'error',
   });
   return { outfile: options.outfile, bytes: statSync(options.outfile).size };
