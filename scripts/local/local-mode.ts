@@ -66,10 +66,11 @@ export function localSettings(env: NodeJS.ProcessEnv) {
     concurrency: int('LOCAL_CONCURRENCY', 4),
     visibilityTimeoutSeconds,
     maxReceiveCount: int('LOCAL_MAX_RECEIVE_COUNT', QUEUE_DEFAULTS.maxReceiveCount),
-    // A batch must end before its messages become visible again, as in the stack (timeout <= visibility).
+    // A batch should end before its messages become visible again (timeout <= visibility), but the
+    // worker keeps a 5 s safety margin inside its timeout, so never default below 10 s.
     workerTimeoutSeconds: int(
       'LOCAL_WORKER_TIMEOUT_SECONDS',
-      Math.min(QUEUE_DEFAULTS.workerTimeoutSeconds, visibilityTimeoutSeconds),
+      Math.min(QUEUE_DEFAULTS.workerTimeoutSeconds, Math.max(10, visibilityTimeoutSeconds)),
     ),
     waitTimeSeconds: int('LOCAL_WAIT_TIME_SECONDS', 2),
   };

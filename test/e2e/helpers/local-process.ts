@@ -2,17 +2,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalState, readState } from '../../../scripts/local/state';
 
 const ROOT = path.resolve(__dirname, '../../..');
+/** tsx's loader by absolute URL: the children run in a scratch directory (no stray .env). */
+export const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface LocalProcess {
   readonly state: LocalState;
   readonly child: ChildProcess;
   /** Everything the local mode printed (stdout + stderr), for failure messages. */
   output(): string;
+  /** Its warnings and errors (the last few), to put in a failure message. */
+  problems(): string;
   /** SIGINT/SIGTERM and wait for a clean exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** kill -9 of the local mode's own process only (its emulators are left to notice). */
@@ -46,7 +51,7 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
   const stateFile = options.stateFile ?? path.join(scratch.dir, 'endpoints.json');
   const args = [
     '--import',
-    'tsx',
+    TSX_LOADER,
     path.join(ROOT, 'scripts/local/start.ts'),
     '--port',
     '0',
@@ -60,8 +65,16 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The #shared/* alias lives in the repo's tsconfig; the child runs in a scratch directory.
+      TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       LOCAL_WAIT_TIME_SECONDS: '1',
+      // Short enough that redeliveries happen in seconds; the worker keeps a 5 s safety margin
+      // inside its timeout, so 8 s leaves it 3 s of work per batch.
+      LOCAL_VISIBILITY_TIMEOUT_SECONDS: '8',
+      LOCAL_WORKER_TIMEOUT_SECONDS: '8',
+      // A batch abandoned by a crash is taken over after this (it must exceed the worker timeout).
+      IDEMPOTENCY_LEASE_SECONDS: '10',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -97,6 +110,12 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
     sqs,
     dynamo,
     output: () => out,
+    problems: () =>
+      out
+        .split('\n')
+        .filter((line) => /"level":"(WARN|ERROR)"|error/i.test(line))
+        .slice(-15)
+        .join('\n'),
     async stop(signal: NodeJS.Signals = 'SIGINT') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const code = await exited;

@@ -1,0 +1,70 @@
+/**
+ * `order-webhooks` / `npm run cli --`: one command-line tool for the local mode and the deployed
+ * stack. Exit codes: 0 success, 1 the operation failed, 2 usage error.
+ */
+import { existsSync } from 'node:fs';
+import { DLQ_HELP, runDlq } from './dlq';
+import { ORDERS_HELP, runOrders } from './orders';
+import { runSend, SEND_HELP } from './send';
+import { runStats, STATS_HELP } from './stats';
+import { CliError, UsageError } from './target';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
+  {
+    send: { run: runSend, help: SEND_HELP, summary: 'send a signed sample webhook (or a JSON file)' },
+    orders: { run: runOrders, help: ORDERS_HELP, summary: 'list the orders in the built-in ledger' },
+    dlq: { run: runDlq, help: DLQ_HELP, summary: 'list, show and redrive dead-letter messages' },
+    stats: { run: runStats, help: STATS_HELP, summary: 'queue depths and order counts by status' },
+  };
+
+const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
+  .join('\n')}
+
+Run \`order-webhooks <command> --help\` for a command's options. A .env file in the working
+directory is read first (variables already set win).`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command ? 0 : 2;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`unknown command "${command}"\n\n${HELP}\n`);
+    return 2;
+  }
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return await entry.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${(error as Error).message}\n(see order-webhooks ${command} --help)\n`);
+      return 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    const name = (error as Error)?.name ?? 'Error';
+    process.stderr.write(`error: ${name}: ${(error as Error)?.message ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import type { OrderRecord } from '../../shared/domain/order-record';
+import { listOrders } from '../../shared/order-system/ledger';
+import { PROVIDERS, type Provider } from '../../shared/queue/message';
+import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
+
+export const ORDERS_HELP = `Usage: order-webhooks orders [options]
+
+Lists the orders in the built-in ledger (ORDERS_TABLE), newest first, with their status and the
+external order id/number the worker created.
+
+Options:
+  --provider <p>       only this provider (${PROVIDERS.join(', ')})
+  --id <id>            only the order with this provider order id or external id
+  --status <s>         only this status
+  --limit <n>          at most n orders
+  --json               full records as JSON
+${TARGET_HELP}
+  -h, --help`;
+
+/** One line per order for the table view. */
+export function orderRow(o: OrderRecord): string[] {
+  return [
+    o.provider,
+    o.providerOrderId,
+    o.status ?? '-',
+    o.paymentStatus ?? '-',
+    o.fulfilmentStatus ?? '-',
+    o.externalId ?? '-',
+    o.externalNumber ?? '-',
+    o.updatedAt ?? '-',
+  ];
+}
+
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export async function runOrders(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      provider: { type: 'string' },
+      id: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...TARGET_OPTIONS,
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${ORDERS_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.provider && !(PROVIDERS as readonly string[]).includes(values.provider))
+    throw new UsageError(`unknown provider "${values.provider}": one of ${PROVIDERS.join(', ')}`);
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new UsageError('--limit must be a positive integer');
+  const target = resolveTarget(values);
+  const table = need(target.ordersTable, 'ORDERS_TABLE');
+  let orders = await listOrders(target.dynamo, table, {
+    provider: values.provider as Provider | undefined,
+    status: values.status,
+  });
+  if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
+  if (limit) orders = orders.slice(0, limit);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(orders, null, 2)}\n`);
+    return 0;
+  }
+  if (orders.length === 0) {
+    process.stdout.write('no orders\n');
+    return values.id ? 1 : 0;
+  }
+  const header = [
+    'PROVIDER',
+    'ORDER ID',
+    'STATUS',
+    'PAYMENT',
+    'FULFILMENT',
+    'EXTERNAL ID',
+    'NUMBER',
+    'UPDATED',
+  ];
+  process.stdout.write(`${formatTable(header, orders.map(orderRow))}\n${orders.length} order(s)\n`);
+  return 0;
+}

@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
+import { isAlive, readState } from '../local/state';
+
+/** A usage or input problem: printed without a stack, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An operation that failed: printed without a stack, exit code 1. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Where the CLI's commands act: a running local mode, or the deployed stack in AWS. */
+export interface Target {
+  kind: 'local' | 'aws';
+  /** Base URL of the webhook API (local mode), if known. */
+  apiUrl: string | undefined;
+  region: string;
+  queueUrl: string | undefined;
+  dlqUrl: string | undefined;
+  ordersTable: string | undefined;
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+}
+
+/** Options shared by the commands that look at the queues or the ledger. */
+export const TARGET_OPTIONS = {
+  'data-dir': { type: 'string' },
+  'state-file': { type: 'string' },
+  aws: { type: 'boolean' },
+} as const;
+
+export const TARGET_HELP = `Target (default: the running local mode found in .local/endpoints.json):
+  --data-dir <dir>     the local mode's data folder (env LOCAL_DATA_DIR)
+  --state-file <file>  the local mode's endpoints file
+  --aws                the deployed stack: uses your AWS credentials and env QUEUE_URL, DLQ_URL,
+                       ORDERS_TABLE, AWS_REGION (chosen automatically when no local mode runs and
+                       these are set)`;
+
+/** The local mode's endpoints file per flags and environment. */
+export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: string }): string {
+  if (values['state-file']) return path.resolve(values['state-file']);
+  return path.resolve(values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, STATE_FILE_NAME);
+}
+
+/** Resolves the target from flags, the local mode's endpoints file and the environment. */
+export function resolveTarget(values: { 'data-dir'?: string; 'state-file'?: string; aws?: boolean }): Target {
+  const file = stateFilePath(values);
+  const state = values.aws ? undefined : readState(file);
+  if (state && isAlive(state.pid)) {
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    return {
+      kind: 'local',
+      apiUrl: state.apiUrl,
+      region: state.region,
+      queueUrl: state.queueUrl,
+      dlqUrl: state.dlqUrl,
+      ordersTable: state.ordersTable,
+      sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
+      dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
+    };
+  }
+  const env = process.env;
+  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE;
+  if (!values.aws && !configured) {
+    const why = existsSync(file)
+      ? `${file} belongs to a local mode that is no longer running`
+      : `${file} not found`;
+    throw new CliError(
+      `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws with QUEUE_URL, DLQ_URL and ORDERS_TABLE set.`,
+    );
+  }
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  return {
+    kind: 'aws',
+    apiUrl: env.WEBHOOK_API_URL || undefined,
+    region,
+    queueUrl: env.QUEUE_URL || undefined,
+    dlqUrl: env.DLQ_URL || undefined,
+    ordersTable: env.ORDERS_TABLE || undefined,
+    sqs: new SQSClient({ region }),
+    dynamo: new DynamoDBClient({ region }),
+  };
+}
+
+/** Reads a required target field, naming the variable to set when it is missing. */
+export function need(value: string | undefined, name: string): string {
+  if (!value) throw new CliError(`${name} is not known: set ${name} (or run the local mode)`);
+  return value;
+}
+
+/** Progress on a terminal only: one self-overwriting line on stderr. */
+export function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+}
+
+export function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
