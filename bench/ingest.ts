@@ -107,7 +107,7 @@ const LAYERS: Record<string, string> = {
   sqsOnly: "export { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
   sqsPowertools: `export { SQSClient } from '@aws-sdk/client-sqs'; ${POWERTOOLS}`,
   sqsPowertoolsSecrets: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; ${POWERTOOLS}`,
-  sqsPowertoolsSecretsZod: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; import { z } from 'zod'; export const s = z.object({ a: z.string() }); ${POWERTOOLS}`,
+  sqsPowertoolsSecretsZod: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; import * as z from 'zod'; export const s = z.object({ a: z.string() }); ${POWERTOOLS}`,
 };
 
 async function bundles(runs = 10) {

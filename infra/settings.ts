@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { workerEnvSchema } from '../shared/config';
 import { QUEUE_DEFAULTS } from '../shared/resources';
 

@@ -15,6 +15,7 @@ export async function bundleForLambda(options: {
     outfile: options.outfile,
     bundle: true,
     minify: true,
+    keepNames: true,
     platform: 'node',
     target: 'node22',
     format: 'cjs',

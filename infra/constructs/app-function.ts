@@ -87,6 +87,8 @@ export class AppFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         minify: true,
+        // Error classes are told apart by name in logs and DLQ attributes; minification must keep them.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
         target: 'node24',

@@ -1,6 +1,6 @@
 import type { MessageAttributeValue, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Providers this product receives webhooks from; the value is also the route segment. */
 export const PROVIDERS = ['recharge', 'wix-cashier-pay', 'sevi'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Topics whose orders this product syncs; other topics are acknowledged and ignored. */
 export const RECHARGE_HANDLED_TOPICS = ['order/created', 'order/processed', 'order/updated'] as const;

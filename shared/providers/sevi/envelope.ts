@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every Sevi "Order Payment" webhook is queued under this topic. */
 export const SEVI_TOPIC = 'order/payment';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Event types Cashier Pay sends to an order's hook URL; other types are acknowledged and ignored. */
 export const WIX_EVENT_TYPES = ['ORDER_EXPIRED', 'TRANSACTION', 'SUBSCRIPTION_STATUS_CHANGE'] as const;
