@@ -33,6 +33,28 @@ export async function deliver(apiUrl: string, d: Delivery): Promise<{ status: nu
   return { status: res.status, text: await res.text() };
 }
 
+/**
+ * Delivers like a provider does: a 5xx or a connection error is retried (ReCharge retries 20 times,
+ * Sevi 3 times), with the identical body. Returns the final answer and how many attempts it took.
+ */
+export async function deliverWithRetries(
+  apiUrl: string,
+  d: Delivery,
+  retries = 5,
+): Promise<{ status: number; text: string; attempts: number }> {
+  for (let attempt = 1; ; attempt++) {
+    let result: { status: number; text: string };
+    try {
+      result = await deliver(apiUrl, d);
+    } catch (error) {
+      if (attempt > retries) throw error;
+      result = { status: 599, text: String(error) };
+    }
+    if (result.status < 500 || attempt > retries) return { ...result, attempts: attempt };
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
+}
+
 export function orders(lp: LocalProcess): Promise<OrderRecord[]> {
   return listOrders(lp.dynamo, lp.state.ordersTable);
 }
