@@ -5,7 +5,8 @@ import { type Delivery, deliverWithRetries, depths, orders, withConcurrency } fr
 
 jest.setTimeout(240_000);
 
-type Json = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: sample payloads are edited freely
+// biome-ignore lint/suspicious/noExplicitAny: sample payloads are edited freely
+type Json = Record<string, any>;
 
 /** Unique orders: ReCharge (paid, pushed and written back; and queued), Wix approvals, Sevi payments. */
 function uniqueDeliveries(): { delivery: Delivery; provider: string; id: string; pushed: boolean }[] {
@@ -83,7 +84,10 @@ describe('a mixed burst of 2,000 webhooks from 50 concurrent senders', () => {
   it('processes every valid one exactly once, rejects every forged one with 401 and never queues it', async () => {
     const random = rng(42);
     const unique = uniqueDeliveries();
-    const duplicates = Array.from({ length: 400 }, () => unique[Math.floor(random() * unique.length)]!);
+    const duplicates = Array.from(
+      { length: 400 },
+      () => unique[Math.floor(random() * unique.length)] as (typeof unique)[number],
+    );
     const forged = Array.from({ length: 100 }, (_, n) => {
       const p = samplePayload<Json>('sevi', 'paid');
       p.order.id = `SV-FORGED-${n}`;
@@ -99,7 +103,7 @@ describe('a mixed burst of 2,000 webhooks from 50 concurrent senders', () => {
     ];
     for (let i = all.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
-      [all[i], all[j]] = [all[j]!, all[i]!];
+      [all[i], all[j]] = [all[j] as (typeof all)[number], all[i] as (typeof all)[number]];
     }
     expect(all).toHaveLength(2000);
 
