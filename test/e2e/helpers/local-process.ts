@@ -13,6 +13,8 @@ export const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/l
 
 export interface LocalProcess {
   readonly state: LocalState;
+  /** The endpoints file the CLI reads (pass it with --state-file). */
+  readonly stateFile: string;
   readonly child: ChildProcess;
   /** Everything the local mode printed (stdout + stderr), for failure messages. */
   output(): string;
@@ -106,6 +108,7 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
   const finished = state;
   return {
     state: finished,
+    stateFile,
     child,
     sqs,
     dynamo,
