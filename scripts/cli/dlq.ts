@@ -149,7 +149,9 @@ export async function redriveOneByOne(
   ids?: ReadonlySet<string>,
 ): Promise<{ moved: number; remaining: number }> {
   let moved = 0;
-  const skipped: Message[] = [];
+  let skipped = 0;
+  // Received and not deleted: made visible again at the end, whatever happens (an error included).
+  const held = new Map<string, Message>();
   try {
     for (;;) {
       const out = await sqs.send(
@@ -164,9 +166,10 @@ export async function redriveOneByOne(
       );
       const got = out.Messages ?? [];
       if (got.length === 0) break;
+      for (const message of got) held.set(message.ReceiptHandle ?? '', message);
       for (const message of got) {
         if (ids && !ids.has(message.MessageId ?? '')) {
-          skipped.push(message);
+          skipped++;
           continue;
         }
         await sqs.send(
@@ -177,16 +180,17 @@ export async function redriveOneByOne(
           }),
         );
         await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+        held.delete(message.ReceiptHandle ?? '');
         moved++;
         progress(`redriven ${moved}`);
       }
       if (ids && moved === ids.size) break;
     }
   } finally {
-    await release(sqs, dlqUrl, skipped);
+    await release(sqs, dlqUrl, [...held.values()]);
     progressDone();
   }
-  return { moved, remaining: skipped.length };
+  return { moved, remaining: skipped };
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
