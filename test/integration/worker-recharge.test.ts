@@ -230,6 +230,49 @@ describe('exactly once', () => {
   });
 });
 
+describe('batches', () => {
+  it('serialises records about one order inside a batch and runs the others alongside', async () => {
+    const deps = world.deps();
+    const handler = makeHandler(deps);
+    const created = rechargeWebhook('2021-11-created-regular');
+    const processed = sampleWebhook('recharge', '2021-11-processed-regular', (p) => {
+      p.order.id = Number(created.orderId);
+      p.order.charge.id = Number(created.chargeId);
+    });
+    const others = Array.from({ length: 7 }, () => rechargeWebhook('2021-01-created-regular'));
+    const records = [created.webhook, created.webhook, processed, ...others.map((o) => o.webhook)].map((w) =>
+      sqsRecord(w),
+    );
+
+    const result = await handler(sqsEvent(records), lambdaContext());
+
+    // Same-order copies ran one after the other: none found the work "in progress elsewhere".
+    expect(result.batchItemFailures).toEqual([]);
+    expect(writes(`/orders/${created.orderId}`)).toHaveLength(1);
+    for (const other of others) expect(writes(`/orders/${other.orderId}`)).toHaveLength(1);
+    expect(deps.metrics.counts[METRIC.duplicate]).toBe(1);
+    expect(deps.metrics.counts[METRIC.processed]).toBe(9);
+  });
+
+  it('logs one structured line per record with provider, topic, order, delivery key, step and outcome', async () => {
+    const deps = world.deps();
+    const { orderId, webhook } = rechargeWebhook('2021-11-created-regular');
+    await makeHandler(deps)(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    const lines = deps.log.lines.filter((l) => l.message === 'record handled');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.extra).toMatchObject({
+      provider: 'recharge',
+      topic: 'order/created',
+      orderId,
+      deliveryKey: webhook.deliveryKey,
+      step: 'complete-delivery',
+      outcome: 'processed',
+      durationMs: expect.any(Number),
+    });
+    expect(JSON.stringify(deps.log.lines)).not.toContain('jane.doe@example.com');
+  });
+});
+
 describe('ReCharge API failures', () => {
   it('waits out a 429 and then succeeds within the invocation', async () => {
     const deps = world.deps();
