@@ -1,3 +1,4 @@
+import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/worker/handler';
 import { METRIC } from '../../shared/metrics';
 import { getOrderByProviderRef, ledgerOrderId, listOrders } from '../../shared/order-system/ledger';
@@ -270,6 +271,31 @@ describe('batches', () => {
       durationMs: expect.any(Number),
     });
     expect(JSON.stringify(deps.log.lines)).not.toContain('jane.doe@example.com');
+  });
+});
+
+describe('without idempotency records', () => {
+  it('still keeps one external order per ReCharge order when every idempotency record is lost', async () => {
+    const handler = makeHandler(world.deps());
+    const { orderId, webhook } = rechargeWebhook('2021-11-created-regular');
+    await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    const before = await order(orderId);
+
+    const items = await world.dynamo.send(new ScanCommand({ TableName: world.tables.idempotency }));
+    for (const item of items.Items ?? [])
+      await world.dynamo.send(
+        new DeleteItemCommand({ TableName: world.tables.idempotency, Key: { pk: must(item.pk) } }),
+      );
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    const after = await order(orderId);
+    expect(after?.externalId).toBe(before?.externalId);
+    expect(after?.externalNumber).toBe(before?.externalNumber);
+    const orders = (await listOrders(world.dynamo, world.tables.orders)).filter(
+      (o) => o.providerOrderId === orderId,
+    );
+    expect(orders).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { applyOrderEvent } from '../../shared/domain/order-record';
+import { LedgerOrderSystem, listOrders, OrderStore } from '../../shared/order-system/ledger';
+import { createTestTables, testDynamoClient } from '../support/aws';
+
+const client = testDynamoClient();
+let table: string;
+beforeAll(async () => {
+  table = (await createTestTables(client)).orders;
+});
+
+async function placeholder(store: OrderStore, orderId: string) {
+  const { record } = applyOrderEvent(
+    undefined,
+    {
+      ref: { provider: 'sevi', orderId },
+      topic: 'order/payment',
+      statusPath: ['paid'],
+      createExternal: true,
+    },
+    { deliveryKey: `d-${orderId}`, now: new Date().toISOString() },
+  );
+  await store.save(record, undefined);
+}
+
+describe('built-in ledger', () => {
+  it('hands out strictly increasing order numbers from ORDER_NUMBER_START', async () => {
+    const ledger = new LedgerOrderSystem(client, table, 1001);
+    const input = (orderId: string) => ({
+      ref: { provider: 'sevi' as const, orderId },
+      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
+      paymentStatus: 'paid',
+      fulfilmentStatus: 'unfulfilled',
+      idempotencyKey: orderId,
+    });
+    const numbers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ledger.createOrder(input(`n${i}`))),
+    );
+    const sorted = numbers.map((n) => Number(n.number)).sort((a, b) => a - b);
+    expect(sorted).toEqual(Array.from({ length: 10 }, (_, i) => 1001 + i));
+  });
+
+  it('keeps the first ids when two creates for one provider order race', async () => {
+    const store = new OrderStore(client, table);
+    const orderId = randomUUID();
+    await placeholder(store, orderId);
+    const ref = { provider: 'sevi' as const, orderId };
+    const [a, b] = await Promise.all([
+      store.attachExternal(ref, { id: 'ord_a', number: '2001' }, new Date().toISOString(), 'd1'),
+      store.attachExternal(ref, { id: 'ord_b', number: '2002' }, new Date().toISOString(), 'd2'),
+    ]);
+    expect(a.externalId).toBe(b.externalId);
+    expect(a.externalNumber).toBe(b.externalNumber);
+    const stored = await store.get(ref);
+    expect([stored?.externalId, stored?.externalNumber]).toEqual([a.externalId, a.externalNumber]);
+  });
+
+  it('refuses a whole-item write based on a stale version', async () => {
+    const store = new OrderStore(client, table);
+    const orderId = randomUUID();
+    await placeholder(store, orderId);
+    const ref = { provider: 'sevi' as const, orderId };
+    const read = await store.get(ref);
+    await store.attachExternal(ref, { id: 'ord_x', number: '3001' }, new Date().toISOString(), 'd1');
+    expect(
+      await store.save({ ...(read as NonNullable<typeof read>), status: 'pending' }, read?.version),
+    ).toBe(undefined);
+    expect((await store.get(ref))?.externalId).toBe('ord_x');
+  });
+
+  it('lists orders with filters for the CLI', async () => {
+    const orders = await listOrders(client, table, { provider: 'sevi', status: 'paid' });
+    expect(orders).toHaveLength(2);
+    expect(orders.every((o) => o.provider === 'sevi' && o.status === 'paid')).toBe(true);
+  });
+});
