@@ -489,6 +489,17 @@ describe('order lifecycle', () => {
     expect(dead?.MessageAttributes?.failureReason?.StringValue).toContain('order.id');
   });
 
+  it('keeps a permanent failure on the main queue when the dead-letter queue cannot take it', async () => {
+    const missingDlq = `${world.queues.dlqUrl}-does-not-exist`;
+    const handler = makeHandler(world.deps({ env: { DLQ_URL: missingDlq } }));
+    const bad = rechargeWebhook('2021-11-created-regular', (o) => {
+      o.status = 42;
+    }).webhook;
+    const record = sqsRecord(bad);
+    const result = await handler(sqsEvent([record]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  });
+
   it('reports only the transient record as failed in a mixed batch', async () => {
     const handler = makeHandler(world.deps());
     const ok = rechargeWebhook('2021-11-created-regular');
