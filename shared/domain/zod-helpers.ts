@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Optional field that providers send as null, absent or a value; always undefined when missing. */
 export const opt = <T extends z.ZodType>(schema: T) =>

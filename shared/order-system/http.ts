@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { CreateOrderInput, OrderSystem, StatusChangeInput } from './types';

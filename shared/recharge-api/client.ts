@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { LeakyBucket } from './rate-limiter';

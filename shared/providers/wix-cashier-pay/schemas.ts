@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idString, opt } from '../../domain/zod-helpers';
 
 /** Wix Cashier Pay order event hooks (three body types); unknown fields are dropped. */
