@@ -262,8 +262,17 @@ export class OrderWebhooksStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.worker
-      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable)
-      .bindTable('ORDERS_TABLE', this.ordersTable);
+      // The worker's calls: idempotency claim/complete/release; ledger get/put/update (no scans).
+      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ])
+      .bindTable('ORDERS_TABLE', this.ordersTable, [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
 
     // --- Secrets -----------------------------------------------------------------------------
     this.secret = s.existingSecretArn

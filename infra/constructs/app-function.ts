@@ -127,10 +127,13 @@ export class AppFunction extends Construct {
     return this;
   }
 
-  /** `name` = the table name; may read and write items. */
-  bindTable(name: string, table: dynamodb.ITable): this {
+  /**
+   * `name` = the table name; may call exactly `actions` on it (item-level operations the code
+   * makes, rather than grantReadWriteData's Scan, Query and batch writes it never needs).
+   */
+  bindTable(name: string, table: dynamodb.ITable, actions: readonly `dynamodb:${string}`[]): this {
     this.fn.addEnvironment(name, table.tableName);
-    table.grantReadWriteData(this.fn);
+    table.grant(this.fn, ...actions);
     return this;
   }
 

@@ -269,10 +269,22 @@ describe('OrderWebhooks stack with default settings', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(actionsOn(statements, dlqId)).toContain('sqs:SendMessage');
-    for (const table of Object.keys(template.findResources('AWS::DynamoDB::Table')))
-      expect(actionsOn(statements, table)).toEqual(
-        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
-      );
+    const idempotencyId = logicalId(template, 'AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: Match.objectLike({ Enabled: true }),
+    });
+    const ordersId = logicalId(template, 'AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: Match.objectLike({ PointInTimeRecoveryEnabled: true }),
+    });
+    expect([...actionsOn(statements, idempotencyId)].sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect([...actionsOn(statements, ordersId)].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(actionsOn(statements, logicalId(template, 'AWS::SecretsManager::Secret'))).toContain(
       'secretsmanager:GetSecretValue',
     );
