@@ -13,6 +13,8 @@ export const METRIC = {
   /** Worker */
   processed: 'RecordProcessed',
   duplicate: 'RecordDuplicate',
+  /** Authentic and queued, but nothing to do for this product (e.g. an unhandled status event). */
+  recordIgnored: 'RecordIgnored',
   transientFailure: 'RecordTransientFailure',
   permanentFailure: 'RecordPermanentFailure',
   rechargeCalls: 'RechargeApiCalls',

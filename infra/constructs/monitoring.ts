@@ -165,6 +165,7 @@ export class Monitoring extends Construct {
         left: [
           app(METRIC.processed, 'processed'),
           app(METRIC.duplicate, 'duplicate'),
+          app(METRIC.recordIgnored, 'ignored'),
           app(METRIC.transientFailure, 'transient failure (retried)'),
           app(METRIC.permanentFailure, 'permanent failure (dead-letter)'),
         ],

@@ -153,7 +153,7 @@ export async function processRecord(
 
   if (prepared.error || !webhook || !parsed) return deadLetter(prepared.error?.error);
   if (parsed.kind === 'ignore') {
-    deps.metrics.count(METRIC.ignored);
+    deps.metrics.count(METRIC.recordIgnored);
     step = 'none';
     return done('ignored', false, { reason: parsed.reason });
   }
