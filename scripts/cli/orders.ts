@@ -26,6 +26,7 @@ export function orderRow(o: OrderRecord): string[] {
     o.status ?? '-',
     o.paymentStatus ?? '-',
     o.fulfilmentStatus ?? '-',
+    o.subscriptionStatus ?? '-',
     o.externalId ?? '-',
     o.externalNumber ?? '-',
     o.updatedAt ?? '-',
