@@ -19,6 +19,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
 import { QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
@@ -42,9 +43,11 @@ export const WEBHOOK_ROUTES = {
 const SECRET_DESCRIPTION =
   'order-webhooks provider credentials: one JSON object, keys as in the README (Fill the secret).';
 
-const ingestDefaults = ingestEnvSchema
-  .pick({ RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: true, QUEUE_SEND_TIMEOUT_MS: true })
-  .parse({});
+// ingestEnvSchema is a zod/mini schema (smaller ingest bundle): `pick` is a function.
+const ingestDefaults = pick(ingestEnvSchema, {
+  RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: true,
+  QUEUE_SEND_TIMEOUT_MS: true,
+}).parse({});
 
 /**
  * Everything the product needs in one stack, top to bottom as the data flows:

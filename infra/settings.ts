@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { pick } from 'zod/mini';
 import { workerEnvSchema } from '../shared/config';
 import { QUEUE_DEFAULTS } from '../shared/resources';
 
@@ -7,15 +8,14 @@ import { QUEUE_DEFAULTS } from '../shared/resources';
  * Values given on the command line arrive as strings, so numbers and booleans are coerced.
  */
 
-const workerDefaults = workerEnvSchema
-  .pick({
-    ORDER_SYSTEM: true,
-    RECHARGE_API_URL: true,
-    RECHARGE_API_VERSION: true,
-    ORDER_NUMBER_START: true,
-    IDEMPOTENCY_TTL_SECONDS: true,
-  })
-  .parse({});
+// workerEnvSchema is a zod/mini schema (shared/config is on the ingest's import path): `pick` is a function.
+const workerDefaults = pick(workerEnvSchema, {
+  ORDER_SYSTEM: true,
+  RECHARGE_API_URL: true,
+  RECHARGE_API_VERSION: true,
+  ORDER_NUMBER_START: true,
+  IDEMPOTENCY_TTL_SECONDS: true,
+}).parse({});
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);

@@ -1,45 +1,50 @@
-import * as z from 'zod';
 import { ConfigError } from './errors';
+import * as z from './zod-mini';
 
 /**
  * Configuration, validated once per cold start. Non-secret settings come from environment
  * variables; provider credentials come from one Secrets Manager secret (SECRET_ARN) in AWS, or
  * from environment variables of the same names for local runs and tests.
+ * zod/mini (see ./zod-mini): this module is on the ingest Lambda's import path; derive schemas
+ * with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
  */
 
-const csv = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) =>
+const csv = z.pipe(
+  z.union([z.string(), z.array(z.string())]),
+  z.transform((value) =>
     (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean),
-  );
+  ),
+);
 
-const intFromEnv = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
-const optionalUrl = z.url().optional();
+const intFromEnv = (fallback: number, min = 0) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
+const optionalUrl = z.optional(z.url());
+const required = () => z.string().check(z.minLength(1));
 
 /** Credential names: the environment variables locally, and the keys of the JSON secret in AWS. */
 export const secretsSchema = z.object({
-  RECHARGE_WEBHOOK_SECRETS: csv.default([]),
-  RECHARGE_API_TOKEN: z.string().optional(),
-  WIX_CASHIER_PAY_TOKENS: csv.default([]),
-  WIX_CASHIER_PAY_PUBLIC_KEY: z.string().optional(),
-  SEVI_WEBHOOK_TOKENS: csv.default([]),
-  ORDER_SYSTEM_SECRET: z.string().optional(),
+  RECHARGE_WEBHOOK_SECRETS: z._default(csv, []),
+  RECHARGE_API_TOKEN: z.optional(z.string()),
+  WIX_CASHIER_PAY_TOKENS: z._default(csv, []),
+  WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
+  SEVI_WEBHOOK_TOKENS: z._default(csv, []),
+  ORDER_SYSTEM_SECRET: z.optional(z.string()),
 });
 export type Secrets = z.infer<typeof secretsSchema>;
 export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof Secrets)[];
 
 const awsSchema = z.object({
-  AWS_REGION: z.string().default('us-east-1'),
+  AWS_REGION: z._default(z.string(), 'us-east-1'),
   /** When set, credentials are read from this Secrets Manager secret instead of the environment. */
-  SECRET_ARN: z.string().optional(),
+  SECRET_ARN: z.optional(z.string()),
   SECRET_MAX_AGE_SECONDS: intFromEnv(300, 1),
   /** Local emulators only; in AWS the SDK's regional endpoints are used. */
   SQS_ENDPOINT: optionalUrl,
   DYNAMODB_ENDPOINT: optionalUrl,
 });
 
-export const ingestEnvSchema = awsSchema.extend({
-  QUEUE_URL: z.string().min(1),
+export const ingestEnvSchema = z.extend(awsSchema, {
+  QUEUE_URL: required(),
   /** Largest message SQS accepts (body + attributes); larger webhooks get 413. */
   MAX_MESSAGE_BYTES: intFromEnv(1_048_576, 1024),
   RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: intFromEnv(172_800, 1),
@@ -48,21 +53,21 @@ export const ingestEnvSchema = awsSchema.extend({
 });
 export type IngestEnv = z.infer<typeof ingestEnvSchema>;
 
-export const workerEnvSchema = awsSchema.extend({
-  QUEUE_URL: z.string().min(1),
-  DLQ_URL: z.string().min(1),
-  IDEMPOTENCY_TABLE: z.string().min(1),
-  ORDERS_TABLE: z.string().min(1),
+export const workerEnvSchema = z.extend(awsSchema, {
+  QUEUE_URL: required(),
+  DLQ_URL: required(),
+  IDEMPOTENCY_TABLE: required(),
+  ORDERS_TABLE: required(),
   /** Completed delivery keys are remembered this long; ReCharge retries for 48 h. */
   IDEMPOTENCY_TTL_SECONDS: intFromEnv(259_200, 259_200),
   /** An in-progress record older than this is taken over (a crashed attempt). */
   IDEMPOTENCY_LEASE_SECONDS: intFromEnv(120, 1),
-  ORDER_SYSTEM: z.enum(['ledger', 'http']).default('ledger'),
+  ORDER_SYSTEM: z._default(z.enum(['ledger', 'http']), 'ledger'),
   ORDER_SYSTEM_URL: optionalUrl,
   ORDER_SYSTEM_TIMEOUT_MS: intFromEnv(5000, 100),
   ORDER_NUMBER_START: intFromEnv(1001, 1),
-  RECHARGE_API_URL: z.url().default('https://api.rechargeapps.com'),
-  RECHARGE_API_VERSION: z.enum(['2021-01', '2021-11']).default('2021-11'),
+  RECHARGE_API_URL: z._default(z.url(), 'https://api.rechargeapps.com'),
+  RECHARGE_API_VERSION: z._default(z.enum(['2021-01', '2021-11']), '2021-11'),
   RECHARGE_TIMEOUT_MS: intFromEnv(5000, 100),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
@@ -70,7 +75,7 @@ export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 /**
  * Parses `env` with `schema`; throws a ConfigError naming each bad variable (never its value).
  */
-export function parseEnv<S extends z.ZodType>(
+export function parseEnv<S extends z.ZodMiniType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<z.infer<S>> {

@@ -1,6 +1,6 @@
 import type { MessageAttributeValue, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../zod-mini';
 
 /** Providers this product receives webhooks from; the value is also the route segment. */
 export const PROVIDERS = ['recharge', 'wix-cashier-pay', 'sevi'] as const;
@@ -16,19 +16,22 @@ export const VERIFICATION_SCHEMES = [
 ] as const;
 export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 /**
- * A verified webhook as it travels from the ingest to the worker.
- * The SQS message body is the provider's raw body, byte for byte as text; everything else rides in
- * message attributes, so the dead-letter queue reads well in the console and nothing is re-encoded.
+ * A verified webhook as it travels from the ingest to the worker (zod/mini: the ingest imports
+ * this module). The SQS message body is the provider's raw body, byte for byte as text;
+ * everything else rides in message attributes, so the dead-letter queue reads well in the console
+ * and nothing is re-encoded.
  */
 export const queuedWebhookSchema = z.object({
   provider: z.enum(PROVIDERS),
   /** ReCharge: `order/created`...; Wix: the body `type`; Sevi: `order/payment`. */
-  topic: z.string().min(1),
+  topic: nonEmpty(),
   /** Stable identity of the event, the same on every redelivery: the delivery-level idempotency key. */
-  deliveryKey: z.string().min(1),
+  deliveryKey: nonEmpty(),
   /** ISO-8601 time the ingest accepted it. */
-  receivedAt: z.string().min(1),
+  receivedAt: nonEmpty(),
   verification: z.enum(VERIFICATION_SCHEMES),
   body: z.string(),
 });
@@ -83,7 +86,7 @@ export function messageSizeBytes(webhook: QueuedWebhook): number {
 
 /**
  * Reads a queued webhook back from a Lambda SQS record (attribute names are camelCase there:
- * `stringValue`). Throws a ZodError when the message was not produced by the ingest.
+ * `stringValue`). Throws a zod error (`$ZodError` from zod/v4/core) when the message was not produced by the ingest.
  */
 export function fromSqsRecord(record: Pick<SQSRecord, 'body' | 'messageAttributes'>): QueuedWebhook {
   const meta: Record<string, string | undefined> = {};

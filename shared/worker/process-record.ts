@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
-import { ZodError } from 'zod';
+// $ZodError matches errors from classic zod and zod/mini alike (the queue message schema is zod/mini).
+import { $ZodError } from 'zod/v4/core';
 import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
@@ -85,13 +86,13 @@ export function prepareRecord(record: SQSRecord): PreparedRecord {
 /** Permanent: retrying cannot help (bad payload, remote rejected). Config problems are retried: they get fixed. */
 export function isPermanentFailure(error: unknown): boolean {
   if (error instanceof ConfigError) return false;
-  if (error instanceof ZodError || error instanceof SyntaxError) return true;
+  if (error instanceof $ZodError || error instanceof SyntaxError) return true;
   return error instanceof AppError && !error.transient;
 }
 
 function messageOf(error: unknown): string {
   if (error instanceof AppError) return error.message;
-  if (error instanceof ZodError) return 'payload failed its schema';
+  if (error instanceof $ZodError) return 'payload failed its schema';
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return 'unknown error';
 }

@@ -489,6 +489,25 @@ describe('order lifecycle', () => {
     expect(dead?.MessageAttributes?.failureReason?.StringValue).toContain('order.id');
   });
 
+  it('moves a message the ingest did not produce (unknown provider attribute) to the dead-letter queue as permanent', async () => {
+    const handler = makeHandler(world.deps());
+    const { webhook } = rechargeWebhook('2021-11-created-regular');
+    const foreign = sqsRecord(webhook);
+    foreign.messageAttributes.provider = {
+      ...must(foreign.messageAttributes.provider),
+      stringValue: 'paypal',
+    };
+    const result = await handler(sqsEvent([foreign]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    const [dead] = await drainQueue(world.sqs, world.queues.dlqUrl);
+    expect(dead?.Body).toBe(webhook.body);
+    expect(dead?.MessageAttributes?.failureClass?.StringValue).toBe('permanent');
+    expect(dead?.MessageAttributes?.failureStep?.StringValue).toBe('parse-message');
+    // The zod error is recognised as a schema failure (not logged as an unknown error with its issues).
+    expect(dead?.MessageAttributes?.failureReason?.StringValue).toBe('payload failed its schema');
+  });
+
   it('keeps a permanent failure on the main queue when the dead-letter queue cannot take it', async () => {
     const missingDlq = `${world.queues.dlqUrl}-does-not-exist`;
     const handler = makeHandler(world.deps({ env: { DLQ_URL: missingDlq } }));

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod-mini';
 
 /** Every Sevi "Order Payment" webhook is queued under this topic. */
 export const SEVI_TOPIC = 'order/payment';
@@ -6,13 +6,14 @@ export const SEVI_TOPIC = 'order/payment';
 /**
  * Minimal envelope: `order.id`. Payment state may come as `orderPayment` or `paymentStatus`; the
  * worker interprets it (only `PAID` confirms payment), the ingest only uses it for the key.
+ * zod/mini: on the ingest's import path.
  */
 export const seviEnvelopeSchema = z.looseObject({
   order: z.looseObject({
-    id: z.union([z.string().min(1), z.number()]),
-    status: z.unknown().optional(),
-    orderPayment: z.unknown().optional(),
-    paymentStatus: z.unknown().optional(),
+    id: z.union([z.string().check(z.minLength(1)), z.number()]),
+    status: z.optional(z.unknown()),
+    orderPayment: z.optional(z.unknown()),
+    paymentStatus: z.optional(z.unknown()),
   }),
 });
 export type SeviEnvelope = z.infer<typeof seviEnvelopeSchema>;

@@ -105,6 +105,15 @@ describe('ingest handler: rejected requests', () => {
     expect(deps.queued).toHaveLength(0);
   });
 
+  it('answers 400 with a readable message per issue, saying what was expected', async () => {
+    const body = JSON.stringify({ order: 'not an object' });
+    const { response, payload } = await call(recharge('/webhooks/recharge/order/created', body));
+    expect(response.statusCode).toBe(400);
+    expect(payload.issues).toEqual([
+      { path: 'order', message: 'Invalid input: expected object, received string' },
+    ]);
+  });
+
   it('answers 400 when the path topic and X-Recharge-Topic disagree, or no topic is given', async () => {
     const mismatch = await call(
       recharge(
