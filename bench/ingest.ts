@@ -2,8 +2,10 @@
  * Ingest benchmark (not a test): `npm run bench:ingest`.
  * 1. In-process handler latency for 1 KB, 16 KB and 256 KB signed ReCharge bodies with the queue
  *    call stubbed, against a floor of SHA-256 + JSON.parse of the same body measured in the same run.
- * 2. Lambda bundle size and module-init time of the ingest function, against a bundle that only
- *    imports @aws-sdk/client-sqs built in the same run.
+ * 2. Lambda bundle size and module-init time of the ingest function (plain import, with the Lambda
+ *    wiring that runs at import inside Lambda, and as deployed with source maps), against bundles
+ *    that only import @aws-sdk/client-sqs (or also construct the client), built in the same run.
+ *    The bundle's contents: bench/out/ingest-bundle.analyze.txt (esbuild --analyze).
  * Results: bench/out/ingest.json (and printed).
  */
 import { createHash } from 'node:crypto';
@@ -12,8 +14,8 @@ import path from 'node:path';
 import { makeHandler } from '../functions/ingest/handler';
 import { parseSecrets } from '../shared/config';
 import { signRechargeBody } from '../shared/providers/recharge/signature';
-import { bundleForLambda, measureInit } from './lib/bundle';
-import { measure, round, type Summary, summarize } from './lib/stats';
+import { bundleForLambda, type InitSample, measureInit, median } from './lib/bundle';
+import { measure, percentile, round, type Summary } from './lib/stats';
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'bench', 'out');
@@ -103,51 +105,116 @@ async function latency() {
 /** Layers of the ingest's dependencies, each bundled alone, to show where init time goes. */
 const POWERTOOLS =
   "import { Logger } from '@aws-lambda-powertools/logger'; import { Metrics } from '@aws-lambda-powertools/metrics'; export const p = [new Logger(), new Metrics({ namespace: 'x' })];";
+const ZOD_MINI =
+  "import * as z from 'zod/mini'; import { en } from 'zod/locales'; z.config(en()); export const s = z.object({ a: z.string() });";
+/** The SQS client as the ingest builds it (shared/queue/sqs-sender.ts makeSqsClient), at import. */
+const SQS_CLIENT =
+  "import { SQSClient } from '@aws-sdk/client-sqs'; export { SendMessageCommand } from '@aws-sdk/client-sqs'; export const client = new SQSClient({ region: process.env.AWS_REGION, maxAttempts: 2, requestHandler: { connectionTimeout: 233, requestTimeout: 700 } });";
 const LAYERS: Record<string, string> = {
   sqsOnly: "export { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
+  sqsOnlyWithClient: SQS_CLIENT,
   sqsPowertools: `export { SQSClient } from '@aws-sdk/client-sqs'; ${POWERTOOLS}`,
   sqsPowertoolsSecrets: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; ${POWERTOOLS}`,
-  sqsPowertoolsSecretsZod: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; import * as z from 'zod'; export const s = z.object({ a: z.string() }); ${POWERTOOLS}`,
+  sqsPowertoolsSecretsZodMini: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; ${ZOD_MINI} ${POWERTOOLS}`,
 };
 
+/** The ingest function's environment as the stack deploys it (plus what Lambda itself sets). */
+const LAMBDA_ENV: NodeJS.ProcessEnv = {
+  AWS_LAMBDA_FUNCTION_NAME: 'bench-ingest',
+  AWS_REGION: 'us-east-1',
+  POWERTOOLS_SERVICE_NAME: 'order-webhooks',
+  POWERTOOLS_METRICS_NAMESPACE: 'OrderWebhooks',
+  QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhooks',
+  MAX_MESSAGE_BYTES: '1048576',
+  RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: '172800',
+  QUEUE_SEND_TIMEOUT_MS: '700',
+  SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks-AbCdEf',
+};
+/** What the stack adds on top: an external source map, read because of --enable-source-maps. */
+const SOURCE_MAPS: NodeJS.ProcessEnv = { NODE_OPTIONS: '--enable-source-maps' };
+
+interface BundleRun {
+  outfile: string;
+  bytes: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 async function bundles(runs = 10) {
-  const files: Record<string, { outfile: string; bytes: number; env?: NodeJS.ProcessEnv }> = {};
+  const files: Record<string, BundleRun> = {};
   files.ingest = await bundleForLambda({
     entryPoint: path.join(root, 'functions/ingest/handler.ts'),
     outfile: path.join(out, 'ingest-bundle.js'),
+    analyzeFile: path.join(out, 'ingest-bundle.analyze.txt'),
   });
   // Inside Lambda the module also validates the environment and creates the SQS client at import.
-  files.ingestWithLambdaWiring = {
-    ...files.ingest,
-    env: {
-      AWS_LAMBDA_FUNCTION_NAME: 'bench-ingest',
-      AWS_REGION: 'us-east-1',
-      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhooks',
-      RECHARGE_WEBHOOK_SECRETS: SECRET,
-    },
-  };
+  files.ingestWithLambdaWiring = { ...files.ingest, env: LAMBDA_ENV };
   for (const [name, contents] of Object.entries(LAYERS))
     files[name] = await bundleForLambda({
       stdin: { contents, resolveDir: root },
       outfile: path.join(out, `layer-${name}.js`),
     });
+  // The fair baseline for the wired ingest pays for a constructed client too.
+  files.sqsOnlyWithClient = { ...(files.sqsOnlyWithClient as BundleRun), env: LAMBDA_ENV };
+  // As deployed: source map shipped and NODE_OPTIONS=--enable-source-maps (infra/constructs/app-function.ts).
+  files.ingestAsDeployed = {
+    ...(await bundleForLambda({
+      entryPoint: path.join(root, 'functions/ingest/handler.ts'),
+      outfile: path.join(out, 'deployed', 'ingest-bundle.js'),
+      sourcemap: true,
+    })),
+    env: { ...LAMBDA_ENV, ...SOURCE_MAPS },
+  };
+  files.sqsOnlyWithClientAsDeployed = {
+    ...(await bundleForLambda({
+      stdin: { contents: SQS_CLIENT, resolveDir: root },
+      outfile: path.join(out, 'deployed', 'layer-sqsOnlyWithClient.js'),
+      sourcemap: true,
+    })),
+    env: { ...LAMBDA_ENV, ...SOURCE_MAPS },
+  };
   // Interleaved rounds, so machine noise hits every bundle alike; median per bundle.
-  const samples: Record<string, number[]> = {};
-  for (let i = 0; i < runs; i++) {
-    for (const [name, file] of Object.entries(files)) {
-      const list = samples[name] ?? [];
-      list.push(measureInit(file.outfile, 1, file.env).medianMs);
-      samples[name] = list;
-    }
-  }
-  const initMedianMs = Object.fromEntries(
-    Object.entries(samples).map(([name, xs]) => [name, round(summarize(xs).p50, 1)]),
-  ) as Record<string, number>;
-  const bytes = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, file.bytes]));
+  const samples: Record<string, InitSample[]> = Object.fromEntries(
+    Object.keys(files).map((name) => [name, []]),
+  );
+  for (let i = 0; i < runs; i++)
+    for (const [name, file] of Object.entries(files))
+      samples[name]?.push(...measureInit(file.outfile, 1, file.env));
+  const stat = (pick: (s: InitSample) => number) =>
+    Object.fromEntries(
+      Object.entries(samples).map(([name, xs]) => {
+        const sorted = xs.map(pick).sort((a, b) => a - b);
+        return [
+          name,
+          {
+            median: round(median(sorted), 1),
+            p25: round(percentile(sorted, 25), 1),
+            p75: round(percentile(sorted, 75), 1),
+          },
+        ];
+      }),
+    ) as Record<string, { median: number; p25: number; p75: number }>;
+  const wall = stat((s) => s.wallMs);
+  const cpu = stat((s) => s.cpuMs);
+  const ratio = (a: string, b: string) => ({
+    wall: round((wall[a]?.median ?? 0) / (wall[b]?.median ?? 1), 2),
+    cpu: round((cpu[a]?.median ?? 0) / (cpu[b]?.median ?? 1), 2),
+  });
   return {
-    bytes,
-    initMedianMs,
-    initRatio: round((initMedianMs.ingestWithLambdaWiring ?? 0) / (initMedianMs.sqsOnly ?? 1), 2),
+    runs,
+    bytes: Object.fromEntries(Object.entries(files).map(([name, file]) => [name, file.bytes])),
+    initMedianMs: Object.fromEntries(Object.entries(wall).map(([name, s]) => [name, s.median])),
+    initWallMs: wall,
+    initCpuMs: cpu,
+    ratios: {
+      /** The issue's target (<= 1.3): `import` of the ingest bundle vs a bundle importing only client-sqs. */
+      ingestVsSqsOnly: ratio('ingest', 'sqsOnly'),
+      /** Stricter: the wired ingest (env parsed, SQS client built) vs the bare sqs-only import. */
+      wiredVsSqsOnly: ratio('ingestWithLambdaWiring', 'sqsOnly'),
+      /** Like for like: both construct an SQS client at import. */
+      wiredVsSqsOnlyWithClient: ratio('ingestWithLambdaWiring', 'sqsOnlyWithClient'),
+      /** As deployed (source map + --enable-source-maps) on both sides. */
+      asDeployedVsSqsOnlyWithClientAsDeployed: ratio('ingestAsDeployed', 'sqsOnlyWithClientAsDeployed'),
+    },
   };
 }
 
@@ -158,7 +225,7 @@ async function main() {
     at: new Date().toISOString(),
     latencyMs: await latency(),
     bundle: await bundles(),
-    targets: { ratioAt16KB: '<= 3', initMs: '< 150', initRatio: '<= 1.3' },
+    targets: { ratioAt16KB: '<= 3', initMs: '< 150', initRatioIngestVsSqsOnly: '<= 1.3' },
   };
   writeFileSync(path.join(out, 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
   for (const [label, row] of Object.entries(results.latencyMs)) {
@@ -167,11 +234,23 @@ async function main() {
     );
   }
   const b = results.bundle;
-  for (const [name, ms] of Object.entries(b.initMedianMs))
+  console.log(`init: median of ${b.runs} fresh processes each; wall [p25-p75] and process CPU time`);
+  for (const [name, w] of Object.entries(b.initWallMs)) {
+    const c = b.initCpuMs[name];
     console.log(
-      `init ${name.padEnd(24)} ${String(ms).padStart(6)} ms  bundle ${((b.bytes[name] ?? 0) / 1024).toFixed(0)} KiB`,
+      `init ${name.padEnd(28)} wall ${String(w.median).padStart(6)} ms [${w.p25}-${w.p75}]  cpu ${String(c?.median).padStart(6)} ms  bundle ${((b.bytes[name] ?? 0) / 1024).toFixed(0)} KiB`,
     );
-  console.log(`init ratio (ingest with Lambda wiring / sqs-only): ${b.initRatio}`);
+  }
+  const r = b.ratios;
+  const show = (x: { wall: number; cpu: number }) => `${x.wall} (cpu ${x.cpu})`;
+  console.log(`init ratio ingest / sqs-only (the issue's target <= 1.3): ${show(r.ingestVsSqsOnly)}`);
+  console.log(`init ratio ingest with Lambda wiring / sqs-only: ${show(r.wiredVsSqsOnly)}`);
+  console.log(
+    `init ratio ingest with Lambda wiring / sqs-only + client constructed: ${show(r.wiredVsSqsOnlyWithClient)}`,
+  );
+  console.log(
+    `init ratio as deployed (source maps) / sqs-only + client, as deployed: ${show(r.asDeployedVsSqsOnlyWithClientAsDeployed)}`,
+  );
   console.log(`results: ${path.relative(root, path.join(out, 'ingest.json'))}`);
 }
 

@@ -1,15 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { build } from 'esbuild';
+import { statSync, writeFileSync } from 'node:fs';
+import { analyzeMetafile, build } from 'esbuild';
 import { summarize } from './stats';
 
-/** Bundles like the CDK stack does for Lambda: minified, node22, CommonJS, AWS SDK included. */
+/**
+ * Bundles like the CDK stack does for Lambda (infra/constructs/app-function.ts `bundling`):
+ * minified, class and function names kept, node24, CommonJS, ES module builds first, AWS SDK
+ * included. Keep the two in step: the benchmark must measure what is deployed. `sourcemap`
+ * adds the external source map the stack also ships (it matters only with --enable-source-maps).
+ * `analyzeFile` receives esbuild's `--analyze` report of what is in the bundle.
+ */
 export async function bundleForLambda(options: {
   outfile: string;
   entryPoint?: string;
   stdin?: { contents: string; resolveDir: string };
+  sourcemap?: boolean;
+  analyzeFile?: string;
 }): Promise<{ outfile: string; bytes: number }> {
-  await build({
+  const result = await build({
     ...(options.entryPoint ? { entryPoints: [options.entryPoint] } : {}),
     ...(options.stdin ? { stdin: { ...options.stdin, loader: 'ts' } } : {}),
     outfile: options.outfile,
@@ -17,33 +25,43 @@ export async function bundleForLambda(options: {
     minify: true,
     keepNames: true,
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     format: 'cjs',
-    // As the CDK stack bundles: ES module builds first, so the AWS SDK tree-shakes.
     mainFields: ['module', 'main'],
+    ...(options.sourcemap ? { sourcemap: true, sourcesContent: false } : {}),
+    metafile: Boolean(options.analyzeFile),
     logLevel: 'error',
   });
+  if (options.analyzeFile && result.metafile)
+    writeFileSync(options.analyzeFile, await analyzeMetafile(result.metafile, { verbose: false }));
   return { outfile: options.outfile, bytes: statSync(options.outfile).size };
 }
 
+/** One fresh process requiring a bundle: wall time and the process's CPU time for the require. */
+export interface InitSample {
+  wallMs: number;
+  cpuMs: number;
+}
+
 /**
- * Median time to `require` a bundle in a fresh node process (module evaluation only, the node
- * start-up itself excluded), over `runs` processes.
+ * Times `require` of a bundle in `runs` fresh node processes (module evaluation only, node's own
+ * start-up excluded). Wall time is the figure the targets use; CPU time (user + system, all
+ * threads of that process) is reported too because it is far less disturbed by other load on a
+ * shared machine.
  */
-export function measureInit(
-  file: string,
-  runs = 10,
-  env: NodeJS.ProcessEnv = {},
-): { medianMs: number; runsMs: number[] } {
-  const script = `const s=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-s)/1e6));`;
-  const runsMs: number[] = [];
+export function measureInit(file: string, runs = 10, env: NodeJS.ProcessEnv = {}): InitSample[] {
+  const script = `const c=process.cpuUsage(),s=process.hrtime.bigint();require(${JSON.stringify(file)});const w=Number(process.hrtime.bigint()-s)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wallMs:w,cpuMs:(u.user+u.system)/1e3}));`;
+  const samples: InitSample[] = [];
   for (let i = 0; i < runs; i++) {
     const result = spawnSync(process.execPath, ['-e', script], {
       env: { PATH: process.env.PATH, ...env },
       encoding: 'utf8',
     });
     if (result.status !== 0) throw new Error(`requiring ${file} failed: ${result.stderr}`);
-    runsMs.push(Number(result.stdout.trim()));
+    samples.push(JSON.parse(result.stdout) as InitSample);
   }
-  return { medianMs: summarize(runsMs).p50, runsMs };
+  return samples;
 }
+
+/** Median of a list (the lower middle value for an even count, as `summarize` does). */
+export const median = (values: readonly number[]): number => summarize(values).p50;
