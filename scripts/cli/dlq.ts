@@ -85,21 +85,29 @@ export function toDlqEntry(message: Message): DlqEntry {
  * Reads up to `max` messages without consuming them: each is hidden while the scan runs (so it is
  * seen once) and made visible again at the end.
  */
+/**
+ * Receives up to `count` messages with every attribute and hides them for 60 s, so a listing or a
+ * redrive sees each message once; callers release what they do not delete.
+ */
+async function receiveHeld(sqs: SQSClient, queueUrl: string, count: number): Promise<Message[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: count,
+      VisibilityTimeout: 60,
+      WaitTimeSeconds: 0,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return out.Messages ?? [];
+}
+
 async function peekAll(sqs: SQSClient, queueUrl: string, max: number): Promise<Message[]> {
   const seen = new Map<string, Message>();
   try {
     while (seen.size < max) {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, max - seen.size),
-          VisibilityTimeout: 60,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-        }),
-      );
-      const got = out.Messages ?? [];
+      const got = await receiveHeld(sqs, queueUrl, Math.min(10, max - seen.size));
       if (got.length === 0) break;
       for (const m of got) if (m.MessageId) seen.set(m.MessageId, m);
       progress(`reading dead-letter queue: ${seen.size}`);
@@ -154,17 +162,7 @@ export async function redriveOneByOne(
   const held = new Map<string, Message>();
   try {
     for (;;) {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: dlqUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 60,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-        }),
-      );
-      const got = out.Messages ?? [];
+      const got = await receiveHeld(sqs, dlqUrl, 10);
       if (got.length === 0) break;
       for (const message of got) held.set(message.ReceiptHandle ?? '', message);
       for (const message of got) {
