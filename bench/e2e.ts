@@ -12,7 +12,9 @@
  *
  * Workload per run: 40 paid ReCharge orders (each written back to ReCharge; 40 is ReCharge's bucket
  * size, beyond which the worker must pace itself at 2 calls/s) + 480 Sevi and 480 Wix payments.
- * Each run starts with 60 warm-up deliveries that are not measured.
+ * Each run starts with 60 warm-up deliveries that are not measured. The senders then open their 50
+ * keep-alive connections just before the measured burst and keep them for all of it (see
+ * test/e2e/helpers/senders.ts), so no run pays for new connections inside its measurement.
  * Results: bench/out/e2e.json (and printed as a Markdown table).
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +35,7 @@ import { toMessageAttributes } from '../shared/queue/message';
 import { buildWorkerDeps } from '../shared/worker/deps';
 import { processBatch } from '../shared/worker/process-batch';
 import { startLocalProcess, waitFor } from '../test/e2e/helpers/local-process';
+import { openSenders } from '../test/e2e/helpers/senders';
 import { type Delivery, deliver, depths, withConcurrency } from '../test/e2e/helpers/webhooks';
 import { percentile, round } from './lib/stats';
 
@@ -80,20 +83,36 @@ interface Row {
   rechargeAckP99Ms: number;
 }
 
-/** A few deliveries first, so both modes are measured warm (clients connected, code loaded). */
+/** A few deliveries first, so both modes are measured warm (SDK clients connected, code loaded). */
 async function warmUp(apiUrl: string, run: string): Promise<void> {
   const items = workload(`${run}9`).slice(0, 60);
-  await withConcurrency(items, SENDERS, (d) => deliver(apiUrl, d));
+  const senders = openSenders(apiUrl, SENDERS);
+  try {
+    await withConcurrency(items, SENDERS, (d) => deliver(apiUrl, d, senders.post));
+  } finally {
+    senders.close();
+  }
 }
 
+/**
+ * The measured burst, on SENDERS connections opened right before it (unmeasured): how long the
+ * run waited before (the queued mode waits for its warm-up to drain) must not decide whether the
+ * burst starts on warm connections.
+ */
 async function send(apiUrl: string, items: (Delivery & { recharge: boolean })[]) {
-  const started = performance.now();
-  const results = await withConcurrency(items, SENDERS, async (d) => {
-    const t0 = performance.now();
-    const res = await deliver(apiUrl, d).catch(() => ({ status: 0, text: '' }));
-    return { ms: performance.now() - t0, ok: res.status === 200, recharge: d.recharge };
-  });
-  return { results, ackSeconds: (performance.now() - started) / 1000, started };
+  const senders = openSenders(apiUrl, SENDERS);
+  try {
+    await senders.connect();
+    const started = performance.now();
+    const results = await withConcurrency(items, SENDERS, async (d) => {
+      const t0 = performance.now();
+      const res = await deliver(apiUrl, d, senders.post).catch(() => ({ status: 0, text: '' }));
+      return { ms: performance.now() - t0, ok: res.status === 200, recharge: d.recharge };
+    });
+    return { results, ackSeconds: (performance.now() - started) / 1000, started };
+  } finally {
+    senders.close();
+  }
 }
 
 function summarizeAcks(results: { ms: number; ok: boolean; recharge: boolean }[]) {

@@ -25,12 +25,27 @@ export interface Delivery {
   forged?: boolean;
 }
 
+/** Sends one POST and returns the answer; `fetch` unless a caller brings its own connections. */
+export type Post = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) => Promise<{ status: number; text: string }>;
+
+const fetchPost: Post = async (url, headers, body) => {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  return { status: res.status, text: await res.text() };
+};
+
 /** POSTs a delivery the way the provider would (signed with the local mode's development secrets). */
-export async function deliver(apiUrl: string, d: Delivery): Promise<{ status: number; text: string }> {
+export async function deliver(
+  apiUrl: string,
+  d: Delivery,
+  post: Post = fetchPost,
+): Promise<{ status: number; text: string }> {
   const secret = d.forged ? `${SECRET[d.provider]}-forged` : SECRET[d.provider];
   const req = buildWebhookRequest(d.provider, d.body, { secret, topic: d.topic });
-  const res = await fetch(`${apiUrl}${req.path}`, { method: 'POST', headers: req.headers, body: d.body });
-  return { status: res.status, text: await res.text() };
+  return post(`${apiUrl}${req.path}`, req.headers, d.body);
 }
 
 /**
