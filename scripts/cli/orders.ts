@@ -18,19 +18,24 @@ Options:
 ${TARGET_HELP}
   -h, --help`;
 
+/** The table view's columns: header and value side by side, so they cannot drift apart. */
+const ORDER_COLUMNS: [header: string, value: (o: OrderRecord) => string | number | undefined][] = [
+  ['PROVIDER', (o) => o.provider],
+  ['ORDER ID', (o) => o.providerOrderId],
+  ['STATUS', (o) => o.status],
+  ['PAYMENT', (o) => o.paymentStatus],
+  ['FULFILMENT', (o) => o.fulfilmentStatus],
+  ['SUBSCRIPTION', (o) => o.subscriptionStatus],
+  ['EXTERNAL ID', (o) => o.externalId],
+  ['NUMBER', (o) => o.externalNumber],
+  ['UPDATED', (o) => o.updatedAt],
+];
+
+export const ORDER_HEADER = ORDER_COLUMNS.map(([header]) => header);
+
 /** One line per order for the table view. */
 export function orderRow(o: OrderRecord): string[] {
-  return [
-    o.provider,
-    o.providerOrderId,
-    o.status ?? '-',
-    o.paymentStatus ?? '-',
-    o.fulfilmentStatus ?? '-',
-    o.subscriptionStatus ?? '-',
-    o.externalId ?? '-',
-    o.externalNumber ?? '-',
-    o.updatedAt ?? '-',
-  ];
+  return ORDER_COLUMNS.map(([, value]) => String(value(o) ?? '-'));
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
@@ -83,16 +88,6 @@ export async function runOrders(argv: string[]): Promise<number> {
     process.stdout.write('no orders\n');
     return values.id ? 1 : 0;
   }
-  const header = [
-    'PROVIDER',
-    'ORDER ID',
-    'STATUS',
-    'PAYMENT',
-    'FULFILMENT',
-    'EXTERNAL ID',
-    'NUMBER',
-    'UPDATED',
-  ];
-  process.stdout.write(`${formatTable(header, orders.map(orderRow))}\n${orders.length} order(s)\n`);
+  process.stdout.write(`${formatTable(ORDER_HEADER, orders.map(orderRow))}\n${orders.length} order(s)\n`);
   return 0;
 }

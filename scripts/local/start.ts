@@ -57,13 +57,16 @@ async function main(): Promise<void> {
     : (values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR);
 
   let local: LocalMode | undefined;
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C reaches this process twice: from the terminal (the whole foreground process
+      // group) and relayed by tsx/npm. Only a second press, later, forces the exit.
+      if (Date.now() - stoppingSince < 1000) return;
       process.stderr.write('forced exit\n');
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stderr.write(`\n${signal}: stopping (finishing in-flight work)...\n`);
     const done = local ? local.stop() : Promise.resolve();
     done.then(
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   local = await startLocal({ port, host: values.host, dataDir, stateFile: values['state-file'] });
-  if (stopping) await local.stop();
+  if (stoppingSince !== undefined) await local.stop();
 }
 
 main().catch((error: unknown) => {
