@@ -13,17 +13,20 @@ export function toIngestRequest(event: ProxyEventLike): IngestRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     const key = name.toLowerCase();
-    if (value !== undefined && headers[key] === undefined) headers[key] = value;
+    if (typeof value === 'string' && headers[key] === undefined) headers[key] = value;
   }
   for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
     const key = name.toLowerCase();
-    const first = values?.[0];
-    if (first !== undefined && headers[key] === undefined) headers[key] = first;
+    const first = Array.isArray(values) ? values[0] : undefined;
+    if (typeof first === 'string' && headers[key] === undefined) headers[key] = first;
   }
-  const raw = event.body ?? '';
+  // Only strings count: a hand-built or test-invoke event may carry null or other JSON types, and
+  // the ingest must answer (401/400) rather than throw.
+  const raw = typeof event.body === 'string' ? event.body : '';
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  const path = event.path || event.requestContext?.path || '/';
-  return { method: event.httpMethod ?? 'GET', path, headers, body };
+  const path = [event.path, event.requestContext?.path].find((p) => typeof p === 'string' && p !== '') ?? '/';
+  const method = typeof event.httpMethod === 'string' ? event.httpMethod : 'GET';
+  return { method, path, headers, body };
 }
 
 /** The Lambda proxy result for an ingest response. */

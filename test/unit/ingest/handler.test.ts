@@ -181,6 +181,35 @@ describe('ingest handler: rejected requests', () => {
     expect(payload).toEqual({ error: 'not found' });
   });
 
+  it.each([
+    ['/webhooks/sevi', 'a null header value', { headers: { Authorization: null }, multiValueHeaders: null }],
+    [
+      '/webhooks/sevi',
+      'a null multi-value entry',
+      { headers: null, multiValueHeaders: { Authorization: null } },
+    ],
+    [
+      '/webhooks/recharge/order/created',
+      'a non-string header value',
+      { headers: { 'X-Recharge-Webhook-Signature': 5 }, multiValueHeaders: null },
+    ],
+  ])('%s: answers 401, without throwing, for an event with %s', async (path, _name, shape) => {
+    const event = { ...proxyEvent({ path, body: '{"order":{"id":"1"}}' }), ...shape };
+    const { response, deps } = await call(event as unknown as ReturnType<typeof proxyEvent>);
+    expect(response.statusCode).toBe(401);
+    expect(deps.queued).toHaveLength(0);
+  });
+
+  it('answers 401, without throwing, for an event whose body is not a string', async () => {
+    const event = {
+      ...proxyEvent({ path: '/webhooks/sevi', headers: { Authorization: 'Bearer x' } }),
+      body: 5,
+    };
+    const { response, deps } = await call(event as unknown as ReturnType<typeof proxyEvent>);
+    expect(response.statusCode).toBe(401);
+    expect(deps.queued).toHaveLength(0);
+  });
+
   it('answers 405 with an Allow header for a wrong method on a known route', async () => {
     const { response } = await call(proxyEvent({ path: '/webhooks/sevi', method: 'GET' }));
     expect(response.statusCode).toBe(405);
