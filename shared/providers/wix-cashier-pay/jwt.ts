@@ -36,12 +36,15 @@ const keyCache = new Map<string, KeyObject>();
 
 /**
  * Parses a PEM public key once per distinct value (the secret may rotate). Environment variables
- * often carry PEM with literal `\n`; those are restored. Throws when the PEM is not a key.
+ * often carry PEM with literal `\n`; those are restored. Throws when the PEM is not an RSA key:
+ * RS256 pins the key type as well (with an EC key, node's 'RSA-SHA256' verify checks an ECDSA
+ * signature; with Ed25519 it throws).
  */
 export function publicKeyFromPem(pem: string): KeyObject {
   let key = keyCache.get(pem);
   if (!key) {
     key = createPublicKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new TypeError('the public key is not an RSA key');
     keyCache.set(pem, key);
   }
   return key;

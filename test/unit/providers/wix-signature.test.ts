@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { makeHandler } from '../../../functions/ingest/handler';
 import { decodeWixBody } from '../../../shared/providers/wix-cashier-pay/body';
 import {
@@ -117,6 +118,31 @@ describe('Wix Cashier Pay JWT bodies', () => {
     const { response } = await post('wix-token-new', jwt, withKey('not a pem'));
     expect(response.statusCode).toBe(503);
   });
+
+  it.each([
+    ['an EC P-256 key', 'ec', { namedCurve: 'P-256' }],
+    ['an Ed25519 key', 'ed25519', {}],
+  ] as const)(
+    'answers 503 (not 200, no throw) when the configured key is %s, not RSA',
+    async (_n, type, opts) => {
+      // RS256 pins the key type too: with an EC key, node's 'RSA-SHA256' verify would check an ECDSA
+      // signature under a header that claims RS256; with Ed25519 it throws.
+      const pair = generateKeyPairSync(type as 'ec', opts as { namedCurve: string });
+      const pem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const input = [{ alg: 'RS256', typ: 'JWT' }, wixPayload()]
+        .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+        .join('.');
+      const signature =
+        type === 'ec' ? sign('sha256', Buffer.from(input), pair.privateKey) : Buffer.alloc(64);
+      const { response, deps } = await post(
+        'wix-token-new',
+        `${input}.${signature.toString('base64url')}`,
+        withKey(pem),
+      );
+      expect(response.statusCode).toBe(503);
+      expect(deps.queued).toHaveLength(0);
+    },
+  );
 
   it('decodes JSON and JWT bodies to the same event for the worker', () => {
     expect(decodeWixBody(json)).toEqual(event);
