@@ -23,11 +23,18 @@ export function makeSecretsProvider(
   }
   const arn = source.SECRET_ARN;
   return async () => {
-    const value = await getSecret<Record<string, unknown>>(arn, {
-      maxAge: source.SECRET_MAX_AGE_SECONDS,
-      transform: 'json',
-    });
-    if (!value || typeof value !== 'object') throw new ConfigError('secret is empty or not a JSON object');
-    return parseSecrets(value);
+    // Parsed here rather than with Powertools' `transform: 'json'`: its error carries JSON.parse's
+    // message, which quotes a fragment of the secret, and callers log error messages.
+    const raw = await getSecret<string | Uint8Array>(arn, { maxAge: source.SECRET_MAX_AGE_SECONDS });
+    let value: unknown;
+    try {
+      const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw;
+      value = typeof text === 'string' ? JSON.parse(text) : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new ConfigError('secret is empty or not a JSON object');
+    return parseSecrets(value as Record<string, unknown>);
   };
 }
