@@ -99,6 +99,11 @@ function messageOf(error: unknown): string {
 
 const APPLY_ATTEMPTS = 8;
 
+/** Result of the create-order step: the ids and the delivery whose create carried the statuses. */
+interface CreatedExternal extends ExternalOrderRef {
+  createdBy?: string;
+}
+
 /**
  * Processes one record exactly once in effect: delivery claim, state change on the order item,
  * then each external effect as its own idempotent step, then delivery completion. Never throws:
@@ -229,10 +234,20 @@ async function applyEvent(
     return value;
   };
 
+  const updateStatus = deps.orderSystem.updateStatus?.bind(deps.orderSystem);
   if (event.createExternal && !record.externalId) {
-    const created = record;
+    const applied = record;
     // Keyed by provider order, not delivery: created and processed of one order share this step.
-    const ids = await step('create-order', undefined, async (): Promise<ExternalOrderRef> => {
+    const ids = await step('create-order', undefined, async (): Promise<CreatedExternal> => {
+      // Read after claiming: a status another delivery saved before this claim goes with the create;
+      // one saved after it finds the step busy and is pushed on its retry (see below).
+      const created = (await deps.orders.get(event.ref)) ?? applied;
+      if (created.externalId && created.externalNumber)
+        return {
+          id: created.externalId,
+          number: created.externalNumber,
+          createdBy: created.externalCreatedBy,
+        };
       const assigned = await deps.orderSystem.createOrder({
         ref: event.ref,
         order: created.order,
@@ -243,19 +258,32 @@ async function applyEvent(
       });
       setStep('attach-external-ids');
       const attached = await deps.orders.attachExternal(event.ref, assigned, now(), webhook.deliveryKey);
-      return { id: String(attached.externalId), number: String(attached.externalNumber) };
+      return {
+        id: String(attached.externalId),
+        number: String(attached.externalNumber),
+        createdBy: attached.externalCreatedBy,
+      };
     });
     record = {
       ...record,
       externalId: ids.id,
       externalNumber: ids.number,
-      externalCreatedBy: record.externalCreatedBy ?? webhook.deliveryKey,
+      // The delivery whose create carried the statuses; a step result stored before createdBy existed falls back.
+      externalCreatedBy: ids.createdBy ?? record.externalCreatedBy ?? webhook.deliveryKey,
     };
   }
-  if (!record.externalId || !record.externalNumber) return 'processed';
+  if (!record.externalId || !record.externalNumber) {
+    // A create in flight elsewhere may have sent an older status: retry this delivery once the
+    // order exists, so its status change is pushed rather than lost.
+    if (updateStatus && result.appliedStatuses.length > 0) {
+      setStep('await-create');
+      if ((await deps.idempotency.peek(stepRecordKey(orderKey, 'create-order'))) !== 'free')
+        throw new TransientError('order is being created elsewhere: status change pushed on retry');
+    }
+    return 'processed';
+  }
   const external: ExternalOrderRef = { id: record.externalId, number: record.externalNumber };
 
-  const updateStatus = deps.orderSystem.updateStatus?.bind(deps.orderSystem);
   if (updateStatus && record.externalCreatedBy !== webhook.deliveryKey) {
     const current = record;
     for (const change of result.appliedStatuses) {

@@ -100,6 +100,35 @@ describe('HTTP order system', () => {
     });
   });
 
+  it('pushes a status change that was applied while the order was being created', async () => {
+    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_TIMEOUT_MS: '5000' } }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    const refund = sqsRecord(
+      sampleWebhook('recharge', '2021-11-updated-refunded', (p) => {
+        p.order.id = Number(orderId);
+      }),
+    );
+    const held = orderSystem.holdNext();
+    const creating = handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    await held.reached;
+    // The refund is applied to the order item while the POST that creates the order is in flight.
+    let result = await handler(sqsEvent([refund]), lambdaContext());
+    held.release();
+    expect((await creating).batchItemFailures).toEqual([]);
+    // SQS redelivers whatever was reported failed.
+    for (let i = 0; i < 3 && result.batchItemFailures.length > 0; i++)
+      result = await handler(sqsEvent([refund]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+
+    const created = orderSystem.orders.get(`recharge:${orderId}:create`);
+    const told = orderSystem.requests
+      .filter((r) => r.path === '/orders' || r.path === `/orders/${created?.id}`)
+      .filter((r) => r.status !== undefined && r.status < 300)
+      .map((r) => (r.body as { status?: string }).status);
+    // The merchant's system ends up with the order's current status, not the one it was created with.
+    expect(told.at(-1)).toBe('refunded');
+  });
+
   it('retries a 503 through SQS and still creates one order', async () => {
     const handler = makeHandler(world.deps({ env: httpEnv() }));
     const { orderId, webhook } = recharge('2021-11-created-regular');

@@ -23,6 +23,11 @@ export interface FakeOrderSystem {
   orders: Map<string, { id: string; number: string; body: unknown }>;
   /** Next N requests answer this status (or hang). */
   failNext(status: number | 'hang', times?: number): void;
+  /**
+   * Holds the next request before it is answered: `reached` resolves when it arrives, `release()`
+   * lets it be answered normally (to run other work while a create is in flight).
+   */
+  holdNext(): { reached: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -31,10 +36,17 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
   const orders = new Map<string, { id: string; number: string; body: unknown }>();
   let failure: { status: number | 'hang'; times: number } | undefined;
   let number = 5000;
+  let hold: { arrived(): void; released: Promise<void> } | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (hold) {
+        const held = hold;
+        hold = undefined;
+        held.arrived();
+        await held.released;
+      }
       const raw = Buffer.concat(chunks).toString('utf8');
       const recorded: FakeOrderSystemRequest = {
         method: req.method ?? '',
@@ -93,6 +105,18 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
     orders,
     failNext(status, times = 1) {
       failure = { status, times };
+    },
+    holdNext() {
+      let arrived = () => {};
+      let release = () => {};
+      const reached = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      hold = { arrived, released };
+      return { reached, release };
     },
     close: () =>
       new Promise<void>((resolve) => {
