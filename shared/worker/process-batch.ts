@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { METRIC } from '../metrics';
 import { prepareRecord, processRecord, type RecordResult, type WorkerDeps } from './process-record';
 
 /** The part of the Lambda context the worker uses. */
@@ -38,6 +39,23 @@ export async function processBatch(
   const worker = async () => {
     for (let group = queue.shift(); group; group = queue.shift()) {
       for (const prepared of group) {
+        // Work started past the deadline could outlive the invocation, and a timed-out invocation
+        // returns no partial-batch answer at all: leave the record to SQS instead.
+        if (deps.now() >= deadline) {
+          deps.metrics.count(METRIC.transientFailure);
+          deps.log.warn('record handled', {
+            messageId: prepared.record.messageId,
+            step: 'not-started',
+            outcome: 'transient-failure',
+            reason: 'no time left in this invocation',
+          });
+          results.set(prepared.record.messageId, {
+            messageId: prepared.record.messageId,
+            outcome: 'transient-failure',
+            failed: true,
+          });
+          continue;
+        }
         results.set(prepared.record.messageId, await processRecord(prepared, deps, deadline));
       }
     }
