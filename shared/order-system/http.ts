@@ -41,7 +41,7 @@ export class HttpOrderSystem implements OrderSystem {
       paymentStatus: input.paymentStatus,
       fulfilmentStatus: input.fulfilmentStatus,
     });
-    const res = await this.send('POST', this.options.url, body, input.idempotencyKey);
+    const res = await this.send('POST', this.options.url, body, input.idempotencyKey, input.deadline);
     if (res.ok || res.status === 409) {
       const ids = idsSchema.safeParse(await res.json().catch(() => undefined));
       if (ids.success) return ids.data;
@@ -64,15 +64,24 @@ export class HttpOrderSystem implements OrderSystem {
       at: input.at,
     });
     const url = `${this.options.url.replace(/\/+$/, '')}/${encodeURIComponent(input.external.id)}`;
-    const res = await this.send('PATCH', url, body, input.idempotencyKey);
+    const res = await this.send('PATCH', url, body, input.idempotencyKey, input.deadline);
     await res.body?.cancel().catch(() => undefined);
     if (res.ok || res.status === 409) return;
     throw classify(res.status, 'status update');
   }
 
-  private async send(method: string, url: string, body: string, key: string): Promise<Response> {
+  private async send(
+    method: string,
+    url: string,
+    body: string,
+    key: string,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Response> {
     const secret = await this.options.secret();
     if (!secret) throw new ConfigError('ORDER_SYSTEM_SECRET is not set');
+    // A call cut short by the deadline is retried with the same Idempotency-Key: no second order.
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new TransientError('order system: no time left in this invocation');
     try {
       return await fetch(url, {
         method,
@@ -82,7 +91,7 @@ export class HttpOrderSystem implements OrderSystem {
           [SIGNATURE_HEADER]: signOrderSystemBody(secret, body),
         },
         body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
       });
     } catch (error) {
       const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';

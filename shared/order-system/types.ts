@@ -10,6 +10,8 @@ export interface CreateOrderInput {
   fulfilmentStatus: string;
   /** Stable per provider order: the same on every retry of every delivery about it. */
   idempotencyKey: string;
+  /** Epoch ms by which the call must end (the invocation's working time); unbounded when absent. */
+  deadline?: number;
 }
 
 export interface StatusChangeInput {
@@ -23,6 +25,8 @@ export interface StatusChangeInput {
   topic: string;
   at: string;
   idempotencyKey: string;
+  /** Epoch ms by which the call must end (the invocation's working time); unbounded when absent. */
+  deadline?: number;
 }
 
 /**

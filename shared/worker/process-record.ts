@@ -255,6 +255,7 @@ async function applyEvent(
         paymentStatus: created.paymentStatus,
         fulfilmentStatus: created.fulfilmentStatus,
         idempotencyKey: `${orderKey}:create`,
+        deadline,
       });
       setStep('attach-external-ids');
       const attached = await deps.orders.attachExternal(event.ref, assigned, now(), webhook.deliveryKey);
@@ -300,6 +301,7 @@ async function applyEvent(
           topic: change.topic,
           at: change.at,
           idempotencyKey: `${orderKey}:status:${to}`,
+          deadline,
         });
         return { pushed: true };
       });

@@ -255,6 +255,27 @@ describe('batches', () => {
     expect(deps.metrics.counts[METRIC.processed]).toBe(9);
   });
 
+  it('starts no record once the invocation has used its working time, and leaves it to SQS', async () => {
+    // The first record's work runs past the working time (1.5 s left minus the 1 s margin).
+    const slow = (step: string) =>
+      step === 'create-order' ? new Promise<void>((resolve) => setTimeout(resolve, 800)) : undefined;
+    const handler = makeHandler(
+      world.deps({ concurrency: 1, safetyMarginMs: 1000, hooks: { afterStep: slow } }),
+    );
+    const first = rechargeWebhook('2021-11-created-regular');
+    const second = rechargeWebhook('2021-11-created-regular');
+    const records = [sqsRecord(first.webhook), sqsRecord(second.webhook)];
+    const result = await handler(sqsEvent(records), lambdaContext(1500));
+    expect(result.batchItemFailures).toContainEqual({ itemIdentifier: must(records[1]).messageId });
+    expect(await order(second.orderId)).toBeUndefined();
+
+    const redelivered = await makeHandler(world.deps())(sqsEvent(records), lambdaContext());
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect((await order(second.orderId))?.externalId).toBe(
+      ledgerOrderId({ provider: 'recharge', orderId: second.orderId }),
+    );
+  });
+
   it('logs one structured line per record with provider, topic, order, delivery key, step and outcome', async () => {
     const deps = world.deps();
     const { orderId, webhook } = rechargeWebhook('2021-11-created-regular');
