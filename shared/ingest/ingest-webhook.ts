@@ -1,7 +1,13 @@
 import type { Secrets } from '../config';
 import type { Log } from '../logger';
 import { INGEST_PROVIDERS } from '../providers/ingest-registry';
-import { messageSizeBytes, PROVIDERS, type Provider, type QueuedWebhook } from '../queue/message';
+import {
+  DEAD_LETTER_HEADROOM_BYTES,
+  messageSizeBytes,
+  PROVIDERS,
+  type Provider,
+  type QueuedWebhook,
+} from '../queue/message';
 import type { EnvelopeIssue, Headers, IngestProvider, IngestSettings } from './provider';
 import { withTimeout } from './timeout';
 
@@ -199,7 +205,8 @@ export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): P
     verification: auth.verification,
     body: text,
   };
-  if (messageSizeBytes(webhook) > deps.settings.maxMessageBytes) return reject(413, 'payload too large');
+  if (messageSizeBytes(webhook) + DEAD_LETTER_HEADROOM_BYTES > deps.settings.maxMessageBytes)
+    return reject(413, 'payload too large');
 
   try {
     await withTimeout(

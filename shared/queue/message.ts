@@ -51,6 +51,14 @@ export const ATTR = {
   failedAt: 'failedAt',
 } as const;
 
+/**
+ * Bytes the ingest keeps free below the SQS limit. When the worker moves a message to the
+ * dead-letter queue it adds the failure attributes (class, a reason of up to 256 characters, step,
+ * time: under 1 KiB); without this headroom a near-limit webhook that fails for good could not be
+ * dead-lettered with its reason.
+ */
+export const DEAD_LETTER_HEADROOM_BYTES = 2048;
+
 const META_KEYS = ['provider', 'topic', 'deliveryKey', 'receivedAt', 'verification'] as const;
 
 function stringAttr(value: string): MessageAttributeValue {

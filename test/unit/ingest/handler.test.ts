@@ -1,7 +1,7 @@
 import { defaultDeps, makeHandler } from '../../../functions/ingest/handler';
 import { ConfigError } from '../../../shared/errors';
 import { METRIC } from '../../../shared/metrics';
-import type { QueuedWebhook } from '../../../shared/queue/message';
+import { DEAD_LETTER_HEADROOM_BYTES, type QueuedWebhook } from '../../../shared/queue/message';
 import { fakeDeps, proxyEvent, rechargeSignatureHeader, testSecrets } from '../../support/signing';
 
 const SECRET = 'recharge-secret-new';
@@ -242,6 +242,19 @@ describe('ingest handler: rejected requests', () => {
     const prefix = '{"order":{"id":1,"pad":"';
     const body = `${prefix}${'x'.repeat(max - prefix.length - 4)}"}}`;
     expect(Buffer.byteLength(body)).toBe(max - 1);
+    const { response } = await call(recharge('/webhooks/recharge/order/created', body), deps);
+    expect(response.statusCode).toBe(413);
+    expect(deps.queued).toHaveLength(0);
+  });
+});
+
+describe('ingest handler: room for the dead-letter copy', () => {
+  it('answers 413 when the message would leave no room for the dead-letter failure attributes', async () => {
+    const max = 8192;
+    const deps = fakeDeps({ nowMs: NOW_MS, maxMessageBytes: max });
+    // Fits the limit with its attributes, but not with the dead-letter headroom on top.
+    const body = JSON.stringify({ order: { id: 1, pad: 'x'.repeat(max - DEAD_LETTER_HEADROOM_BYTES) } });
+    expect(Buffer.byteLength(body) + 400).toBeLessThan(max);
     const { response } = await call(recharge('/webhooks/recharge/order/created', body), deps);
     expect(response.statusCode).toBe(413);
     expect(deps.queued).toHaveLength(0);
