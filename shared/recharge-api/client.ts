@@ -123,6 +123,8 @@ export class RechargeClient {
             Accept: 'application/json',
           },
           body: text,
+          // Never replay the access token to wherever a redirect points: a 3xx is answered as permanent.
+          redirect: 'manual',
           signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
         });
       } catch (error) {
@@ -152,7 +154,11 @@ export class RechargeClient {
         await this.sleep(wait);
         continue;
       }
-      if (PERMANENT.has(res.status) || (res.status >= 400 && res.status < 500 && res.status !== 408))
+      if (
+        PERMANENT.has(res.status) ||
+        (res.status >= 300 && res.status < 400) ||
+        (res.status >= 400 && res.status < 500 && res.status !== 408)
+      )
         throw new RechargeHttpError(res.status, path);
       await this.backoff(attempt, deadline, `recharge ${path} answered ${res.status}`);
     }
