@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { makeHandler } from '../../functions/ingest/handler';
 import { makeSecretsProvider } from '../../shared/secrets';
+import {
+  FAKE_SECRET_ARN,
+  type FakeSecretsManager,
+  startFakeSecretsManager,
+} from '../support/fake-secrets-manager';
 import { fakeDeps, proxyEvent } from '../support/signing';
 
 /** A secret that is not valid JSON (an operator pasted a token, or broke a quote). */
@@ -9,39 +12,21 @@ const BROKEN_SECRET = '{"SEVI_WEBHOOK_TOKENS": sv_live_9b1f4e7a2c }';
 /** Node quotes a fragment of an unparsable JSON input in its SyntaxError: none of it may leak. */
 const FRAGMENT = 'sv_live_9b';
 
-let secretsManager: Server;
-let secretString = BROKEN_SECRET;
+let secretsManager: FakeSecretsManager;
 
 beforeAll(async () => {
-  // A Secrets Manager stand-in on loopback: GetSecretValue answers the broken string.
-  secretsManager = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({
-          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks',
-          Name: 'order-webhooks',
-          VersionId: 'v1',
-          SecretString: secretString,
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
-  const { port } = secretsManager.address() as AddressInfo;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${port}`;
+  // GetSecretValue answers the broken string.
+  secretsManager = await startFakeSecretsManager(BROKEN_SECRET);
 });
 afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  await new Promise((resolve) => secretsManager.close(resolve));
+  await secretsManager.close();
 });
 
 describe('ingest with an unparsable credentials secret', () => {
   it('answers 503 and logs the failure without any fragment of the secret', async () => {
     const deps = fakeDeps();
     const getSecrets = makeSecretsProvider({
-      SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks',
+      SECRET_ARN: FAKE_SECRET_ARN,
       SECRET_MAX_AGE_SECONDS: 300,
     });
     const handler = makeHandler({
@@ -62,7 +47,7 @@ describe('ingest with an unparsable credentials secret', () => {
   });
 
   it('reads a valid JSON secret (the same path, for contrast) and queues an authentic request', async () => {
-    secretString = JSON.stringify({ SEVI_WEBHOOK_TOKENS: 'sv_live_valid_token' });
+    secretsManager.secretString = JSON.stringify({ SEVI_WEBHOOK_TOKENS: 'sv_live_valid_token' });
     const deps = fakeDeps();
     const getSecrets = makeSecretsProvider({
       // Another ARN: Powertools caches values by name.

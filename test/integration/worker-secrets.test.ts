@@ -1,6 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { makeHandler } from '../../functions/worker/handler';
+import {
+  FAKE_SECRET_ARN,
+  type FakeSecretsManager,
+  startFakeSecretsManager,
+} from '../support/fake-secrets-manager';
 import {
   createWorkerWorld,
   drainQueue,
@@ -17,41 +20,22 @@ const PLAIN_SECRET = 'rc_live_tok_7f3a9c2e51d04b8a';
 const FRAGMENT = PLAIN_SECRET.slice(0, 8);
 
 let world: WorkerWorld;
-let secretsManager: Server;
-const requests: string[] = [];
+let secretsManager: FakeSecretsManager;
 
 beforeAll(async () => {
   world = await createWorkerWorld();
-  // A Secrets Manager stand-in on loopback: GetSecretValue answers the plain string.
-  secretsManager = createServer((req, res) => {
-    requests.push(String(req.headers['x-amz-target']));
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({
-          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks',
-          Name: 'order-webhooks',
-          VersionId: 'v1',
-          SecretString: PLAIN_SECRET,
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
-  const { port } = secretsManager.address() as AddressInfo;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${port}`;
+  // GetSecretValue answers the plain string.
+  secretsManager = await startFakeSecretsManager(PLAIN_SECRET);
 });
 afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  await new Promise((resolve) => secretsManager.close(resolve));
+  await secretsManager.close();
   await world.close();
 });
 
 describe('secrets', () => {
   it('never logs or dead-letters the credentials secret when it cannot be parsed, and keeps the record', async () => {
     const deps = world.deps({
-      env: { SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks' },
+      env: { SECRET_ARN: FAKE_SECRET_ARN },
     });
     const handler = makeHandler(deps);
     const webhook = sampleWebhook('recharge', '2021-11-created-regular', (p) => {
@@ -60,7 +44,7 @@ describe('secrets', () => {
     const record = sqsRecord(webhook);
     const result = await handler(sqsEvent([record]), lambdaContext(3000));
 
-    expect(requests).toContain('secretsmanager.GetSecretValue');
+    expect(secretsManager.requests).toContain('secretsmanager.GetSecretValue');
     // A bad secret is a configuration problem: SQS keeps the record until it is fixed.
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     const logged = JSON.stringify(deps.log.lines);
