@@ -37,6 +37,11 @@ function parseSignatureHeader(value: string): { t: string; v1: string[] } | unde
   return { t, v1 };
 }
 
+/** The timestamp scheme's `v1`: lowercase hex HMAC-SHA256 (client secret) of `<t>.` + raw body. */
+function rechargeV1(secret: string, t: string | number, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+}
+
 /**
  * Verifies a ReCharge webhook over its raw body bytes. When `X-Recharge-Webhook-Signature` is
  * present it alone decides (a failing new-style header never falls back to the legacy one);
@@ -52,9 +57,7 @@ export function verifyRechargeSignature(
   if (current !== undefined) {
     const parsed = parseSignatureHeader(current);
     if (!parsed) return { ok: false, reason: 'malformed signature header' };
-    const expected = options.secrets.map((secret) =>
-      createHmac('sha256', secret).update(`${parsed.t}.`).update(body).digest('hex'),
-    );
+    const expected = options.secrets.map((secret) => rechargeV1(secret, parsed.t, body));
     const valid = parsed.v1.some((candidate) => matchesAny(candidate, expected));
     if (!valid) return { ok: false, reason: 'bad signature' };
     const ageSeconds = Math.abs(options.nowMs / 1000 - Number(parsed.t));
@@ -85,6 +88,5 @@ export function signRechargeBody(
 ): Record<string, string> {
   if (options.scheme === 'legacy') return { 'X-Recharge-Hmac-Sha256': sha256Hex(secret, body) };
   const t = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
-  return { 'X-Recharge-Webhook-Signature': `t=${t},v1=${v1}` };
+  return { 'X-Recharge-Webhook-Signature': `t=${t},v1=${rechargeV1(secret, t, body)}` };
 }
