@@ -77,19 +77,22 @@ export function toSendMessageInput(queueUrl: string, webhook: QueuedWebhook): Se
   return { QueueUrl: queueUrl, MessageBody: webhook.body, MessageAttributes: toMessageAttributes(webhook) };
 }
 
-/**
- * Bytes SQS counts for a message: body plus, per attribute, name + data type + value.
- * Used to answer 413 before SendMessage would reject an oversize message.
- */
-export function messageSizeBytes(webhook: QueuedWebhook): number {
-  let size = Buffer.byteLength(webhook.body, 'utf8');
-  for (const [name, value] of Object.entries(toMessageAttributes(webhook))) {
+/** Bytes SQS counts for a message: body plus, per attribute, name + data type + value. */
+export function sqsMessageBytes(body: string, attributes: Record<string, MessageAttributeValue>): number {
+  let size = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
     size +=
       Buffer.byteLength(name) +
       Buffer.byteLength(value.DataType ?? '') +
-      Buffer.byteLength(value.StringValue ?? '');
+      Buffer.byteLength(value.StringValue ?? '') +
+      (value.BinaryValue?.length ?? 0);
   }
   return size;
+}
+
+/** A queued webhook's size as SQS counts it: used to answer 413 before SendMessage would reject it. */
+export function messageSizeBytes(webhook: QueuedWebhook): number {
+  return sqsMessageBytes(webhook.body, toMessageAttributes(webhook));
 }
 
 /**

@@ -4,21 +4,12 @@ import {
   DEAD_LETTER_HEADROOM_BYTES,
   messageSizeBytes,
   type QueuedWebhook,
+  sqsMessageBytes,
   toMessageAttributes,
 } from '#shared/queue/message';
 import { QUEUE_DEFAULTS } from '#shared/resources';
 
 const LIMIT = QUEUE_DEFAULTS.maximumMessageSizeBytes;
-
-function sqsSize(body: string, attributes: ReturnType<typeof deadLetterAttributes>): number {
-  let size = Buffer.byteLength(body);
-  for (const [name, value] of Object.entries(attributes))
-    size +=
-      Buffer.byteLength(name) +
-      Buffer.byteLength(value.DataType ?? '') +
-      Buffer.byteLength(value.StringValue ?? '');
-  return size;
-}
 
 describe('dead-letter headroom', () => {
   it('lets the largest webhook the ingest accepts reach the dead-letter queue with a worst-case reason', () => {
@@ -50,6 +41,6 @@ describe('dead-letter headroom', () => {
       failedAt: '2026-11-22T20:00:00.000Z',
     });
 
-    expect(sqsSize(webhook.body, attributes)).toBeLessThanOrEqual(LIMIT);
+    expect(sqsMessageBytes(webhook.body, attributes)).toBeLessThanOrEqual(LIMIT);
   });
 });
