@@ -62,18 +62,8 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   const sqs =
     options.sqs ??
     new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
-  const readSecrets = makeSecretsProvider(env, options.env ?? process.env);
-  // Errors from reading the secret can quote its value (JSON.parse puts the first characters of a
-  // plain-string secret in its message): only the error's name goes on, never its message.
-  const secrets = async () => {
-    try {
-      return await readSecrets();
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      const name = error instanceof Error ? error.name : 'unknown error';
-      throw new ConfigError(`credentials secret could not be read (${name})`);
-    }
-  };
+  // An unparsable secret surfaces as a ConfigError that never quotes it (see makeSecretsProvider).
+  const secrets = makeSecretsProvider(env, options.env ?? process.env);
 
   let orderSystem: OrderSystem;
   if (env.ORDER_SYSTEM === 'http') {
