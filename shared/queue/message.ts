@@ -16,6 +16,10 @@ export const VERIFICATION_SCHEMES = [
 ] as const;
 export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
 
+/** Non-webhook sources of a queued message (see `origin`). */
+export const ORIGINS = ['reconcile', 'replay'] as const;
+export type Origin = (typeof ORIGINS)[number];
+
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 /**
@@ -33,6 +37,12 @@ export const queuedWebhookSchema = z.object({
   /** ISO-8601 time the ingest accepted it. */
   receivedAt: nonEmpty(),
   verification: z.enum(VERIFICATION_SCHEMES),
+  /**
+   * Where the message came from: absent for a provider's own delivery; `reconcile` for a synthetic
+   * delivery the reconciler built from the provider's API; `replay` for an archived webhook sent
+   * again on purpose. The worker applies all three the same way (state machine, step idempotency).
+   */
+  origin: z.optional(z.enum(ORIGINS)),
   body: z.string(),
 });
 export type QueuedWebhook = z.infer<typeof queuedWebhookSchema>;
@@ -44,6 +54,8 @@ export const ATTR = {
   deliveryKey: 'deliveryKey',
   receivedAt: 'receivedAt',
   verification: 'verification',
+  /** Only on reconciled or replayed messages. */
+  origin: 'origin',
   /** Added by the worker when it moves a message to the dead-letter queue. */
   failureClass: 'failureClass',
   failureReason: 'failureReason',
@@ -69,6 +81,7 @@ function stringAttr(value: string): MessageAttributeValue {
 export function toMessageAttributes(webhook: QueuedWebhook): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const key of META_KEYS) attributes[ATTR[key]] = stringAttr(webhook[key]);
+  if (webhook.origin) attributes[ATTR.origin] = stringAttr(webhook.origin);
   return attributes;
 }
 
@@ -102,5 +115,6 @@ export function messageSizeBytes(webhook: QueuedWebhook): number {
 export function fromSqsRecord(record: Pick<SQSRecord, 'body' | 'messageAttributes'>): QueuedWebhook {
   const meta: Record<string, string | undefined> = {};
   for (const key of META_KEYS) meta[key] = record.messageAttributes[ATTR[key]]?.stringValue;
-  return queuedWebhookSchema.parse({ ...meta, body: record.body });
+  const origin = record.messageAttributes[ATTR.origin]?.stringValue;
+  return queuedWebhookSchema.parse({ ...meta, ...(origin ? { origin } : {}), body: record.body });
 }
