@@ -17,6 +17,8 @@ export const METRIC = {
   recordIgnored: 'RecordIgnored',
   transientFailure: 'RecordTransientFailure',
   permanentFailure: 'RecordPermanentFailure',
+  /** A setting or credential is wrong (e.g. ReCharge refused the token): records wait, nothing is dead-lettered. */
+  configError: 'RecordConfigError',
   rechargeCalls: 'RechargeApiCalls',
   recharge429: 'RechargeApiThrottled',
 } as const;

@@ -101,6 +101,14 @@ export class Monitoring extends Construct {
         period: FIVE_MINUTES,
         label,
       });
+    alarm('WorkerConfigError', {
+      alarmDescription:
+        'The worker cannot work with its settings (e.g. ReCharge refused the API token with 401/403): records wait in the queue, retried every 5 minutes. Fix the credential in the secret; see the runbook.',
+      metric: app(METRIC.configError, 'configuration problem'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
     const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
       ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
 
@@ -168,6 +176,7 @@ export class Monitoring extends Construct {
           app(METRIC.recordIgnored, 'ignored'),
           app(METRIC.transientFailure, 'transient failure (retried)'),
           app(METRIC.permanentFailure, 'permanent failure (dead-letter)'),
+          app(METRIC.configError, 'configuration problem (waiting)'),
         ],
       }),
       new cloudwatch.GraphWidget({

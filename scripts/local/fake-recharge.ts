@@ -19,7 +19,7 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type FakeRechargeMode = 'ok' | 429 | 500 | 404 | 405 | 422 | 'hang';
+export type FakeRechargeMode = 'ok' | 429 | 500 | 401 | 403 | 404 | 405 | 422 | 'hang';
 
 export interface FakeRechargeBehaviour {
   mode: FakeRechargeMode;

@@ -27,8 +27,20 @@ export interface OrderRecord {
   providerOrderId: string;
   externalId?: string;
   externalNumber?: string;
-  /** Delivery whose processing created the external order (its statuses went with the create). */
+  /** Delivery whose processing created the external order. */
   externalCreatedBy?: string;
+  /** The `stateVersion` the create carried to the order system; later versions are pushed. */
+  externalStateVersion?: number;
+  /**
+   * The provider confirmed payment at some point (a success/approved/paid event, or a refund),
+   * even if that event arrived late: a paid order exists in the order system whatever came after.
+   */
+  paid?: boolean;
+  /**
+   * Version of the state the order system is told about (status, payment, fulfilment, provider and
+   * subscription status): +1 on each change of those, never on history-only writes. Pushes carry it.
+   */
+  stateVersion?: number;
   status?: OrderStatus;
   paymentStatus: string;
   fulfilmentStatus: string;
@@ -54,6 +66,8 @@ export interface ApplyResult {
   record: OrderRecord;
   changed: boolean;
   stale: boolean;
+  /** Every transition this event asked for went backwards, and it changed nothing else. */
+  ignored: boolean;
   /** This delivery was applied before (a retry after a crash): nothing new to write. */
   alreadyApplied: boolean;
   /** Status changes this delivery applied (on a retry: the ones it applied the first time). */
@@ -118,6 +132,7 @@ export function applyOrderEvent(
       record: stored,
       changed: false,
       stale: stored.history.some((h) => h.deliveryKey === deliveryKey && h.outcome === 'stale'),
+      ignored: false,
       alreadyApplied: true,
       appliedStatuses: stored.history.filter(
         (h) => h.deliveryKey === deliveryKey && h.field === 'status' && h.outcome === 'applied',
@@ -133,6 +148,9 @@ export function applyOrderEvent(
   const storedTime = toMillis(record.sourceUpdatedAt);
   const stale =
     stored !== undefined && eventTime !== undefined && storedTime !== undefined && eventTime < storedTime;
+  // A late event still proves what happened: an order paid once must exist externally.
+  const paidNow = !record.paid && provesPayment(event);
+  if (paidNow) record.paid = true;
   if (stale) {
     entry({
       field: 'status',
@@ -141,7 +159,7 @@ export function applyOrderEvent(
       providerStatus: event.providerStatus,
       outcome: 'stale',
     });
-    return finish(record, entries, now, { stale: true, detailsChanged: false });
+    return finish(stored, record, entries, now, { stale: true, detailsChanged: paidNow });
   }
 
   let allIgnored = event.statusPath.length > 0;
@@ -205,13 +223,41 @@ export function applyOrderEvent(
     record.sourceUpdatedAt = new Date(eventTime).toISOString();
     detailsChanged = true;
   }
-  return finish(record, entries, now, {
+  return finish(stored, record, entries, now, {
     stale: false,
-    detailsChanged: detailsChanged || stored === undefined,
+    detailsChanged: detailsChanged || paidNow || stored === undefined,
   });
 }
 
+/** Statuses only a paid order reaches; `cancelled` is not one (it may come before payment). */
+const PAID_STATUSES: readonly OrderStatus[] = ['paid', 'delivered', 'partially_refunded', 'refunded'];
+
+function provesPayment(event: OrderEvent): boolean {
+  return event.createExternal || event.statusPath.some((s) => PAID_STATUSES.includes(s));
+}
+
+/**
+ * Whether the order must exist in the order system, decided from the order's state, never from
+ * the event being processed: an order that was paid (paid, delivered, refunded in part or whole,
+ * or cancelled after payment) exists, whatever order its deliveries arrived in.
+ */
+export function mustExistExternally(record: OrderRecord): boolean {
+  return record.paid === true || (record.status !== undefined && PAID_STATUSES.includes(record.status));
+}
+
+/** The part of an order the order system is told about; a change to it is a new `stateVersion`. */
+export function pushedState(record: OrderRecord) {
+  return {
+    status: record.status,
+    paymentStatus: record.paymentStatus,
+    fulfilmentStatus: record.fulfilmentStatus,
+    providerStatus: record.providerStatus,
+    subscriptionStatus: record.subscriptionStatus,
+  };
+}
+
 function finish(
+  stored: OrderRecord | undefined,
   record: OrderRecord,
   entries: HistoryEntry[],
   now: string,
@@ -222,10 +268,17 @@ function finish(
     record.history = [...record.history, ...entries].slice(-HISTORY_LIMIT);
     record.updatedAt = now;
   }
+  if (!stored || !sameJson(pushedState(stored), pushedState(record)))
+    record.stateVersion = (stored?.stateVersion ?? 0) + 1;
   return {
     record,
     changed,
     stale: flags.stale,
+    ignored:
+      !flags.stale &&
+      !flags.detailsChanged &&
+      entries.length > 0 &&
+      entries.every((e) => e.outcome === 'ignored'),
     alreadyApplied: false,
     appliedStatuses: entries.filter((e) => e.field === 'status' && e.outcome === 'applied'),
   };

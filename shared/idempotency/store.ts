@@ -3,7 +3,6 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -116,21 +115,6 @@ export class IdempotencyStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  /**
-   * Reads `pk` without claiming it: `busy` while an attempt holds its lease, `completed` once done,
-   * `free` when absent, expired, or held past its lease (the next claimer takes it over).
-   */
-  async peek(pk: string): Promise<'free' | 'busy' | 'completed'> {
-    const now = this.now();
-    const out = await this.options.client.send(
-      new GetItemCommand({ TableName: this.options.table, Key: marshall({ pk }), ConsistentRead: true }),
-    );
-    const item = out.Item ? unmarshall(out.Item) : undefined;
-    if (!item || Number(item.expiresAt) < Math.floor(now / 1000)) return 'free';
-    if (item.status === 'COMPLETED') return 'completed';
-    return Number(item.leaseUntil) < now ? 'free' : 'busy';
   }
 
   /** Gives a claim back after a failure so the redelivery can start at once (best effort). */

@@ -2,11 +2,16 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
-import type { CreateOrderInput, OrderSystem, StatusChangeInput } from './types';
+import type { CreateOrderInput, OrderStateInput, OrderSystem } from './types';
 
 /** Header carrying the hex HMAC-SHA256 of the raw request body, keyed with ORDER_SYSTEM_SECRET. */
 export const SIGNATURE_HEADER = 'X-Order-Webhooks-Signature';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/**
+ * The state version of a create or push (also the body's `version`). The order system applies a
+ * push only when this is higher than the version it holds, and answers 409 or 412 otherwise.
+ */
+export const VERSION_HEADER = 'X-Order-Webhooks-Version';
 
 /** `sha256=<lowercase hex HMAC-SHA256(secret, raw body)>`. */
 export function signOrderSystemBody(secret: string, body: string): string {
@@ -27,8 +32,10 @@ export interface HttpOrderSystemOptions {
 
 /**
  * The merchant's HTTP order system. POST {url} with the canonical order creates it and answers
- * `{id, number}`; PATCH {url}/{id} pushes a status change. 2xx succeeds; 409 carrying the existing
- * ids succeeds; 429, 5xx, timeouts and network errors are transient; any other 4xx is permanent.
+ * `{id, number}`; PATCH {url}/{id} pushes the order's whole current state with its version. 2xx
+ * succeeds; on a create 409 carrying the existing ids succeeds; on a push 409/412 means the system
+ * holds a newer version (superseded, fine); 429, 5xx, timeouts and network errors are transient;
+ * any other 4xx is permanent.
  */
 export class HttpOrderSystem implements OrderSystem {
   readonly kind = 'http' as const;
@@ -37,11 +44,21 @@ export class HttpOrderSystem implements OrderSystem {
   async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
     const body = JSON.stringify({
       ...input.order,
+      version: input.version,
       status: input.status,
       paymentStatus: input.paymentStatus,
       fulfilmentStatus: input.fulfilmentStatus,
+      providerStatus: input.providerStatus,
+      subscriptionStatus: input.subscriptionStatus,
     });
-    const res = await this.send('POST', this.options.url, body, input.idempotencyKey, input.deadline);
+    const res = await this.send(
+      'POST',
+      this.options.url,
+      body,
+      input.idempotencyKey,
+      input.version,
+      input.deadline,
+    );
     if (res.ok || res.status === 409) {
       const ids = idsSchema.safeParse(await res.json().catch(() => undefined));
       if (ids.success) return ids.data;
@@ -50,24 +67,25 @@ export class HttpOrderSystem implements OrderSystem {
     throw classify(res.status, 'create');
   }
 
-  async updateStatus(input: StatusChangeInput): Promise<void> {
+  async pushState(input: OrderStateInput): Promise<'pushed' | 'superseded'> {
     const body = JSON.stringify({
       id: input.external.id,
       number: input.external.number,
       source: input.ref,
-      status: input.to,
-      previousStatus: input.from,
+      version: input.version,
+      status: input.status,
       paymentStatus: input.paymentStatus,
       fulfilmentStatus: input.fulfilmentStatus,
       providerStatus: input.providerStatus,
-      topic: input.topic,
-      at: input.at,
+      subscriptionStatus: input.subscriptionStatus,
+      updatedAt: input.updatedAt,
     });
     const url = `${this.options.url.replace(/\/+$/, '')}/${encodeURIComponent(input.external.id)}`;
-    const res = await this.send('PATCH', url, body, input.idempotencyKey, input.deadline);
+    const res = await this.send('PATCH', url, body, input.idempotencyKey, input.version, input.deadline);
     await res.body?.cancel().catch(() => undefined);
-    if (res.ok || res.status === 409) return;
-    throw classify(res.status, 'status update');
+    if (res.ok) return 'pushed';
+    if (res.status === 409 || res.status === 412) return 'superseded';
+    throw classify(res.status, 'state push');
   }
 
   private async send(
@@ -75,6 +93,7 @@ export class HttpOrderSystem implements OrderSystem {
     url: string,
     body: string,
     key: string,
+    version: number,
     deadline = Number.POSITIVE_INFINITY,
   ): Promise<Response> {
     const secret = await this.options.secret();
@@ -88,6 +107,7 @@ export class HttpOrderSystem implements OrderSystem {
         headers: {
           'content-type': 'application/json',
           [IDEMPOTENCY_HEADER]: key,
+          [VERSION_HEADER]: String(version),
           [SIGNATURE_HEADER]: signOrderSystemBody(secret, body),
         },
         body,

@@ -19,7 +19,7 @@ import type { CreateOrderInput, OrderSystem } from './types';
  *
  * | item          | pk                                   | sk             | attributes |
  * |---------------|--------------------------------------|----------------|------------|
- * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), version, createdAt, updatedAt |
+ * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), version, createdAt, updatedAt |
  * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
  *
  * The order item is keyed by the provider reference, so "one external order per provider order" is
@@ -104,18 +104,21 @@ export class OrderStore {
     ids: ExternalOrderRef,
     at: string,
     deliveryKey: string,
+    /** The order's `stateVersion` the create carried; later versions are pushed to the order system. */
+    stateVersion = 0,
   ): Promise<OrderRecord> {
     const out = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: orderItemPk(ref), sk: ORDER_SK },
         UpdateExpression:
-          'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), version = version + :one, updatedAt = :at',
+          'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), externalStateVersion = if_not_exists(externalStateVersion, :sv), version = version + :one, updatedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: {
           ':id': ids.id,
           ':n': ids.number,
           ':dk': deliveryKey,
+          ':sv': stateVersion,
           ':one': 1,
           ':at': at,
         },

@@ -8,22 +8,33 @@ export interface CreateOrderInput {
   status?: OrderStatus;
   paymentStatus: string;
   fulfilmentStatus: string;
+  providerStatus?: string;
+  subscriptionStatus?: string;
+  /** The order's state version this create carries (see OrderStateInput.version). */
+  version: number;
   /** Stable per provider order: the same on every retry of every delivery about it. */
   idempotencyKey: string;
   /** Epoch ms by which the call must end (the invocation's working time); unbounded when absent. */
   deadline?: number;
 }
 
-export interface StatusChangeInput {
+/**
+ * The order's current state, pushed whole (level-triggered), never a transition: applying the
+ * newest version gives the right order whatever the arrival order of deliveries was.
+ */
+export interface OrderStateInput {
   ref: ProviderOrderRef;
   external: ExternalOrderRef;
-  from?: string;
-  to: OrderStatus;
+  /** Increases with every change of the state below; the order system keeps the highest it saw. */
+  version: number;
+  status?: OrderStatus;
   paymentStatus: string;
   fulfilmentStatus: string;
   providerStatus?: string;
-  topic: string;
-  at: string;
+  subscriptionStatus?: string;
+  /** When our record of the order last changed (ISO-8601). */
+  updatedAt: string;
+  /** Stable per (order, version). */
   idempotencyKey: string;
   /** Epoch ms by which the call must end (the invocation's working time); unbounded when absent. */
   deadline?: number;
@@ -39,6 +50,9 @@ export interface OrderSystem {
   readonly kind: 'ledger' | 'http';
   /** Creates the order, or returns the existing ids for the same idempotency key. */
   createOrder(input: CreateOrderInput): Promise<ExternalOrderRef>;
-  /** Pushes a status change. Absent for the ledger: its order item is the status. */
-  updateStatus?(input: StatusChangeInput): Promise<void>;
+  /**
+   * Pushes the order's current state; resolves `superseded` when the order system already holds a
+   * newer version. Absent for the ledger: its order item is the state.
+   */
+  pushState?(input: OrderStateInput): Promise<'pushed' | 'superseded'>;
 }

@@ -30,8 +30,10 @@ export interface RechargeClientOptions {
 /** Outcome of a charge write-back: the endpoint may not exist in 2021-11 (see the reference). */
 export type ChargeWriteOutcome = { outcome: 'updated' } | { outcome: 'unsupported'; status: number };
 
-/** Statuses ReCharge documents as permanent; 429 and 5xx are retried. */
-const PERMANENT = new Set([400, 401, 403, 404, 405, 406, 409, 415, 422, 426]);
+/** Statuses ReCharge documents as permanent; 429 and 5xx are retried; 401/403 are the token's fault. */
+const PERMANENT = new Set([400, 404, 405, 406, 409, 415, 422, 426]);
+/** The token is missing a scope, was rotated or revoked: a configuration problem, not a bad message. */
+const AUTH_FAILED = new Set([401, 403]);
 const MIN_429_WAIT_MS = 2000;
 const MAX_BACKOFF_MS = 8000;
 
@@ -44,6 +46,21 @@ export class RechargeHttpError extends PermanentError {
     readonly path: string,
   ) {
     super(`recharge ${path} answered ${status}`);
+  }
+}
+
+/**
+ * ReCharge refused the API token (401/403). A ConfigError: the record is kept and retried while
+ * someone fixes RECHARGE_API_TOKEN (or its scopes), never dead-lettered as if the message were bad.
+ */
+export class RechargeAuthError extends ConfigError {
+  constructor(
+    readonly status: number,
+    readonly path: string,
+  ) {
+    super(
+      `recharge refused the API token with ${status} on ${path}: check RECHARGE_API_TOKEN and its write scopes`,
+    );
   }
 }
 
@@ -154,6 +171,7 @@ export class RechargeClient {
         await this.sleep(wait);
         continue;
       }
+      if (AUTH_FAILED.has(res.status)) throw new RechargeAuthError(res.status, path);
       if (
         PERMANENT.has(res.status) ||
         (res.status >= 300 && res.status < 400) ||

@@ -4,7 +4,7 @@ import { $ZodError } from 'zod/v4/core';
 import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
-import { applyOrderEvent, type OrderRecord } from '../domain/order-record';
+import { applyOrderEvent, mustExistExternally, type OrderRecord, pushedState } from '../domain/order-record';
 import { AppError, ConfigError, TransientError } from '../errors';
 import { deliveryRecordKey, type IdempotencyStore, stepRecordKey } from '../idempotency/store';
 import type { Log } from '../logger';
@@ -40,7 +40,7 @@ export interface WorkerDeps {
 }
 
 export type RecordOutcome =
-  | 'processed'
+  | 'applied'
   | 'stale'
   | 'duplicate'
   | 'ignored'
@@ -53,7 +53,15 @@ export interface RecordResult {
   outcome: RecordOutcome;
   /** True when SQS must keep the message (reported in batchItemFailures). */
   failed: boolean;
+  /** For a failed record: seconds until it is worth trying again (its visibility timeout is set to it). */
+  retryAfterSeconds?: number;
 }
+
+/**
+ * A configuration problem (a missing or refused credential) is retried this far apart: each try
+ * cannot succeed until someone fixes the setting, and the alarm on RecordConfigError says so.
+ */
+export const CONFIG_RETRY_SECONDS = 300;
 
 /** A record parsed up front, so the batch can group records by provider order. */
 export interface PreparedRecord {
@@ -99,9 +107,9 @@ function messageOf(error: unknown): string {
 
 const APPLY_ATTEMPTS = 8;
 
-/** Result of the create-order step: the ids and the delivery whose create carried the statuses. */
+/** Result of the create-order step: the ids and the state version the create carried. */
 interface CreatedExternal extends ExternalOrderRef {
-  createdBy?: string;
+  stateVersion?: number;
 }
 
 /**
@@ -129,6 +137,7 @@ export async function processRecord(
     outcome: RecordOutcome,
     failed: boolean,
     extra: Record<string, unknown> = {},
+    retryAfterSeconds?: number,
   ): RecordResult => {
     const log = failed || outcome === 'dead-lettered' ? deps.log.warn : deps.log.info;
     log.call(deps.log, 'record handled', {
@@ -138,7 +147,12 @@ export async function processRecord(
       durationMs: deps.now() - started,
       ...extra,
     });
-    return { messageId: record.messageId, outcome, failed };
+    return {
+      messageId: record.messageId,
+      outcome,
+      failed,
+      ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+    };
   };
 
   const deadLetter = async (error: unknown): Promise<RecordResult> => {
@@ -190,6 +204,17 @@ export async function processRecord(
   } catch (error) {
     if (token) await deps.idempotency.release(deliveryPk, token).catch(() => undefined);
     if (isPermanentFailure(error)) return deadLetter(error);
+    if (error instanceof ConfigError) {
+      // Every record would fail the same way until the setting is fixed: say so once per record,
+      // loudly, and let the queue wait instead of dead-lettering good messages.
+      deps.metrics.count(METRIC.configError);
+      deps.log.error('configuration problem: record kept for retry', {
+        ...fields,
+        step,
+        reason: messageOf(error),
+      });
+      return done('transient-failure', true, { reason: messageOf(error) }, CONFIG_RETRY_SECONDS);
+    }
     deps.metrics.count(METRIC.transientFailure);
     return done('transient-failure', true, { reason: messageOf(error) });
   }
@@ -201,7 +226,7 @@ async function applyEvent(
   deps: WorkerDeps,
   deadline: number,
   setStep: (step: string) => void,
-): Promise<'processed' | 'stale'> {
+): Promise<'applied' | 'ignored' | 'stale'> {
   const orderKey = providerOrderKey(event.ref);
   const now = () => new Date(deps.now()).toISOString();
 
@@ -214,7 +239,7 @@ async function applyEvent(
     record = result.changed ? await deps.orders.save(result.record, stored?.version) : result.record;
   }
   if (!record || !result) throw new TransientError('order item kept changing under concurrent writers');
-  if (result.stale) return 'stale';
+  const outcome = result.stale ? 'stale' : result.ignored ? 'ignored' : 'applied';
 
   const step: StepRunner = async (name, qualifier, run) => {
     setStep(name);
@@ -234,83 +259,77 @@ async function applyEvent(
     return value;
   };
 
-  const updateStatus = deps.orderSystem.updateStatus?.bind(deps.orderSystem);
-  if (event.createExternal && !record.externalId) {
-    const applied = record;
-    // Keyed by provider order, not delivery: created and processed of one order share this step.
+  // Converge, don't replay: from here on, every delivery (a stale or repeated one too) brings the
+  // order system to the order's current state. What must exist is decided from that state.
+  if (mustExistExternally(record) && !record.externalId) {
+    // Keyed by provider order, not delivery: every delivery of one order shares this step. A
+    // delivery that finds it busy is retried, and then pushes whatever it changed meanwhile.
     const ids = await step('create-order', undefined, async (): Promise<CreatedExternal> => {
-      // Read after claiming: a status another delivery saved before this claim goes with the create;
-      // one saved after it finds the step busy and is pushed on its retry (see below).
-      const created = (await deps.orders.get(event.ref)) ?? applied;
-      if (created.externalId && created.externalNumber)
+      // Read after claiming: the create carries the newest state, and records its version.
+      const latest = (await deps.orders.get(event.ref)) ?? record;
+      if (latest?.externalId && latest.externalNumber)
         return {
-          id: created.externalId,
-          number: created.externalNumber,
-          createdBy: created.externalCreatedBy,
+          id: latest.externalId,
+          number: latest.externalNumber,
+          stateVersion: latest.externalStateVersion,
         };
+      const created = latest as OrderRecord;
       const assigned = await deps.orderSystem.createOrder({
         ref: event.ref,
         order: created.order,
-        status: created.status,
-        paymentStatus: created.paymentStatus,
-        fulfilmentStatus: created.fulfilmentStatus,
+        ...pushedState(created),
+        version: created.stateVersion ?? 0,
         idempotencyKey: `${orderKey}:create`,
         deadline,
       });
       setStep('attach-external-ids');
-      const attached = await deps.orders.attachExternal(event.ref, assigned, now(), webhook.deliveryKey);
+      const attached = await deps.orders.attachExternal(
+        event.ref,
+        assigned,
+        now(),
+        webhook.deliveryKey,
+        created.stateVersion ?? 0,
+      );
       return {
         id: String(attached.externalId),
         number: String(attached.externalNumber),
-        createdBy: attached.externalCreatedBy,
+        stateVersion: attached.externalStateVersion,
       };
     });
     record = {
       ...record,
       externalId: ids.id,
       externalNumber: ids.number,
-      // The delivery whose create carried the statuses; a step result stored before createdBy existed falls back.
-      externalCreatedBy: ids.createdBy ?? record.externalCreatedBy ?? webhook.deliveryKey,
+      externalStateVersion: ids.stateVersion ?? record.externalStateVersion ?? 0,
     };
   }
-  if (!record.externalId || !record.externalNumber) {
-    // A create in flight elsewhere may have sent an older status: retry this delivery once the
-    // order exists, so its status change is pushed rather than lost.
-    if (updateStatus && result.appliedStatuses.length > 0) {
-      setStep('await-create');
-      if ((await deps.idempotency.peek(stepRecordKey(orderKey, 'create-order'))) !== 'free')
-        throw new TransientError('order is being created elsewhere: status change pushed on retry');
-    }
-    return 'processed';
-  }
+  if (!record.externalId || !record.externalNumber) return outcome;
   const external: ExternalOrderRef = { id: record.externalId, number: record.externalNumber };
 
-  if (updateStatus && record.externalCreatedBy !== webhook.deliveryKey) {
+  const pushState = deps.orderSystem.pushState?.bind(deps.orderSystem);
+  const version = record.stateVersion ?? 0;
+  if (pushState && version > (record.externalStateVersion ?? 0)) {
     const current = record;
-    for (const change of result.appliedStatuses) {
-      const to = change.to as NonNullable<OrderRecord['status']>;
-      await step('push-status', to, async () => {
-        await updateStatus({
-          ref: event.ref,
-          external,
-          from: change.from,
-          to,
-          paymentStatus: current.paymentStatus,
-          fulfilmentStatus: current.fulfilmentStatus,
-          providerStatus: change.providerStatus,
-          topic: change.topic,
-          at: change.at,
-          idempotencyKey: `${orderKey}:status:${to}`,
-          deadline,
-        });
-        return { pushed: true };
+    await step('push-state', String(version), async () => {
+      // A newer state saved since is pushed by the delivery that saved it: never send an older one.
+      const latest = await deps.orders.get(event.ref);
+      if ((latest?.stateVersion ?? 0) > version) return { pushed: false, superseded: true };
+      const answer = await pushState({
+        ref: event.ref,
+        external,
+        version,
+        ...pushedState(current),
+        updatedAt: current.updatedAt,
+        idempotencyKey: `${orderKey}:state:${version}`,
+        deadline,
       });
-    }
+      return { pushed: answer === 'pushed', superseded: answer === 'superseded' };
+    });
   }
 
   const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
   if (followUps) {
     await followUps({ event, record, external, step, recharge: deps.recharge, deadline, log: deps.log });
   }
-  return 'processed';
+  return outcome;
 }

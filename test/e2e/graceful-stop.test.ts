@@ -64,7 +64,7 @@ describe('Ctrl-C while a batch is in flight', () => {
       .output()
       .split('\n')
       .filter((line) => line.includes('"record handled"') && line.includes(deliveryKey));
-    expect(handled.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual(['processed']);
+    expect(handled.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual(['applied']);
     for (const pid of local.state.emulatorPids) expect(isRunning(pid)).toBe(false);
   });
 });

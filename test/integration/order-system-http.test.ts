@@ -78,7 +78,7 @@ describe('HTTP order system', () => {
     expect(stored?.externalId).toBe(created?.id);
   });
 
-  it('PATCHes a later status change to the order', async () => {
+  it("PATCHes the order's whole current state with a higher version after a later change", async () => {
     const handler = makeHandler(world.deps({ env: httpEnv() }));
     const { orderId, webhook } = recharge('2021-11-created-regular');
     await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
@@ -92,12 +92,19 @@ describe('HTTP order system', () => {
     const patch = orderSystem.requests.find((r) => r.method === 'PATCH');
     expect(patch?.path).toBe(`/orders/${created?.id}`);
     expect(patch?.status).toBe(200);
-    expect(patch?.headers['idempotency-key']).toBe(`recharge:${orderId}:status:refunded`);
+    const post = orderSystem.requests.find((r) => r.method === 'POST');
+    const createdVersion = Number(post?.headers['x-order-webhooks-version']);
+    const pushedVersion = Number(patch?.headers['x-order-webhooks-version']);
+    expect(pushedVersion).toBeGreaterThan(createdVersion);
+    expect(patch?.headers['idempotency-key']).toBe(`recharge:${orderId}:state:${pushedVersion}`);
     expect(patch?.body).toMatchObject({
+      id: created?.id,
+      version: pushedVersion,
       status: 'refunded',
-      previousStatus: 'paid',
       paymentStatus: 'refunded',
+      providerStatus: 'refunded',
     });
+    expect(orderSystem.states.get(String(created?.id))).toMatchObject({ status: 'refunded' });
   });
 
   it('pushes a status change that was applied while the order was being created', async () => {
@@ -127,6 +134,56 @@ describe('HTTP order system', () => {
       .map((r) => (r.body as { status?: string }).status);
     // The merchant's system ends up with the order's current status, not the one it was created with.
     expect(told.at(-1)).toBe('refunded');
+  });
+
+  it("never pushes a retried delivery's older state over a newer one (partial refund 503, full refund, redelivery)", async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    const refundOf = (status: string, updatedAt: string) =>
+      sqsRecord(
+        sampleWebhook('recharge', '2021-11-updated-refunded', (p) => {
+          p.order.id = Number(orderId);
+          p.order.status = status;
+          p.order.updated_at = updatedAt;
+        }),
+      );
+    const partial = refundOf('partially_refunded', '2026-11-21T09:00:00');
+    const full = refundOf('refunded', '2026-11-21T10:00:00');
+    await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    orderSystem.failNext(503);
+    expect((await handler(sqsEvent([partial]), lambdaContext())).batchItemFailures).toHaveLength(1);
+    expect((await handler(sqsEvent([full]), lambdaContext())).batchItemFailures).toEqual([]);
+    // SQS redelivers the partial refund (or an operator redrives it from the DLQ days later).
+    expect((await handler(sqsEvent([partial]), lambdaContext())).batchItemFailures).toEqual([]);
+
+    const created = orderSystem.orders.get(`recharge:${orderId}:create`);
+    const told = orderSystem.requests
+      .filter((r) => r.method === 'PATCH' && r.path === `/orders/${created?.id}` && r.status === 200)
+      .map((r) => (r.body as { status?: string }).status);
+    expect(told).toEqual(['refunded']);
+    expect(orderSystem.states.get(String(created?.id))).toMatchObject({ status: 'refunded' });
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.status).toBe('refunded');
+  });
+
+  it('creates a paid order whose refund arrived before its order/created, with the final status', async () => {
+    const handler = makeHandler(world.deps({ env: httpEnv() }));
+    const { orderId, webhook } = recharge('2021-11-created-regular');
+    const refund = sampleWebhook('recharge', '2021-11-updated-refunded', (p) => {
+      p.order.id = Number(orderId);
+    });
+    expect((await handler(sqsEvent([sqsRecord(refund)]), lambdaContext())).batchItemFailures).toEqual([]);
+    expect((await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext())).batchItemFailures).toEqual([]);
+
+    const posts = orderSystem.requests.filter((r) => r.method === 'POST' && r.status === 201);
+    expect(posts).toHaveLength(1);
+    const created = orderSystem.orders.get(`recharge:${orderId}:create`);
+    expect(orderSystem.states.get(String(created?.id))).toMatchObject({ status: 'refunded' });
+    expect(world.recharge.applied().filter((c) => c.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 
   it('retries a 503 through SQS and still creates one order', async () => {
@@ -189,6 +246,7 @@ describe('HTTP order system', () => {
       order: { source: { provider: 'sevi', orderId: 'hang-1' }, references: {}, lineItems: [] },
       paymentStatus: 'paid',
       fulfilmentStatus: 'unfulfilled',
+      version: 1,
       idempotencyKey: 'sevi:hang-1:create',
     });
     await expect(call).rejects.toBeInstanceOf(TransientError);

@@ -31,6 +31,7 @@ describe('built-in ledger', () => {
       order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
       paymentStatus: 'paid',
       fulfilmentStatus: 'unfulfilled',
+      version: 1,
       idempotencyKey: orderId,
     });
     const numbers = await Promise.all(

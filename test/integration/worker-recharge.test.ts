@@ -288,7 +288,7 @@ describe('batches', () => {
       orderId,
       deliveryKey: webhook.deliveryKey,
       step: 'complete-delivery',
-      outcome: 'processed',
+      outcome: 'applied',
       durationMs: expect.any(Number),
     });
     expect(JSON.stringify(deps.log.lines)).not.toContain('jane.doe@example.com');
@@ -397,6 +397,39 @@ describe('ReCharge API failures', () => {
     expect(deps.metrics.counts[METRIC.permanentFailure]).toBe(1);
   });
 
+  it.each([401, 403] as const)(
+    'keeps every record when ReCharge refuses the token (%s): a setting to fix, never the DLQ',
+    async (status) => {
+      const deps = world.deps();
+      const handler = makeHandler(deps);
+      const { webhook } = rechargeWebhook('2021-11-created-regular');
+      world.recharge.setBehaviour({ mode: status, pathPrefix: '/orders/' });
+      const record = sqsRecord(webhook);
+
+      const result = await handler(sqsEvent([record]), lambdaContext());
+
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+      expect(await drainQueue(world.sqs, world.queues.dlqUrl)).toEqual([]);
+      expect(deps.metrics.counts[METRIC.configError]).toBe(1);
+      expect(deps.metrics.counts[METRIC.permanentFailure]).toBeUndefined();
+      const problem = deps.log.lines.find(
+        (l) => l.message === 'configuration problem: record kept for retry',
+      );
+      expect(problem?.level).toBe('error');
+      expect(String(problem?.extra?.reason)).toContain('RECHARGE_API_TOKEN');
+      expect(JSON.stringify(deps.log.lines)).not.toContain('test-recharge-token');
+
+      // Once the token is fixed, the kept record completes without a second external order.
+      world.recharge.setBehaviour({ mode: 'ok' });
+      expect((await handler(sqsEvent([record]), lambdaContext())).batchItemFailures).toEqual([]);
+      expect(
+        (await listOrders(world.dynamo, world.tables.orders)).filter(
+          (o) => o.providerOrderId === JSON.parse(webhook.body).order.id.toString(),
+        ),
+      ).toHaveLength(1);
+    },
+  );
+
   it('records an unsupported charge write-back (404) and completes the record', async () => {
     const deps = world.deps();
     const handler = makeHandler(deps);
@@ -492,6 +525,31 @@ describe('order lifecycle', () => {
       external_order_number: stored?.externalNumber,
     });
   });
+
+  it.each([
+    ['created first', ['created', 'refund']],
+    ['refund first', ['refund', 'created']],
+  ] as const)(
+    'creates a paid order and writes back once whatever the arrival order (%s)',
+    async (_, sequence) => {
+      const handler = makeHandler(world.deps());
+      const { orderId, webhook: created } = rechargeWebhook('2021-11-created-regular');
+      const refund = sampleWebhook('recharge', '2021-11-updated-refunded', (p) => {
+        p.order.id = Number(orderId);
+      });
+      for (const which of sequence) {
+        const result = await handler(
+          sqsEvent([sqsRecord(which === 'created' ? created : refund)]),
+          lambdaContext(),
+        );
+        expect(result.batchItemFailures).toEqual([]);
+      }
+      const stored = await order(orderId);
+      expect(stored?.status).toBe('refunded');
+      expect(stored?.externalId).toBe(ledgerOrderId({ provider: 'recharge', orderId }));
+      expect(writes(`/orders/${orderId}`)).toHaveLength(1);
+    },
+  );
 
   it('moves a payload that fails its schema to the dead-letter queue and keeps the rest of the batch', async () => {
     const handler = makeHandler(world.deps());

@@ -21,6 +21,14 @@ export interface FakeOrderSystem {
   requests: FakeOrderSystemRequest[];
   /** Orders created, by idempotency key. */
   orders: Map<string, { id: string; number: string; body: unknown }>;
+  /**
+   * What the merchant's system holds per external id, as a real one following the README would:
+   * the create's state, then each push whose X-Order-Webhooks-Version is higher (older: 409).
+   */
+  states: Map<
+    string,
+    { version: number; status?: string; paymentStatus?: string; subscriptionStatus?: string }
+  >;
   /** Next N requests answer this status (or hang). */
   failNext(status: number | 'hang', times?: number): void;
   /**
@@ -34,6 +42,16 @@ export interface FakeOrderSystem {
 export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSystem> {
   const requests: FakeOrderSystemRequest[] = [];
   const orders = new Map<string, { id: string; number: string; body: unknown }>();
+  const states: FakeOrderSystem['states'] = new Map();
+  const stateOf = (version: number, body: unknown) => {
+    const b = (body ?? {}) as Record<string, string | undefined>;
+    return {
+      version,
+      status: b.status,
+      paymentStatus: b.paymentStatus,
+      subscriptionStatus: b.subscriptionStatus,
+    };
+  };
   let failure: { status: number | 'hang'; times: number } | undefined;
   let number = 5000;
   let hold: { arrived(): void; released: Promise<void> } | undefined;
@@ -87,10 +105,23 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
         number += 1;
         const created = { id: `ext-${number}`, number: String(number), body: recorded.body };
         orders.set(key, created);
+        states.set(created.id, stateOf(Number(req.headers['x-order-webhooks-version']), recorded.body));
         answer(201, { id: created.id, number: created.number });
         return;
       }
       if (req.method === 'PATCH' && req.url?.startsWith('/orders/')) {
+        const id = decodeURIComponent(req.url.slice('/orders/'.length));
+        const version = Number(req.headers['x-order-webhooks-version']);
+        const held = states.get(id);
+        if (!held) {
+          answer(404, { error: 'no such order' });
+          return;
+        }
+        if (!(version > held.version)) {
+          answer(409, { error: 'older version', version: held.version });
+          return;
+        }
+        states.set(id, stateOf(version, recorded.body));
         answer(200, { ok: true });
         return;
       }
@@ -103,6 +134,7 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
     url: `http://127.0.0.1:${port}/orders`,
     requests,
     orders,
+    states,
     failNext(status, times = 1) {
       failure = { status, times };
     },
