@@ -20,7 +20,7 @@ Options:
   --env-file <f>     read this file instead of ./.env
   -h, --help         show this help
 
-Environment: see README (RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_URL, ORDER_SYSTEM, LOCAL_* ...).`;
+Environment: see docs/local-mode.md (RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_URL, ORDER_SYSTEM, LOCAL_* ...).`;
 
 // Lambda runs Node 22+; the SDK's notice about Node 20 is noise for the local mode.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -22,7 +22,7 @@ export interface FakeOrderSystem {
   /** Orders created, by idempotency key. */
   orders: Map<string, { id: string; number: string; body: unknown }>;
   /**
-   * What the merchant's system holds per external id, as a real one following the README would:
+   * What the merchant's system holds per external id, as a real one following docs/design.md would:
    * the create's state, then each push whose X-Order-Webhooks-Version is higher (older: 409).
    */
   states: Map<
