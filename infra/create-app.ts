@@ -1,10 +1,11 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from '../shared/resources';
 import { OrderWebhooksStack } from './order-webhooks-stack';
 import { parseStackSettings } from './settings';
 
 /** Stack id and default CloudFormation stack name. */
-export const STACK_ID = 'OrderWebhooks';
+export const STACK_ID = STACK_NAME;
 
 /**
  * Builds the app: settings from CDK context, the one stack (environment-agnostic: no lookups,

@@ -21,3 +21,6 @@ export const QUEUE_DEFAULTS = {
   /** SQS's largest message since 2026 (body + attributes). */
   maximumMessageSizeBytes: 1_048_576,
 } as const;
+
+/** The CloudFormation stack's default name (the CDK stack id); the CLI's `--stack` default. */
+export const STACK_NAME = 'OrderWebhooks';

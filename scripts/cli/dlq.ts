@@ -1,17 +1,24 @@
 import { parseArgs } from 'node:util';
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
   type MessageAttributeValue,
-  ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ATTR } from '../../shared/queue/message';
+import {
+  AWS_SCAN,
+  describeScan,
+  LOCAL_SCAN,
+  type ScanOptions,
+  type ScanReport,
+  type SqsSend,
+  scanQueue,
+} from './dlq-scan';
 import {
   CliError,
   need,
@@ -55,6 +62,11 @@ export interface DlqEntry {
   failureReason: string;
   failureStep: string | undefined;
   failedAt: string | undefined;
+  /**
+   * Failure attributes from an earlier failure that this message still carries (an SQS move task
+   * or the console's redrive keeps them), shown apart so they are never taken for the current one.
+   */
+  earlierFailure?: { failureClass?: string; failureReason?: string; failureStep?: string; failedAt?: string };
   receiveCount: number;
   body: string;
 }
@@ -63,78 +75,35 @@ function attr(message: Message, name: string): string | undefined {
   return message.MessageAttributes?.[name]?.StringValue;
 }
 
+const MOVED_BY_SQS = 'moved by SQS after repeated failed deliveries (maxReceiveCount); see the worker logs';
+
 export function toDlqEntry(message: Message): DlqEntry {
+  const failure = {
+    failureClass: attr(message, ATTR.failureClass),
+    failureReason: attr(message, ATTR.failureReason),
+    failureStep: attr(message, ATTR.failureStep),
+    failedAt: attr(message, ATTR.failedAt),
+  };
+  // The worker writes failure attributes only on messages it sends to the DLQ itself; SQS marks the
+  // ones it moved after maxReceiveCount with DeadLetterQueueSourceArn. A moved message carrying
+  // failure attributes therefore got them from an earlier failure, before a redrive.
+  const movedBySqs = message.Attributes?.DeadLetterQueueSourceArn !== undefined;
+  const current = movedBySqs || failure.failureReason === undefined ? undefined : failure;
+  const earlier = movedBySqs && failure.failureReason !== undefined ? failure : undefined;
   return {
     messageId: message.MessageId ?? '',
     provider: attr(message, ATTR.provider),
     topic: attr(message, ATTR.topic),
     deliveryKey: attr(message, ATTR.deliveryKey),
     receivedAt: attr(message, ATTR.receivedAt),
-    failureClass: attr(message, ATTR.failureClass),
-    // No failure attributes: SQS itself moved it after maxReceiveCount failed deliveries.
-    failureReason:
-      attr(message, ATTR.failureReason) ?? 'moved by SQS after repeated failed deliveries (maxReceiveCount)',
-    failureStep: attr(message, ATTR.failureStep),
-    failedAt: attr(message, ATTR.failedAt),
+    failureClass: current?.failureClass,
+    failureReason: current?.failureReason ?? MOVED_BY_SQS,
+    failureStep: current?.failureStep,
+    failedAt: current?.failedAt,
+    ...(earlier ? { earlierFailure: earlier } : {}),
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
     body: message.Body ?? '',
   };
-}
-
-/**
- * Reads up to `max` messages without consuming them: each is hidden while the scan runs (so it is
- * seen once) and made visible again at the end.
- */
-/**
- * Receives up to `count` messages with every attribute and hides them for 60 s, so a listing or a
- * redrive sees each message once; callers release what they do not delete.
- */
-async function receiveHeld(sqs: SQSClient, queueUrl: string, count: number): Promise<Message[]> {
-  const out = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: count,
-      VisibilityTimeout: 60,
-      WaitTimeSeconds: 0,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['All'],
-    }),
-  );
-  return out.Messages ?? [];
-}
-
-async function peekAll(sqs: SQSClient, queueUrl: string, max: number): Promise<Message[]> {
-  const seen = new Map<string, Message>();
-  try {
-    while (seen.size < max) {
-      const got = await receiveHeld(sqs, queueUrl, Math.min(10, max - seen.size));
-      if (got.length === 0) break;
-      for (const m of got) if (m.MessageId) seen.set(m.MessageId, m);
-      progress(`reading dead-letter queue: ${seen.size}`);
-    }
-  } finally {
-    await release(sqs, queueUrl, [...seen.values()]);
-    progressDone();
-  }
-  return [...seen.values()];
-}
-
-async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map((m, n) => ({
-            Id: String(n),
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      )
-      .catch(() => undefined);
-  }
 }
 
 /** Original attributes minus the failure ones the worker added. */
@@ -148,47 +117,75 @@ export function redriveAttributes(message: Message): Record<string, MessageAttri
 /**
  * Moves messages one by one: SendMessage to the main queue, and only once that succeeded,
  * DeleteMessage from the dead-letter queue. A crash in between leaves a copy in both queues, never
- * none; the worker's idempotency makes the extra copy harmless.
+ * none; the worker's idempotency makes the extra copy harmless. The copy carries no failure
+ * attributes, so a later failure never shows this one's reason as its own.
  */
 export async function redriveOneByOne(
-  sqs: SQSClient,
+  sqs: SqsSend,
   dlqUrl: string,
   queueUrl: string,
   ids?: ReadonlySet<string>,
-): Promise<{ moved: number; remaining: number }> {
+  scan: Omit<ScanOptions, 'max'> = AWS_SCAN,
+): Promise<{ moved: number; remaining: number; scan: ScanReport }> {
   let moved = 0;
   let skipped = 0;
-  // Received and not deleted: made visible again at the end, whatever happens (an error included).
-  const held = new Map<string, Message>();
-  try {
-    for (;;) {
-      const got = await receiveHeld(sqs, dlqUrl, 10);
-      if (got.length === 0) break;
-      for (const message of got) held.set(message.ReceiptHandle ?? '', message);
-      for (const message of got) {
-        if (ids && !ids.has(message.MessageId ?? '')) {
-          skipped++;
-          continue;
-        }
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: message.Body ?? '',
-            MessageAttributes: redriveAttributes(message),
-          }),
-        );
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-        held.delete(message.ReceiptHandle ?? '');
-        moved++;
-        progress(`redriven ${moved}`);
-      }
-      if (ids && moved === ids.size) break;
+  const report = await scanQueue(sqs, dlqUrl, { ...scan, max: Number.MAX_SAFE_INTEGER }, async (message) => {
+    if (ids && !ids.has(message.MessageId ?? '')) {
+      skipped++;
+      return {};
     }
-  } finally {
-    await release(sqs, dlqUrl, [...held.values()]);
-    progressDone();
-  }
-  return { moved, remaining: skipped };
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: message.Body ?? '',
+        MessageAttributes: redriveAttributes(message),
+      }),
+    );
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+    moved++;
+    progress(`redriven ${moved}`);
+    return { deleted: true, stop: ids !== undefined && moved === ids.size };
+  });
+  progressDone();
+  return { moved, remaining: skipped, scan: report };
+}
+
+/** Reads up to `max` messages without consuming them (see scanQueue). */
+export async function peekAll(
+  sqs: SqsSend,
+  queueUrl: string,
+  max: number,
+  scan: Omit<ScanOptions, 'max'> = AWS_SCAN,
+): Promise<{ messages: Message[]; scan: ScanReport }> {
+  const messages: Message[] = [];
+  const report = await scanQueue(
+    sqs,
+    queueUrl,
+    { ...scan, max },
+    async (message) => {
+      messages.push(message);
+      return {};
+    },
+    (seen) => progress(`reading dead-letter queue: ${seen}`),
+  );
+  progressDone();
+  return { messages, scan: report };
+}
+
+/** Finds one message by id, reading until it turns up or the scan ends. */
+export async function findMessage(
+  sqs: SqsSend,
+  queueUrl: string,
+  id: string,
+  scan: Omit<ScanOptions, 'max'> = AWS_SCAN,
+): Promise<{ message: Message | undefined; scan: ScanReport }> {
+  let found: Message | undefined;
+  const report = await scanQueue(sqs, queueUrl, { ...scan, max: Number.MAX_SAFE_INTEGER }, async (m) => {
+    if (m.MessageId !== id) return {};
+    found = m;
+    return { stop: true };
+  });
+  return { message: found, scan: report };
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
@@ -244,11 +241,15 @@ export async function runDlq(argv: string[]): Promise<number> {
   }
   const max = Number(values.max ?? 1000);
   if (!Number.isInteger(max) || max < 1) throw new UsageError('--max must be a positive integer');
-  const target = resolveTarget(values);
+  const target = await resolveTarget(values);
   const dlqUrl = need(target.dlqUrl, 'DLQ_URL');
+  const scan = target.kind === 'local' ? LOCAL_SCAN : AWS_SCAN;
+  const summary = (report: ScanReport) => process.stderr.write(`${describeScan(report)}\n`);
 
   if (action === 'list') {
-    const entries = (await peekAll(target.sqs, dlqUrl, max)).map(toDlqEntry);
+    const read = await peekAll(target.sqs, dlqUrl, max, scan);
+    const entries = read.messages.map(toDlqEntry);
+    summary(read.scan);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       return 0;
@@ -262,7 +263,7 @@ export async function runDlq(argv: string[]): Promise<number> {
     );
     for (const e of entries)
       process.stdout.write(
-        `${short(e.messageId, 38)}${short(e.provider, 17)}${short(e.topic, 22)}${short(e.failureClass, 11)}${e.failureStep ? `[${e.failureStep}] ` : ''}${e.failureReason}\n`,
+        `${short(e.messageId, 38)}${short(e.provider, 17)}${short(e.topic, 22)}${short(e.failureClass, 11)}${e.failureStep ? `[${e.failureStep}] ` : ''}${e.failureReason}${e.earlierFailure ? ` (before a redrive: ${e.earlierFailure.failureReason})` : ''}\n`,
       );
     process.stdout.write(`${entries.length} message(s)\n`);
     return 0;
@@ -270,12 +271,20 @@ export async function runDlq(argv: string[]): Promise<number> {
   if (action === 'show') {
     const [id] = rest;
     if (!id || rest.length > 1) throw new UsageError('dlq show needs one <messageId>');
-    const entry = (await peekAll(target.sqs, dlqUrl, max)).map(toDlqEntry).find((e) => e.messageId === id);
-    if (!entry) throw new CliError(`message ${id} is not in the dead-letter queue`);
+    const found = await findMessage(target.sqs, dlqUrl, id, scan);
+    if (!found.message) {
+      summary(found.scan);
+      throw new CliError(`message ${id} is not in the dead-letter queue`);
+    }
+    const entry = toDlqEntry(found.message);
     if (values.json) process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
     else {
-      const { body, ...meta } = entry;
+      const { body, earlierFailure, ...meta } = entry;
       for (const [k, v] of Object.entries(meta)) process.stdout.write(`${k.padEnd(14)} ${v ?? '-'}\n`);
+      if (earlierFailure)
+        process.stdout.write(
+          `${'earlier'.padEnd(14)} ${earlierFailure.failureClass ?? '-'} [${earlierFailure.failureStep ?? '-'}] ${earlierFailure.failureReason ?? '-'} at ${earlierFailure.failedAt ?? '-'} (before a redrive)\n`,
+        );
       process.stdout.write(`body\n${body}\n`);
     }
     return 0;
@@ -284,19 +293,27 @@ export async function runDlq(argv: string[]): Promise<number> {
     const queueUrl = need(target.queueUrl, 'QUEUE_URL');
     let moved: number;
     let remaining = 0;
+    let seen: number | undefined;
     if (target.kind === 'aws' && rest.length === 0 && !values['one-by-one']) {
       moved = await redriveWithMoveTask(target.sqs, dlqUrl, queueUrl);
     } else {
       const ids = rest.length > 0 ? new Set(rest) : undefined;
-      ({ moved, remaining } = await redriveOneByOne(target.sqs, dlqUrl, queueUrl, ids));
+      const result = await redriveOneByOne(target.sqs, dlqUrl, queueUrl, ids, scan);
+      ({ moved, remaining } = result);
+      seen = result.scan.seen;
+      summary(result.scan);
       if (ids && moved < ids.size) {
-        const message = `moved ${moved} of ${ids.size} requested message(s); the others were not found`;
-        if (values.json) process.stdout.write(`${JSON.stringify({ moved, remaining, error: message })}\n`);
+        const message = `moved ${moved} of ${ids.size} requested message(s); the others were not found among the ${seen} scanned`;
+        if (values.json)
+          process.stdout.write(`${JSON.stringify({ moved, remaining, seen, error: message })}\n`);
         else process.stderr.write(`${message}\n`);
         return 1;
       }
     }
-    if (values.json) process.stdout.write(`${JSON.stringify({ moved, remaining })}\n`);
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ moved, remaining, ...(seen === undefined ? {} : { seen }) })}\n`,
+      );
     else process.stdout.write(`moved ${moved} message(s) back to the main queue\n`);
     return 0;
   }

@@ -72,7 +72,7 @@ export async function runOrders(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');
-  const target = resolveTarget(values);
+  const target = await resolveTarget(values);
   const table = need(target.ordersTable, 'ORDERS_TABLE');
   let orders = await listOrders(target.dynamo, table, {
     provider: values.provider as Provider | undefined,

@@ -57,7 +57,7 @@ export async function runStats(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const target = resolveTarget(values);
+  const target = await resolveTarget(values);
   const [queue, dlq, orders] = await Promise.all([
     queueDepth(target.sqs, need(target.queueUrl, 'QUEUE_URL')),
     queueDepth(target.sqs, need(target.dlqUrl, 'DLQ_URL')),

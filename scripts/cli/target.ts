@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
+import { type AwsLocation, locateStack } from './stack';
 
 /** A usage or input problem: printed without a stack, exit code 2. */
 export class UsageError extends Error {
@@ -21,6 +23,8 @@ export interface Target {
   /** Base URL of the webhook API (local mode), if known. */
   apiUrl: string | undefined;
   region: string;
+  /** AWS: the CloudFormation stack the names came from (undefined when all were given as variables). */
+  stack?: string;
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
@@ -33,14 +37,19 @@ export const TARGET_OPTIONS = {
   'data-dir': { type: 'string' },
   'state-file': { type: 'string' },
   aws: { type: 'boolean' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
 } as const;
 
 export const TARGET_HELP = `Target (default: the running local mode found in .local/endpoints.json):
   --data-dir <dir>     the local mode's data folder (env LOCAL_DATA_DIR)
   --state-file <file>  the local mode's endpoints file
-  --aws                the deployed stack: uses your AWS credentials and env QUEUE_URL, DLQ_URL,
-                       ORDERS_TABLE, AWS_REGION (chosen automatically when no local mode runs and
-                       these are set)`;
+  --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue and
+                       table come from the stack's CloudFormation outputs; env QUEUE_URL, DLQ_URL,
+                       ORDERS_TABLE override them (with all three set, no CloudFormation call).
+                       Chosen automatically when no local mode runs and one of these is given.
+  --stack <name>       the stack's name (default ${STACK_NAME})
+  --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
 /** The local mode's endpoints file per flags and environment. */
 export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: string }): string {
@@ -48,10 +57,25 @@ export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: stri
   return path.resolve(values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, STATE_FILE_NAME);
 }
 
-/** Resolves the target from flags, the local mode's endpoints file and the environment. */
-export function resolveTarget(values: { 'data-dir'?: string; 'state-file'?: string; aws?: boolean }): Target {
+type TargetValues = {
+  'data-dir'?: string;
+  'state-file'?: string;
+  aws?: boolean;
+  stack?: string;
+  region?: string;
+};
+
+/**
+ * Resolves the target from flags, the local mode's endpoints file and the environment. In AWS,
+ * prints the stack and region it will talk to (stderr, so `--json` output stays clean).
+ */
+export async function resolveTarget(
+  values: TargetValues,
+  options: { announce?: (line: string) => void } = {},
+): Promise<Target> {
   const file = stateFilePath(values);
-  const state = values.aws ? undefined : readState(file);
+  const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
+  const state = wantsAws ? undefined : readState(file);
   if (state && isAlive(state.pid)) {
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     return {
@@ -67,30 +91,39 @@ export function resolveTarget(values: { 'data-dir'?: string; 'state-file'?: stri
   }
   const env = process.env;
   const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE;
-  if (!values.aws && !configured) {
+  if (!wantsAws && !configured) {
     const why = existsSync(file)
       ? `${file} belongs to a local mode that is no longer running`
       : `${file} not found`;
     throw new CliError(
-      `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws with QUEUE_URL, DLQ_URL and ORDERS_TABLE set.`,
+      `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws for the deployed stack.`,
     );
   }
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const where: AwsLocation = await locateStack({
+    stack: values.stack,
+    region: values.region,
+    overrides: { queueUrl: env.QUEUE_URL, dlqUrl: env.DLQ_URL, ordersTable: env.ORDERS_TABLE },
+  });
+  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
   return {
     kind: 'aws',
     apiUrl: env.WEBHOOK_API_URL || undefined,
-    region,
-    queueUrl: env.QUEUE_URL || undefined,
-    dlqUrl: env.DLQ_URL || undefined,
-    ordersTable: env.ORDERS_TABLE || undefined,
-    sqs: new SQSClient({ region }),
-    dynamo: new DynamoDBClient({ region }),
+    region: where.region,
+    stack: where.stack,
+    queueUrl: where.queueUrl,
+    dlqUrl: where.dlqUrl,
+    ordersTable: where.ordersTable,
+    sqs: new SQSClient({ region: where.region }),
+    dynamo: new DynamoDBClient({ region: where.region }),
   };
 }
 
 /** Reads a required target field, naming the variable to set when it is missing. */
 export function need(value: string | undefined, name: string): string {
-  if (!value) throw new CliError(`${name} is not known: set ${name} (or run the local mode)`);
+  if (!value)
+    throw new CliError(
+      `${name} is not known: deploy the stack with its outputs, set ${name}, or run the local mode`,
+    );
   return value;
 }
 

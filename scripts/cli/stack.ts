@@ -1,0 +1,140 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { STACK_NAME } from '../../shared/resources';
+import { CliError } from './target';
+
+/** Stack outputs the CLI reads (named in infra/order-webhooks-stack.ts), by target field. */
+export const STACK_OUTPUTS = {
+  queueUrl: 'QueueUrl',
+  dlqUrl: 'DeadLetterQueueUrl',
+  ordersTable: 'OrdersTableName',
+} as const;
+
+/** Environment variables that override the stack's outputs, by target field. */
+const OVERRIDE_VARS = { queueUrl: 'QUEUE_URL', dlqUrl: 'DLQ_URL', ordersTable: 'ORDERS_TABLE' } as const;
+
+type Field = keyof typeof STACK_OUTPUTS;
+
+/** Where `--aws` commands act: the region, the stack and the resource names. */
+export interface AwsLocation {
+  region: string;
+  /** Undefined when every name came from the environment (no CloudFormation call). */
+  stack: string | undefined;
+  queueUrl: string | undefined;
+  dlqUrl: string | undefined;
+  ordersTable: string | undefined;
+  /** One line for the operator: stack, region, and which names came from where. */
+  description: string;
+}
+
+export interface LocateInput {
+  stack?: string;
+  region?: string;
+  overrides: Partial<Record<Field, string | undefined>>;
+}
+
+export interface LocateDeps {
+  /** The SDK's region chain: AWS_REGION, then the profile's `region` (AWS_PROFILE, AWS_CONFIG_FILE). */
+  defaultRegion: () => Promise<string | undefined>;
+  cloudFormation: (region: string) => Pick<CloudFormationClient, 'send' | 'destroy'>;
+}
+
+/** The region a client built without one would use, or undefined when the chain has none. */
+export async function sdkDefaultRegion(): Promise<string | undefined> {
+  const client = new CloudFormationClient({});
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+export const DEFAULT_LOCATE_DEPS: LocateDeps = {
+  defaultRegion: sdkDefaultRegion,
+  cloudFormation: (region) => new CloudFormationClient({ region }),
+};
+
+/** The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...` or the legacy host). */
+export function regionOfQueueUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const match =
+    /^https?:\/\/(?:sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|([a-z0-9-]+)\.queue\.amazonaws\.com)\//.exec(
+      url,
+    );
+  return match?.[1] ?? match?.[2];
+}
+
+/**
+ * Finds the deployed stack. Region: `--region`, else the region of a queue URL given in the
+ * environment, else the SDK's chain (AWS_REGION, then the profile's region). Names: the stack's
+ * CloudFormation outputs, each overridden by its variable; with all three variables set no
+ * CloudFormation call is made (an operator without cloudformation:DescribeStacks can still work).
+ */
+export async function locateStack(
+  input: LocateInput,
+  deps: LocateDeps = DEFAULT_LOCATE_DEPS,
+): Promise<AwsLocation> {
+  const overrides: Partial<Record<Field, string>> = {};
+  for (const field of Object.keys(STACK_OUTPUTS) as Field[]) {
+    const value = input.overrides[field]?.trim();
+    if (value) overrides[field] = value;
+  }
+  const fromEnv = (Object.keys(overrides) as Field[]).map((f) => OVERRIDE_VARS[f]);
+  const region =
+    input.region ?? regionOfQueueUrl(overrides.queueUrl ?? overrides.dlqUrl) ?? (await deps.defaultRegion());
+  if (!region)
+    throw new CliError(
+      'no AWS region: pass --region <region the stack was deployed to>, set AWS_REGION, or set `region` in your AWS profile (aws configure)',
+    );
+  if (overrides.queueUrl && overrides.dlqUrl && overrides.ordersTable && input.stack === undefined)
+    return {
+      region,
+      stack: undefined,
+      ...(overrides as Record<Field, string>),
+      description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,
+    };
+
+  const stackName = input.stack ?? STACK_NAME;
+  const cfn = deps.cloudFormation(region);
+  let outputs: Record<string, string>;
+  let deployedRegion = region;
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = out.Stacks?.[0];
+    if (!stack) throw new CliError(`stack "${stackName}" not found in ${region}`);
+    outputs = Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((o) =>
+        o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [],
+      ),
+    );
+    // arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>
+    deployedRegion = stack.StackId?.split(':')[3] || region;
+  } catch (error) {
+    if ((error as Error).name === 'ValidationError' && /does not exist/i.test((error as Error).message))
+      throw new CliError(
+        `stack "${stackName}" not found in ${region}: pass --region <the region it was deployed to> and/or --stack <its name>`,
+      );
+    throw error;
+  } finally {
+    cfn.destroy();
+  }
+  const names = {} as Record<Field, string | undefined>;
+  for (const field of Object.keys(STACK_OUTPUTS) as Field[])
+    names[field] = overrides[field] ?? outputs[STACK_OUTPUTS[field]];
+  const missing = (Object.keys(STACK_OUTPUTS) as Field[])
+    .filter((f) => !names[f])
+    .map((f) => STACK_OUTPUTS[f]);
+  return {
+    region: deployedRegion,
+    stack: stackName,
+    ...names,
+    description: [
+      `aws: stack ${stackName} in ${deployedRegion}`,
+      fromEnv.length > 0 ? `${fromEnv.join(', ')} from the environment` : '',
+      missing.length > 0 ? `outputs missing: ${missing.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+}
