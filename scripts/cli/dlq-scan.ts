@@ -129,16 +129,13 @@ export async function scanQueue(
         }),
       );
       const got = out.Messages ?? [];
-      if (got.length === 0) {
-        empty++;
-        if (empty >= options.maxEmptyPolls) stoppedBy = 'empty-polls';
-        continue;
-      }
-      empty = 0;
+      const before = seen.size;
+      const idOf = (message: Message) => message.MessageId ?? message.ReceiptHandle ?? '';
+      // All of the answer is held (and released at the end), also what is not visited after a stop.
+      // Returned again (a copy, or a hold that lapsed anyway): the newest handle is kept, counted once.
+      for (const message of got) held.set(idOf(message), message);
       for (const message of got) {
-        const id = message.MessageId ?? message.ReceiptHandle ?? '';
-        held.set(id, message);
-        // Returned again (a copy, or a hold that lapsed anyway): keep the newest handle, count once.
+        const id = idOf(message);
         if (seen.has(id)) continue;
         seen.add(id);
         const result = await visit(message);
@@ -146,6 +143,13 @@ export async function scanQueue(
         if (result.stop) stoppedBy = 'visitor';
         if (stoppedBy) break;
       }
+      // A poll that brought nothing new counts as empty, so messages coming back cannot loop forever.
+      if (seen.size === before) {
+        empty++;
+        if (!stoppedBy && empty >= options.maxEmptyPolls) stoppedBy = 'empty-polls';
+        continue;
+      }
+      empty = 0;
       onProgress?.(seen.size);
       if (!stoppedBy && seen.size < options.max && (await queueCounts(sqs, queueUrl)).visible === 0)
         stoppedBy = 'queue-counts';

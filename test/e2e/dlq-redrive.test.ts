@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { redriveOneByOne } from '../../scripts/cli/dlq';
+import { LOCAL_SCAN } from '../../scripts/cli/dlq-scan';
 import { ATTR } from '../../shared/queue/message';
 import { createTestQueues, testSqsClient } from '../support/aws';
 
@@ -44,8 +45,8 @@ describe('dlq redrive, message by message', () => {
         },
       }),
     );
-    const result = await redriveOneByOne(sqs, dlqUrl, queueUrl);
-    expect(result).toEqual({ moved: 1, remaining: 0 });
+    const result = await redriveOneByOne(sqs, dlqUrl, queueUrl, undefined, LOCAL_SCAN);
+    expect(result).toMatchObject({ moved: 1, remaining: 0, scan: { seen: 1 } });
     const [moved, ...others] = await drain(queueUrl);
     expect(others).toHaveLength(0);
     expect(moved?.Body).toBe('{"order":{"id":1}}');
@@ -63,7 +64,7 @@ describe('dlq redrive, message by message', () => {
       ids.push(
         (await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }))).MessageId as string,
       );
-    const result = await redriveOneByOne(sqs, dlqUrl, queueUrl, new Set([ids[1] as string]));
+    const result = await redriveOneByOne(sqs, dlqUrl, queueUrl, new Set([ids[1] as string]), LOCAL_SCAN);
     expect(result.moved).toBe(1);
     expect((await drain(queueUrl)).map((m) => m.Body)).toEqual(['b']);
     expect((await drain(dlqUrl)).map((m) => m.Body).sort()).toEqual(['a', 'c']);
@@ -73,7 +74,7 @@ describe('dlq redrive, message by message', () => {
     const { dlqUrl } = await createTestQueues(sqs);
     await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'keep me' }));
     const missingQueue = `${dlqUrl.replace(/-dlq$/, '')}-does-not-exist`;
-    await expect(redriveOneByOne(sqs, dlqUrl, missingQueue)).rejects.toThrow();
+    await expect(redriveOneByOne(sqs, dlqUrl, missingQueue, undefined, LOCAL_SCAN)).rejects.toThrow();
     expect((await drain(dlqUrl)).map((m) => m.Body)).toEqual(['keep me']);
   });
 });
