@@ -296,6 +296,10 @@ export class OrderWebhooksStack extends Stack {
       });
     this.ingest.bindSecret('SECRET_ARN', this.secret);
     this.worker.bindSecret('SECRET_ARN', this.secret);
+    // An imported secret's grantRead grants no kms:Decrypt: under a customer managed key both
+    // functions need it explicitly, or GetSecretValue fails with AccessDenied.
+    if (s.existingSecretKmsKeyArn)
+      for (const fn of [this.ingest, this.worker]) fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
 
     // --- Monitoring --------------------------------------------------------------------------
     const alarmTopic = s.alarmTopicArn

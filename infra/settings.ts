@@ -55,6 +55,8 @@ export const stackSettingsSchema = z
     alarmTopicArn: arn('sns').optional(),
     /** Use this Secrets Manager secret instead of creating one. */
     existingSecretArn: arn('secretsmanager').optional(),
+    /** The customer managed KMS key that encrypts existingSecretArn: both functions may decrypt with it. */
+    existingSecretKmsKeyArn: arn('kms').optional(),
     wafWebAclArn: arn('wafv2').optional(),
     domainName: z
       .string()
@@ -96,6 +98,12 @@ export const stackSettingsSchema = z
         code: 'custom',
         path: ['orderSystemUrl'],
         message: 'is required when orderSystem is "http"',
+      });
+    if (s.existingSecretKmsKeyArn && !s.existingSecretArn)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['existingSecretKmsKeyArn'],
+        message: 'applies only with existingSecretArn (the stack encrypts its own secret itself)',
       });
     if (Boolean(s.domainName) !== Boolean(s.certificateArn))
       ctx.addIssue({

@@ -137,6 +137,22 @@ export class AppFunction extends Construct {
     return this;
   }
 
+  /**
+   * May decrypt with the customer managed KMS key `keyArn`, and only through Secrets Manager in
+   * the key's region (kms:ViaService): what reading a secret encrypted with that key needs.
+   */
+  grantSecretKeyDecrypt(keyArn: string): this {
+    const region = keyArn.split(':')[3];
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }),
+    );
+    return this;
+  }
+
   /** `name` = the secret ARN; may read its value. */
   bindSecret(name: string, secret: secretsmanager.ISecret): this {
     this.fn.addEnvironment(name, secret.secretArn);

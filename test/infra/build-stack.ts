@@ -29,6 +29,7 @@ export const ALL_FEATURES = {
   certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0000-1111',
   alarmEmail: 'ops@example.com',
   existingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:order-webhooks-AbCdEf',
+  existingSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   orderSystem: 'http',
   orderSystemUrl: 'https://orders.example.com/api',
 } as const;

@@ -53,6 +53,22 @@ describe('stack settings from CDK context', () => {
     expect(() => parseStackSettings(from({ orderSystem: 'http' }))).toThrow('context "orderSystemUrl"');
   });
 
+  it('takes the KMS key of an existing secret, and only together with that secret', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hooks-AbCdEf';
+    expect(
+      parseStackSettings(from({ existingSecretArn: secret, existingSecretKmsKeyArn: key })),
+    ).toMatchObject({
+      existingSecretKmsKeyArn: key,
+    });
+    expect(() => parseStackSettings(from({ existingSecretKmsKeyArn: key }))).toThrow(
+      'context "existingSecretKmsKeyArn"',
+    );
+    expect(() =>
+      parseStackSettings(from({ existingSecretArn: secret, existingSecretKmsKeyArn: 'alias/hooks' })),
+    ).toThrow('context "existingSecretKmsKeyArn"');
+  });
+
   it('requires domainName and certificateArn together', () => {
     expect(() => parseStackSettings(from({ domainName: 'hooks.example.com' }))).toThrow(
       'context "certificateArn"',

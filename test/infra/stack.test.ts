@@ -461,6 +461,27 @@ describe('OrderWebhooks stack with every option set', () => {
     expect(template.findOutputs('SecretArn').SecretArn?.Value).toBe(ALL_FEATURES.existingSecretArn);
   });
 
+  it.each([
+    ['ingest', 'order-webhooks ingest'],
+    ['worker', 'order-webhooks worker'],
+  ])(
+    'lets the %s decrypt the existing secret with its customer managed key, through Secrets Manager only',
+    (_name, prefix) => {
+      const { statements } = grantedActions(template, prefix);
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Resource: ALL_FEATURES.existingSecretKmsKeyArn,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com',
+            },
+          },
+        }),
+      );
+    },
+  );
+
   it('subscribes the alarm email and points the worker at the merchant order system', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
