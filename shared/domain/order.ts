@@ -56,6 +56,11 @@ export interface CanonicalOrder {
   billingAddress?: Address;
   shippingAddress?: Address;
   lineItems: LineItem[];
+  /**
+   * Line items the stored record leaves out to stay under DynamoDB's item limit (the queue message
+   * has them all); see shared/domain/record-size.ts. Absent when every line item is kept.
+   */
+  lineItemsOmitted?: number;
   currency?: string;
   totals?: { total?: string; subtotal?: string; tax?: string; discounts?: string; shipping?: string };
   /** ReCharge: checkout (first order) or recurring. */

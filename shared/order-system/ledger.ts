@@ -11,6 +11,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ExternalOrderRef, ProviderOrderRef } from '../domain/order';
 import type { OrderRecord } from '../domain/order-record';
+import {
+  boundRecordSize,
+  isItemTooLarge,
+  itemTooLargeError,
+  RECORD_BUDGET_BYTES,
+} from '../domain/record-size';
 import type { Provider } from '../queue/message';
 import type { CreateOrderInput, OrderSystem } from './types';
 
@@ -53,6 +59,8 @@ export class OrderStore {
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
+    /** Size a saved record is bounded to (see boundRecordSize); tests raise it to reach DynamoDB's own check. */
+    private readonly recordBudgetBytes = RECORD_BUDGET_BYTES,
   ) {
     this.doc = ordersDocumentClient(client);
   }
@@ -73,7 +81,8 @@ export class OrderStore {
    * Returns the written record, or undefined when another writer got there first (re-read, re-apply).
    */
   async save(record: OrderRecord, expectedVersion: number | undefined): Promise<OrderRecord | undefined> {
-    const next = { ...record, version: (expectedVersion ?? 0) + 1 };
+    const bounded = boundRecordSize(record, this.recordBudgetBytes).record;
+    const next = { ...bounded, version: (expectedVersion ?? 0) + 1 };
     try {
       await this.doc.send(
         new PutCommand({
@@ -91,6 +100,7 @@ export class OrderStore {
       return next;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (isItemTooLarge(error)) throw itemTooLargeError(error);
       throw error;
     }
   }
@@ -107,24 +117,25 @@ export class OrderStore {
     /** The order's `stateVersion` the create carried; later versions are pushed to the order system. */
     stateVersion = 0,
   ): Promise<OrderRecord> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: orderItemPk(ref), sk: ORDER_SK },
-        UpdateExpression:
-          'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), externalStateVersion = if_not_exists(externalStateVersion, :sv), version = version + :one, updatedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: {
-          ':id': ids.id,
-          ':n': ids.number,
-          ':dk': deliveryKey,
-          ':sv': stateVersion,
-          ':one': 1,
-          ':at': at,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const update = new UpdateCommand({
+      TableName: this.table,
+      Key: { pk: orderItemPk(ref), sk: ORDER_SK },
+      UpdateExpression:
+        'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), externalStateVersion = if_not_exists(externalStateVersion, :sv), version = version + :one, updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: {
+        ':id': ids.id,
+        ':n': ids.number,
+        ':dk': deliveryKey,
+        ':sv': stateVersion,
+        ':one': 1,
+        ':at': at,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    const out = await this.doc.send(update).catch((error: unknown) => {
+      throw isItemTooLarge(error) ? itemTooLargeError(error) : error;
+    });
     return toRecord(out.Attributes) as OrderRecord;
   }
 }

@@ -5,6 +5,7 @@ import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
 import { applyOrderEvent, mustExistExternally, type OrderRecord, pushedState } from '../domain/order-record';
+import { orderWithAllLineItems } from '../domain/record-size';
 import { AppError, ConfigError, TransientError } from '../errors';
 import { deliveryRecordKey, type IdempotencyStore, stepRecordKey } from '../idempotency/store';
 import type { Log } from '../logger';
@@ -276,7 +277,7 @@ async function applyEvent(
       const created = latest as OrderRecord;
       const assigned = await deps.orderSystem.createOrder({
         ref: event.ref,
-        order: created.order,
+        order: orderWithAllLineItems(created.order, event.order),
         ...pushedState(created),
         version: created.stateVersion ?? 0,
         idempotencyKey: `${orderKey}:create`,

@@ -1,0 +1,142 @@
+import { PermanentError } from '../errors';
+import type { CanonicalOrder } from './order';
+import type { OrderRecord } from './order-record';
+
+/** DynamoDB's item size limit: attribute names plus values, 400 KB. */
+export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
+
+/**
+ * What an order record may take when saved. Well below the limit: the key attributes, the
+ * external ids `attachExternal` adds later, and the estimate's own error fit in the rest.
+ */
+export const RECORD_BUDGET_BYTES = 300 * 1024;
+
+/** History entries kept however large the record: the newest ones recognise a retried delivery. */
+const MIN_HISTORY = 5;
+const MIN_TRANSACTIONS = 1;
+
+/** Size of one value as DynamoDB counts it (AWS "Item sizes and formats"). */
+function valueBytes(value: unknown): number {
+  if (value === null || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace('.', '').replace(/^0+/, '').length;
+    return Math.ceil(digits / 2) + 1;
+  }
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + valueBytes(v), 0);
+  if (typeof value === 'object') {
+    let sum = 3;
+    for (const [name, v] of Object.entries(value as Record<string, unknown>))
+      if (v !== undefined) sum += Buffer.byteLength(name, 'utf8') + 1 + valueBytes(v);
+    return sum;
+  }
+  return 0;
+}
+
+/** Estimated DynamoDB size of an item (undefined attributes are not stored, as in the ledger). */
+export function dynamoItemBytes(item: object): number {
+  let sum = 0;
+  for (const [name, v] of Object.entries(item))
+    if (v !== undefined) sum += Buffer.byteLength(name, 'utf8') + valueBytes(v);
+  return sum;
+}
+
+/** What boundRecordSize left out of a record. */
+export interface RecordTrim {
+  lineItems: number;
+  history: number;
+  transactions: number;
+}
+
+/** Leaves out the newest line items that do not fit in `room` bytes; keeps the order of the rest. */
+function keepLineItems(order: CanonicalOrder, room: number): CanonicalOrder {
+  const kept: CanonicalOrder['lineItems'] = [];
+  let used = 0;
+  for (const item of order.lineItems) {
+    const size = 1 + valueBytes(item);
+    if (used + size > room) break;
+    kept.push(item);
+    used += size;
+  }
+  const omitted = order.lineItems.length - kept.length;
+  if (omitted === 0) return order;
+  return { ...order, lineItems: kept, lineItemsOmitted: (order.lineItemsOmitted ?? 0) + omitted };
+}
+
+/**
+ * Bounds an order record to RECORD_BUDGET_BYTES so it always fits in one DynamoDB item (a 1 MB
+ * ReCharge body can map to an 869 KB record). The full payload stays in the queue message (and
+ * the dead-letter queue or archive), so the record keeps, in this order of sacrifice: the first
+ * line items that fit (`order.lineItemsOmitted` counts the rest), then the newest history entries,
+ * then the newest transactions. A record still too large after that (a huge field elsewhere) can
+ * never be stored: a PermanentError, so the message is dead-lettered with this reason rather than
+ * retried for the queue's whole redelivery budget.
+ */
+export function boundRecordSize(
+  record: OrderRecord,
+  budget = RECORD_BUDGET_BYTES,
+): { record: OrderRecord; trimmed?: RecordTrim } {
+  let size = dynamoItemBytes(record);
+  if (size <= budget) return { record };
+  const before = {
+    lineItems: record.order.lineItems.length,
+    history: record.history.length,
+    transactions: record.transactions.length,
+  };
+  let next: OrderRecord = record;
+
+  const lineItemsBytes = valueBytes(record.order.lineItems);
+  next = { ...next, order: keepLineItems(next.order, budget - (size - lineItemsBytes) - 3) };
+  size = dynamoItemBytes(next);
+
+  if (size > budget) {
+    const history = [...next.history];
+    while (size > budget && history.length > MIN_HISTORY) size -= 1 + valueBytes(history.shift());
+    next = { ...next, history };
+  }
+  if (size > budget) {
+    const transactions = [...next.transactions];
+    while (size > budget && transactions.length > MIN_TRANSACTIONS)
+      size -= 1 + valueBytes(transactions.shift());
+    next = { ...next, transactions };
+  }
+  size = dynamoItemBytes(next);
+  if (size > budget)
+    throw new PermanentError(
+      `order record too large for DynamoDB: ${Math.ceil(size / 1024)} KB after leaving out line items and history (kept below ${budget / 1024} KB of the 400 KB item limit)`,
+    );
+  return {
+    record: next,
+    trimmed: {
+      lineItems: before.lineItems - next.order.lineItems.length,
+      history: before.history - next.history.length,
+      transactions: before.transactions - next.transactions.length,
+    },
+  };
+}
+
+/** DynamoDB's answer to an item over 400 KB (PutItem and UpdateItem word it slightly differently). */
+export function isItemTooLarge(error: unknown): boolean {
+  return (
+    (error as Error)?.name === 'ValidationException' &&
+    /item size (to update )?has exceeded the maximum allowed size/i.test((error as Error).message)
+  );
+}
+
+/** The permanent error an oversize write becomes: retrying the same item can never succeed. */
+export function itemTooLargeError(error: unknown): PermanentError {
+  return new PermanentError("order record exceeds DynamoDB's 400 KB item limit", { cause: error });
+}
+
+/**
+ * The order to send when creating the external order: the stored one, with the event's full line
+ * items when the stored record had to leave some out and this event carries them.
+ */
+export function orderWithAllLineItems(
+  stored: CanonicalOrder,
+  event: CanonicalOrder | undefined,
+): CanonicalOrder {
+  if (!stored.lineItemsOmitted || !event) return stored;
+  const { lineItemsOmitted: _omitted, ...rest } = stored;
+  return { ...rest, lineItems: event.lineItems };
+}
