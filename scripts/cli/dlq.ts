@@ -38,6 +38,10 @@ export const DLQ_HELP = `Usage: order-webhooks dlq <list|show|redrive> [options]
                        deleted from the dead-letter queue only after the main queue has accepted it.
                        In AWS, redriving all uses SQS StartMessageMoveTask.
 
+In AWS, list, show, redrive <id> and --one-by-one long-poll (20 s) and end when the queue reports no
+visible message left or after two empty long polls in a row; what they read stays hidden until the
+scan ends. A summary on stderr says how many messages were scanned.
+
 Options:
   --json               machine-readable output
   --max <n>            list: read at most n messages (default 1000)
