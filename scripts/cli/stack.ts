@@ -1,6 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { STACK_NAME } from '../../shared/resources';
-import { CliError } from './target';
+import { CliError } from './errors';
 
 /** Stack outputs the CLI reads (named in infra/order-webhooks-stack.ts), by target field. */
 export const STACK_OUTPUTS = {

@@ -5,17 +5,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
+import { CliError } from './errors';
 import { type AwsLocation, locateStack } from './stack';
 
-/** A usage or input problem: printed without a stack, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** An operation that failed: printed without a stack, exit code 1. */
-export class CliError extends Error {
-  override name = 'CliError';
-}
+export { CliError, UsageError } from './errors';
 
 /** Where the CLI's commands act: a running local mode, or the deployed stack in AWS. */
 export interface Target {
