@@ -8,6 +8,7 @@ import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api
 import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
+import { assertCanListen, assertLocalSettings } from './preflight';
 import { ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
@@ -108,11 +109,17 @@ function localLogger(): Logger {
  */
 export async function startLocal(options: LocalModeOptions = {}): Promise<LocalMode> {
   const sourceEnv = options.env ?? process.env;
+  // Every setting of the local mode and of both functions, before anything starts (fail fast).
+  assertLocalSettings(sourceEnv, { port: options.port, host: options.host });
   const settings = localSettings(sourceEnv);
   const dataDir = options.dataDir === undefined ? null : options.dataDir && path.resolve(options.dataDir);
   const stateFile = options.stateFile ?? defaultStateFile(dataDir);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
   killStaleEmulators(stateFile);
+  await assertCanListen(options.port ?? settings.port, options.host ?? settings.host, {
+    port: options.port === undefined ? 'PORT' : '--port',
+    host: options.host === undefined ? 'HOST' : '--host',
+  });
 
   const region = sourceEnv.AWS_REGION || 'us-east-1';
   const started: { stop(): Promise<void> }[] = [];

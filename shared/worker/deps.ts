@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseEnv, type WorkerEnv, workerEnvSchema } from '../config';
+import { parseEnv, type WorkerEnv, workerEnvProblems, workerEnvSchema } from '../config';
 import { ConfigError } from '../errors';
 import { IdempotencyStore } from '../idempotency/store';
 import { type Log, logger } from '../logger';
@@ -45,7 +45,10 @@ export function powertoolsMetricsSink(): MetricsSink & { flush(): void } {
  * the ReCharge client with its shared rate-limit bucket, and the DLQ sender.
  */
 export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDeps & { env: WorkerEnv } {
-  const env = parseEnv(workerEnvSchema, options.env ?? process.env);
+  const source = options.env ?? process.env;
+  const problems = workerEnvProblems(source);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const env = parseEnv(workerEnvSchema, source);
   const log: Log = options.log ?? {
     debug: (message, extra) => logger.debug(message, extra ?? {}),
     info: (message, extra) => logger.info(message, extra ?? {}),

@@ -169,3 +169,38 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Runs `npm start`'s entry point with `env` and `args` and waits for it to exit by itself (a bad
+ * setting must end it before anything starts); kills it and fails after `timeoutMs`.
+ */
+export async function runStartToExit(
+  env: Record<string, string>,
+  args: string[] = ['--in-memory'],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
+  const scratch = tempDir('e2e-start-');
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, path.join(ROOT, 'scripts/local/start.ts'), ...args],
+    {
+      cwd: scratch.dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
+        LOCAL_DATA_DIR: path.join(scratch.dir, 'data'),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  scratch.remove();
+  return { code, output };
+}
