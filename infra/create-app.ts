@@ -1,7 +1,8 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { unknownContextKeyProblems } from './context-keys';
 import { OrderWebhooksStack } from './order-webhooks-stack';
-import { parseStackSettings } from './settings';
+import { parseStackSettings, SettingsError } from './settings';
 
 /** Stack id and default CloudFormation stack name. */
 export const STACK_ID = 'OrderWebhooks';
@@ -13,6 +14,8 @@ export const STACK_ID = 'OrderWebhooks';
  */
 export function createApp(props: AppProps = {}): { app: App; stack: OrderWebhooksStack } {
   const app = new App(props);
+  const unknown = unknownContextKeyProblems(Object.keys(app.node.getAllContext()));
+  if (unknown.length > 0) throw new SettingsError(`invalid CDK context: ${unknown.join('; ')}`);
   const settings = parseStackSettings((key) => app.node.tryGetContext(key));
   const stack = new OrderWebhooksStack(app, STACK_ID, { settings });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
