@@ -1,3 +1,4 @@
+import { nearestName } from '../shared/nearest-name';
 import { SETTING_KEYS } from './settings';
 
 /**
@@ -10,7 +11,7 @@ export function unknownContextKeyProblems(keys: readonly string[], known: readon
   const problems: string[] = [];
   for (const key of keys) {
     if (known.includes(key)) continue;
-    const nearest = nearestKey(key, known);
+    const nearest = nearestName(key, known);
     const ours = /^[a-z][A-Za-z0-9]*$/.test(key);
     if (!ours && !nearest) continue;
     problems.push(
@@ -18,33 +19,4 @@ export function unknownContextKeyProblems(keys: readonly string[], known: readon
     );
   }
   return problems;
-}
-
-const normalize = (key: string) => key.toLowerCase().replace(/[-_.]/g, '');
-
-/** The known key closest to `key` (case and separators ignored), if close enough to be a typo. */
-export function nearestKey(key: string, known: readonly string[]): string | undefined {
-  const target = normalize(key);
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = levenshtein(target, normalize(candidate));
-    if (!best || distance < best.distance) best = { key: candidate, distance };
-  }
-  // Two edits covers the usual slips (a swapped, missing or doubled letter) for keys this long.
-  return best && best.distance <= Math.max(2, Math.floor(target.length / 5)) ? best.key : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++)
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { OrderRecord } from '../../shared/domain/order-record';
+import { ORDER_STATUSES } from '../../shared/domain/state-machine';
 import { listOrders } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
@@ -12,7 +13,7 @@ external order id/number the worker created.
 Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
   --id <id>            only the order with this provider order id or external id
-  --status <s>         only this status
+  --status <s>         only this status (${ORDER_STATUSES.join(', ')})
   --limit <n>          at most n orders
   --json               full records as JSON
 ${TARGET_HELP}
@@ -69,6 +70,8 @@ export async function runOrders(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.provider && !(PROVIDERS as readonly string[]).includes(values.provider))
     throw new UsageError(`unknown provider "${values.provider}": one of ${PROVIDERS.join(', ')}`);
+  if (values.status && !(ORDER_STATUSES as readonly string[]).includes(values.status))
+    throw new UsageError(`unknown status "${values.status}": one of ${ORDER_STATUSES.join(', ')}`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');

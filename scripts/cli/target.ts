@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { nearestName } from '../../shared/nearest-name';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
 
@@ -42,10 +43,26 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
                        ORDERS_TABLE, AWS_REGION (chosen automatically when no local mode runs and
                        these are set)`;
 
-/** The local mode's endpoints file per flags and environment. */
-export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: string }): string {
-  if (values['state-file']) return path.resolve(values['state-file']);
-  return path.resolve(values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, STATE_FILE_NAME);
+/**
+ * The local mode's endpoints file per flags and environment. By default the project's `.local`
+ * (the nearest folder up from `cwd` with a package.json), so the CLI works from a subfolder.
+ */
+export function stateFilePath(
+  values: { 'data-dir'?: string; 'state-file'?: string },
+  cwd = process.cwd(),
+): string {
+  if (values['state-file']) return path.resolve(cwd, values['state-file']);
+  const dir = values['data-dir'] ?? process.env.LOCAL_DATA_DIR;
+  if (dir) return path.resolve(cwd, dir, STATE_FILE_NAME);
+  return path.join(projectRoot(cwd), DEFAULT_DATA_DIR, STATE_FILE_NAME);
+}
+
+/** The nearest folder from `cwd` up that holds a package.json; `cwd` itself when none does. */
+export function projectRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
 }
 
 /** Resolves the target from flags, the local mode's endpoints file and the environment. */
@@ -101,4 +118,18 @@ export function progress(text: string): void {
 
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+/** parseArgs' own wording ("To specify a positional argument starting with a '-'...") in ours. */
+export function usageMessage(error: Error & { code?: string }, help: string): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+    const known = [...new Set(help.match(/--[a-z][a-z-]*/g) ?? [])];
+    const nearest = nearestName(option, known);
+    return `unknown option ${option}${nearest ? `; did you mean ${nearest}?` : ''}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `${option} needs a value`;
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}`.trim();
+  return error.message;
 }

@@ -248,6 +248,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
       emulatorPids: [dynamo.pid, sqs.pid].filter((p): p is number => p !== undefined),
+      devCredentials: defaulted,
     };
     writeState(stateFile, state);
     print(banner(state, { defaulted, secrets, stateFile }));

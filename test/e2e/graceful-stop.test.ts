@@ -66,5 +66,6 @@ describe('Ctrl-C while a batch is in flight', () => {
       .filter((line) => line.includes('"record handled"') && line.includes(deliveryKey));
     expect(handled.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual(['applied']);
     for (const pid of local.state.emulatorPids) expect(isRunning(pid)).toBe(false);
+    expect(local.output().trimEnd().split('\n').at(-1)).toBe('stopped');
   });
 });

@@ -3,7 +3,7 @@ import { findSample, sampleBody } from '../../scripts/samples/index';
 import type { OrderRecord } from '../../shared/domain/order-record';
 import type { Provider } from '../../shared/queue/message';
 import { type LocalProcess, startLocalProcess, waitFor } from './helpers/local-process';
-import { deliver, depths, orders } from './helpers/webhooks';
+import { deliver, depths, orders, runCli } from './helpers/webhooks';
 
 jest.setTimeout(120_000);
 
@@ -58,6 +58,19 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
 
   const find = (all: OrderRecord[], provider: Provider, id: string) =>
     all.find((o) => o.provider === provider && o.providerOrderId === id);
+
+  it('explains which secret the local mode expects when a send is rejected', async () => {
+    const { code, stdout, stderr } = await runCli(
+      ['send', 'recharge', `${version}-created-regular`, '--secret', 'wrong'],
+      local.stateFile,
+    );
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^401 /);
+    expect(stderr).toContain(
+      'checks RECHARGE_WEBHOOK_SECRETS, which it runs on its development value "dev-recharge-client-secret"; drop --secret',
+    );
+  });
 
   it('reaches the expected final states and ReCharge receives exactly the expected PUTs', async () => {
     for (const name of ['created-regular', 'processed-regular', 'updated-regular', 'updated-refunded'])
