@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseEnv, type WorkerEnv, workerEnvProblems, workerEnvSchema } from '../config';
 import { ConfigError } from '../errors';
+import { logExternalCall } from '../external-call';
 import { IdempotencyStore } from '../idempotency/store';
 import { type Log, logger } from '../logger';
 import { METRIC, metrics } from '../metrics';
@@ -75,9 +76,12 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
       url: env.ORDER_SYSTEM_URL,
       timeoutMs: env.ORDER_SYSTEM_TIMEOUT_MS,
       secret: async () => (await secrets()).ORDER_SYSTEM_SECRET,
+      onCall: (call) => logExternalCall(log, call),
     });
   } else {
-    orderSystem = new LedgerOrderSystem(dynamo, env.ORDERS_TABLE, env.ORDER_NUMBER_START);
+    orderSystem = new LedgerOrderSystem(dynamo, env.ORDERS_TABLE, env.ORDER_NUMBER_START, (call) =>
+      logExternalCall(log, call),
+    );
   }
 
   const bucket = new LeakyBucket(options.rechargeBucket ?? RECHARGE_BUCKET);
@@ -90,7 +94,8 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     onCall: (call) => {
       sink.count(METRIC.rechargeCalls);
       if (call.status === 429) sink.count(METRIC.recharge429);
-      log.debug('recharge call', { ...call });
+      // One line per external effect (was debug): what the worker did to ReCharge, and its answer.
+      logExternalCall(log, { target: 'recharge', ...call });
     },
   });
 
