@@ -25,6 +25,7 @@ export interface Target {
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
+  idempotencyTable: string | undefined;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
 }
@@ -78,6 +79,7 @@ export function resolveTarget(values: { 'data-dir'?: string; 'state-file'?: stri
       queueUrl: state.queueUrl,
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
+      idempotencyTable: state.idempotencyTable,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
       dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
     };
@@ -100,6 +102,7 @@ export function resolveTarget(values: { 'data-dir'?: string; 'state-file'?: stri
     queueUrl: env.QUEUE_URL || undefined,
     dlqUrl: env.DLQ_URL || undefined,
     ordersTable: env.ORDERS_TABLE || undefined,
+    idempotencyTable: env.IDEMPOTENCY_TABLE || undefined,
     sqs: new SQSClient({ region }),
     dynamo: new DynamoDBClient({ region }),
   };

@@ -12,6 +12,7 @@ import { assertCanListen, assertLocalSettings } from './preflight';
 import { ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
+import { installLineLogs } from './terminal-logs';
 
 export interface LocalModeOptions {
   /** HTTP port of the webhook API; 0 picks a free one. Default PORT or 3000. */
@@ -34,6 +35,8 @@ export interface LocalModeOptions {
   workerTimeoutSeconds?: number;
   /** Long-poll wait of the poller; short values make stopping quicker. */
   waitTimeSeconds?: number;
+  /** Log format: one line per event (default on a terminal) or Lambda's JSON lines (default otherwise). */
+  logs?: 'lines' | 'json';
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
 }
@@ -163,11 +166,13 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       }
     }
     let fakeRecharge: FakeRecharge | undefined;
+    const fakeLog = new Logger({ serviceName: 'fake-recharge' });
     let rechargeApiUrl = sourceEnv.RECHARGE_API_URL;
     if (!rechargeApiUrl) {
       fakeRecharge = await startFakeRecharge({
         tokens: [secrets.RECHARGE_API_TOKEN as string],
         latencyMs: Number(sourceEnv.LOCAL_FAKE_RECHARGE_LATENCY_MS ?? 0),
+        onAnswer: (call) => fakeLog.info('fake recharge received', { ...call }),
       });
       const fake = fakeRecharge;
       started.push({ stop: () => fake.close() });
@@ -190,7 +195,11 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     handlerEnv.AWS_ACCESS_KEY_ID = 'local';
     handlerEnv.AWS_SECRET_ACCESS_KEY = 'local';
     handlerEnv.AWS_EC2_METADATA_DISABLED = 'true';
-    if (sourceEnv.POWERTOOLS_DEV === undefined && process.stdout.isTTY) handlerEnv.POWERTOOLS_DEV = 'true';
+    // One line per event on a terminal (not Powertools' 16-line indented dev JSON); --json-logs keeps JSON.
+    if ((options.logs ?? (process.stdout.isTTY ? 'lines' : 'json')) === 'lines') {
+      installLineLogs(process.stdout);
+      installLineLogs(process.stderr);
+    }
     // CloudWatch EMF lines mean nothing locally; `stats` shows the counts instead.
     if (sourceEnv.POWERTOOLS_METRICS_DISABLED === undefined) handlerEnv.POWERTOOLS_METRICS_DISABLED = 'true';
     for (const [name, value] of Object.entries(sourceEnv))

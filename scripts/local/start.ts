@@ -19,6 +19,7 @@ Options:
   --in-memory        keep nothing on disk
   --state-file <f>   where to write the endpoints file the CLI reads (default <data-dir>/endpoints.json)
   --env-file <f>     read this file instead of ./.env
+  --json-logs        log JSON lines as in Lambda (default on a terminal: one short line per event)
   -h, --help         show this help
 
 Environment: see docs/local-mode.md (RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_URL, ORDER_SYSTEM, LOCAL_* ...).`;
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
       'in-memory': { type: 'boolean' },
       'state-file': { type: 'string' },
       'env-file': { type: 'string' },
+      'json-logs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  local = await startLocal(options);
+  local = await startLocal({ ...options, logs: values['json-logs'] ? 'json' : undefined });
   if (stoppingSince !== undefined) {
     await local.stop();
     process.stderr.write('stopped\n');

@@ -133,4 +133,21 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
     const { dlq } = await depths(local);
     expect(dlq.visible + dlq.inFlight).toBe(0);
   });
+
+  it('orders --id shows the write-backs of the prepaid order with their results', async () => {
+    const { code, stdout } = await runCli(['orders', '--id', ids.prepaid], local.stateFile);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/create-order {2}COMPLETED {2}\{"id":"ord_/);
+    expect(stdout).toMatch(/recharge-put-order \[ord_\w+\] {2}COMPLETED {2}\{"updated":true\}/);
+    expect(stdout).toContain(`recharge-put-charge#${ids.charge}`);
+    expect(stdout).toMatch(/order\/created {2}status - -> paid {2}applied/);
+  });
+
+  it('stats counts the orders by provider', async () => {
+    const { code, stdout } = await runCli(['stats'], local.stateFile);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/PROVIDER +ORDERS\nrecharge +3\nsevi +1\nwix-cashier-pay +2\ntotal +6/);
+  });
 });
