@@ -30,6 +30,11 @@ describe('Ctrl-C while a batch is in flight', () => {
         RECHARGE_API_URL: fake.url,
         RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // 7 s of working time (5 s safety margin): the 2 s ReCharge answer must fit even on a
+        // loaded machine, where 3 s (the helper's 8 s timeout) was sometimes too little.
+        LOCAL_WORKER_TIMEOUT_SECONDS: '12',
+        LOCAL_VISIBILITY_TIMEOUT_SECONDS: '12',
+        IDEMPOTENCY_LEASE_SECONDS: '14',
       },
     });
   });
