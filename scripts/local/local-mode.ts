@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api-gateway';
+import { buildLambdaBundles } from './bundles';
 import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
@@ -37,6 +39,8 @@ export interface LocalModeOptions {
   waitTimeSeconds?: number;
   /** Log format: one line per event (default on a terminal) or Lambda's JSON lines (default otherwise). */
   logs?: 'lines' | 'json';
+  /** Run the esbuild bundles Lambda runs (built with the stack's options) instead of the sources. */
+  bundled?: boolean;
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
 }
@@ -210,8 +214,19 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     delete process.env.SECRET_ARN;
 
     const log = localLogger();
-    const ingest = (await import('../../functions/ingest/handler')).handler as unknown as ProxyHandler;
-    const worker = (await import('../../functions/worker/handler')).handler as unknown as SqsHandler;
+    let ingest: ProxyHandler;
+    let worker: SqsHandler;
+    if (options.bundled) {
+      const bundles = await buildLambdaBundles();
+      started.push({ stop: async () => bundles.remove() });
+      process.setSourceMapsEnabled(true); // as NODE_OPTIONS=--enable-source-maps does in Lambda
+      const load = createRequire(__filename);
+      ingest = (load(bundles.ingest) as { handler: ProxyHandler }).handler;
+      worker = (load(bundles.worker) as { handler: SqsHandler }).handler;
+    } else {
+      ingest = (await import('../../functions/ingest/handler')).handler as unknown as ProxyHandler;
+      worker = (await import('../../functions/worker/handler')).handler as unknown as SqsHandler;
+    }
 
     const poller: Poller = await startSqsPoller({
       client: sqsClient,
@@ -260,7 +275,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       devCredentials: defaulted,
     };
     writeState(stateFile, state);
-    print(banner(state, { defaulted, secrets, stateFile }));
+    print(banner(state, { defaulted, secrets, stateFile, bundled: options.bundled }));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -286,14 +301,14 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
 
 function banner(
   state: LocalState,
-  info: { defaulted: string[]; secrets: Record<string, string>; stateFile: string },
+  info: { defaulted: string[]; secrets: Record<string, string>; stateFile: string; bundled?: boolean },
 ): string {
   const wixToken = info.defaulted.includes('WIX_CASHIER_PAY_TOKENS')
     ? encodeURIComponent(DEV_SECRETS.WIX_CASHIER_PAY_TOKENS)
     : '<your WIX_CASHIER_PAY_TOKENS token>';
   const lines = [
     '',
-    'order-webhooks local mode is running (same handlers as in Lambda, on local emulators)',
+    `order-webhooks local mode is running (${info.bundled ? "Lambda's esbuild bundles" : 'same handlers as in Lambda'}, on local emulators)`,
     '',
     'Webhook URLs:',
     `  ReCharge         POST ${state.apiUrl}/webhooks/recharge/order/created   (or /order/processed, /order/updated, or /webhooks/recharge with X-Recharge-Topic)`,

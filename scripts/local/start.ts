@@ -19,6 +19,7 @@ Options:
   --in-memory        keep nothing on disk
   --state-file <f>   where to write the endpoints file the CLI reads (default <data-dir>/endpoints.json)
   --env-file <f>     read this file instead of ./.env
+  --bundled          run the functions' esbuild bundles, built with the stack's bundling options
   --json-logs        log JSON lines as in Lambda (default on a terminal: one short line per event)
   -h, --help         show this help
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       'state-file': { type: 'string' },
       'env-file': { type: 'string' },
       'json-logs': { type: 'boolean' },
+      bundled: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -78,7 +80,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  local = await startLocal({ ...options, logs: values['json-logs'] ? 'json' : undefined });
+  local = await startLocal({
+    ...options,
+    logs: values['json-logs'] ? 'json' : undefined,
+    bundled: values.bundled,
+  });
   if (stoppingSince !== undefined) {
     await local.stop();
     process.stderr.write('stopped\n');

@@ -13,7 +13,11 @@ jest.setTimeout(120_000);
  * receives exactly the writes the order-sync guide prescribes (ids back on the order, and for
  * prepaid also on the charge), and nothing for our own echo or non-paid orders.
  */
-describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharge API %s)', (version) => {
+// The 2021-11 run uses the esbuild bundles built with the stack's bundling options: what Lambda runs.
+describe.each([
+  ['2021-01', 'sources'],
+  ['2021-11', 'Lambda bundles'],
+] as const)('every sample end to end (ReCharge API %s, %s)', (version, code) => {
   let fake: FakeRecharge;
   let local: LocalProcess;
   const ids =
@@ -29,6 +33,7 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
         RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
         RECHARGE_API_VERSION: version,
       },
+      bundled: code === 'Lambda bundles',
     });
   });
   afterAll(async () => {
@@ -88,6 +93,8 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
       await send('wix-cashier-pay', name);
     for (const name of ['pending', 'paid']) await send('sevi', name);
 
+    if (code === 'Lambda bundles')
+      expect(local.output()).toContain("local mode is running (Lambda's esbuild bundles");
     const all = await orders(local);
     const regular = find(all, 'recharge', ids.regular);
     const prepaid = find(all, 'recharge', ids.prepaid);

@@ -34,6 +34,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Endpoints file; default a fresh temporary one. Reuse one to restart "the same" local mode. */
   stateFile?: string;
+  /** Run the Lambda bundles (`npm start -- --bundled`) instead of the TypeScript sources. */
+  bundled?: boolean;
 }
 
 /** A temporary folder removed by the returned function. */
@@ -61,6 +63,7 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
     stateFile,
   ];
   args.push(...(options.dataDir ? ['--data-dir', options.dataDir] : ['--in-memory']));
+  if (options.bundled) args.push('--bundled');
   const child = spawn(process.execPath, args, {
     cwd: scratch.dir, // no stray .env from the repo
     env: {
