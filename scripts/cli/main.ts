@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DLQ_HELP, runDlq } from './dlq';
+import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
@@ -22,7 +23,16 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
     send: { run: runSend, help: SEND_HELP, summary: 'send a signed sample webhook (or a JSON file)' },
     orders: { run: runOrders, help: ORDERS_HELP, summary: 'list the orders in the built-in ledger' },
     dlq: { run: runDlq, help: DLQ_HELP, summary: 'list, show and redrive dead-letter messages' },
-    stats: { run: runStats, help: STATS_HELP, summary: 'queue depths and order counts by status' },
+    stats: {
+      run: runStats,
+      help: STATS_HELP,
+      summary: 'queue depths and order counts by status and provider',
+    },
+    doctor: {
+      run: runDoctor,
+      help: DOCTOR_HELP,
+      summary: 'checklist of a deployment or the local mode, with fixes',
+    },
   };
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])

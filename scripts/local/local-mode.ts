@@ -134,6 +134,9 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
 
+  // Built while the emulators start (esbuild runs in its own process).
+  const bundling = options.bundled ? buildLambdaBundles() : undefined;
+  bundling?.catch(() => undefined); // awaited below; a failure surfaces there
   try {
     // Emulators in their own process groups: Ctrl-C reaches only us, and we stop them last.
     const [dynamo, sqs] = await Promise.all([
@@ -216,8 +219,8 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     const log = localLogger();
     let ingest: ProxyHandler;
     let worker: SqsHandler;
-    if (options.bundled) {
-      const bundles = await buildLambdaBundles();
+    if (bundling) {
+      const bundles = await bundling;
       started.push({ stop: async () => bundles.remove() });
       process.setSourceMapsEnabled(true); // as NODE_OPTIONS=--enable-source-maps does in Lambda
       const load = createRequire(__filename);
@@ -295,6 +298,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     };
   } catch (error) {
     await cleanup();
+    await bundling?.then((b) => b.remove()).catch(() => undefined);
     throw error;
   }
 }

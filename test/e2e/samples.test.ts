@@ -5,7 +5,7 @@ import type { Provider } from '../../shared/queue/message';
 import { type LocalProcess, startLocalProcess, waitFor } from './helpers/local-process';
 import { deliver, depths, orders, runCli } from './helpers/webhooks';
 
-jest.setTimeout(120_000);
+jest.setTimeout(200_000);
 
 /**
  * Every built-in sample, sent over real HTTP to `npm start`'s local mode in the order a provider
@@ -149,6 +149,22 @@ describe.each([
     expect(stdout).toMatch(/recharge-put-order \[ord_\w+\] {2}COMPLETED {2}\{"updated":true\}/);
     expect(stdout).toContain(`recharge-put-charge#${ids.charge}`);
     expect(stdout).toMatch(/order\/created {2}status - -> paid {2}applied/);
+  });
+
+  it('doctor prints a checklist with a fix for each failure and never a credential value', async () => {
+    const { code, stdout } = await runCli(['doctor'], local.stateFile);
+
+    // The CLI's environment lacks the RECHARGE_API_TOKEN this local mode was started with.
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /\[FAIL\] credential keys present: missing: RECHARGE_API_TOKEN \(ReCharge write-back\)\n +fix: /,
+    );
+    expect(stdout).toMatch(
+      /\[ok\] +queue and dead-letter queue: queue 0 waiting, 0 in flight; dead-letter 0/,
+    );
+    expect(stdout).toMatch(/\[ok\] +worker last succeeded: last delivery completed at 20\d\d-/);
+    expect(stdout).not.toContain('dev-recharge-client-secret');
+    expect(stdout).not.toContain(FAKE_RECHARGE_TOKEN);
   });
 
   it('stats counts the orders by provider', async () => {

@@ -93,13 +93,15 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
   child.stderr?.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + 60_000;
+  // Bundling both functions (esbuild, the AWS SDK included) adds its own time on a loaded machine.
+  const startTimeoutMs = options.bundled ? 150_000 : 60_000;
+  const deadline = Date.now() + startTimeoutMs;
   let state: LocalState | undefined;
   while (!state) {
     if (child.exitCode !== null) throw new Error(`local mode exited during start:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`local mode did not start within 60 s:\n${out}`);
+      throw new Error(`local mode did not start within ${startTimeoutMs / 1000} s:\n${out}`);
     }
     const read = readState(stateFile);
     if (read?.pid === child.pid) state = read;
