@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
@@ -21,6 +22,7 @@ export interface Target {
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
+  idempotencyTable: string | undefined;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
 }
@@ -44,10 +46,26 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
   --stack <name>       the stack's name (default ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
-/** The local mode's endpoints file per flags and environment. */
-export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: string }): string {
-  if (values['state-file']) return path.resolve(values['state-file']);
-  return path.resolve(values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, STATE_FILE_NAME);
+/**
+ * The local mode's endpoints file per flags and environment. By default the project's `.local`
+ * (the nearest folder up from `cwd` with a package.json), so the CLI works from a subfolder.
+ */
+export function stateFilePath(
+  values: { 'data-dir'?: string; 'state-file'?: string },
+  cwd = process.cwd(),
+): string {
+  if (values['state-file']) return path.resolve(cwd, values['state-file']);
+  const dir = values['data-dir'] ?? process.env.LOCAL_DATA_DIR;
+  if (dir) return path.resolve(cwd, dir, STATE_FILE_NAME);
+  return path.join(projectRoot(cwd), DEFAULT_DATA_DIR, STATE_FILE_NAME);
+}
+
+/** The nearest folder from `cwd` up that holds a package.json; `cwd` itself when none does. */
+export function projectRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
 }
 
 type TargetValues = {
@@ -78,6 +96,7 @@ export async function resolveTarget(
       queueUrl: state.queueUrl,
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
+      idempotencyTable: state.idempotencyTable,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
       dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
     };
@@ -106,6 +125,7 @@ export async function resolveTarget(
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
+    idempotencyTable: env.IDEMPOTENCY_TABLE || undefined,
     sqs: new SQSClient({ region: where.region }),
     dynamo: new DynamoDBClient({ region: where.region }),
   };
@@ -127,4 +147,18 @@ export function progress(text: string): void {
 
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+/** parseArgs' own wording ("To specify a positional argument starting with a '-'...") in ours. */
+export function usageMessage(error: Error & { code?: string }, help: string): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+    const known = [...new Set(help.match(/--[a-z][a-z-]*/g) ?? [])];
+    const nearest = nearestName(option, known);
+    return `unknown option ${option}${nearest ? `; did you mean ${nearest}?` : ''}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `${option} needs a value`;
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}`.trim();
+  return error.message;
 }
