@@ -100,7 +100,9 @@ export class OrderWebhooksStack extends Stack {
         stageName: 'prod',
         throttlingRateLimit: s.throttlingRateLimit,
         throttlingBurstLimit: s.throttlingBurstLimit,
-        tracingEnabled: s.tracing,
+        // Never traced, even with `tracing`: stage segments record the full URL, and the Wix
+        // route's path carries its secret token. The functions are traced instead (see AppFunction).
+        tracingEnabled: false,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         // Request bodies carry customer data and signatures: never in execution logs.
         dataTraceEnabled: false,
@@ -272,8 +274,10 @@ export class OrderWebhooksStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         });
     this.worker
-      // The worker's calls: idempotency claim/complete/release; ledger get/put/update (no scans).
+      // The worker's calls: idempotency claim/complete/release/peek; ledger get/put/update (no scans).
+      // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
       .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
+        'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
