@@ -190,7 +190,7 @@ export class OrderWebhooksStack extends Stack {
     // --- Queue -------------------------------------------------------------------------------
     // Standard, not FIFO: FIFO dedups for only 5 min while ReCharge retries for 48 h, so
     // exactly-once lives in DynamoDB anyway, and a standard queue has no throughput cap.
-    const workerTimeout = Duration.seconds(QUEUE_DEFAULTS.workerTimeoutSeconds);
+    const workerTimeout = Duration.seconds(s.workerTimeoutSeconds);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -203,8 +203,7 @@ export class OrderWebhooksStack extends Stack {
       maxMessageSizeBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
       // AWS guidance: >= 6x the function timeout, plus the batching window.
       visibilityTimeout: Duration.seconds(
-        QUEUE_DEFAULTS.workerTimeoutSeconds * QUEUE_DEFAULTS.visibilityTimeoutMultiplier +
-          s.maxBatchingWindowSeconds,
+        s.workerTimeoutSeconds * QUEUE_DEFAULTS.visibilityTimeoutMultiplier + s.maxBatchingWindowSeconds,
       ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: s.maxReceiveCount },
     });
@@ -241,7 +240,10 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('RECHARGE_API_URL', s.rechargeApiUrl)
       .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
       .setEnv('ORDER_NUMBER_START', String(s.orderNumberStart))
-      .setEnv('IDEMPOTENCY_TTL_SECONDS', String(s.idempotencyTtlSeconds));
+      .setEnv('IDEMPOTENCY_TTL_SECONDS', String(s.idempotencyTtlSeconds))
+      // The worker checks the lease against its timeout at start too (settings already did).
+      .setEnv('IDEMPOTENCY_LEASE_SECONDS', String(s.idempotencyLeaseSeconds))
+      .setEnv('WORKER_TIMEOUT_SECONDS', String(s.workerTimeoutSeconds));
     if (s.orderSystemUrl) this.worker.setEnv('ORDER_SYSTEM_URL', s.orderSystemUrl);
 
     // --- Tables ------------------------------------------------------------------------------

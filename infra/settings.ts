@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { pick } from 'zod/mini';
-import { workerEnvSchema } from '../shared/config';
+import { leaseProblem, workerEnvSchema } from '../shared/config';
 import { QUEUE_DEFAULTS } from '../shared/resources';
 
 /**
@@ -15,6 +15,7 @@ const workerDefaults = pick(workerEnvSchema, {
   RECHARGE_API_VERSION: true,
   ORDER_NUMBER_START: true,
   IDEMPOTENCY_TTL_SECONDS: true,
+  IDEMPOTENCY_LEASE_SECONDS: true,
 }).parse({});
 
 const int = (fallback: number, min: number, max: number) =>
@@ -84,6 +85,10 @@ export const stackSettingsSchema = z
       workerDefaults.IDEMPOTENCY_TTL_SECONDS,
       31_536_000,
     ),
+    /** Worker Lambda timeout; the queue's visibility timeout follows it. */
+    workerTimeoutSeconds: int(QUEUE_DEFAULTS.workerTimeoutSeconds, 10, 900),
+    /** An in-progress delivery older than this is taken over; must exceed workerTimeoutSeconds. */
+    idempotencyLeaseSeconds: int(workerDefaults.IDEMPOTENCY_LEASE_SECONDS, 11, 86_400),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {
@@ -110,6 +115,11 @@ export const stackSettingsSchema = z
         path: ['existingSecretKmsKeyArn'],
         message: 'applies only with existingSecretArn (the stack encrypts its own secret itself)',
       });
+    const lease = leaseProblem(s.idempotencyLeaseSeconds, s.workerTimeoutSeconds, {
+      lease: 'idempotencyLeaseSeconds',
+      timeout: 'workerTimeoutSeconds',
+    });
+    if (lease) ctx.addIssue({ code: 'custom', path: ['idempotencyLeaseSeconds'], message: lease });
     if (Boolean(s.domainName) !== Boolean(s.certificateArn))
       ctx.addIssue({
         code: 'custom',

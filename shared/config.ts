@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { QUEUE_DEFAULTS } from './resources';
 import * as z from './zod-mini';
 
 /**
@@ -60,8 +61,10 @@ export const workerEnvSchema = z.extend(awsSchema, {
   ORDERS_TABLE: required(),
   /** Completed delivery keys are remembered this long; ReCharge retries for 48 h. */
   IDEMPOTENCY_TTL_SECONDS: intFromEnv(259_200, 259_200),
-  /** An in-progress record older than this is taken over (a crashed attempt). */
+  /** An in-progress record older than this is taken over (a crashed attempt); must exceed WORKER_TIMEOUT_SECONDS. */
   IDEMPOTENCY_LEASE_SECONDS: intFromEnv(120, 1),
+  /** The worker function's timeout (set by the stack; LOCAL_WORKER_TIMEOUT_SECONDS in the local mode). */
+  WORKER_TIMEOUT_SECONDS: intFromEnv(QUEUE_DEFAULTS.workerTimeoutSeconds, 1),
   ORDER_SYSTEM: z._default(z.enum(['ledger', 'http']), 'ledger'),
   ORDER_SYSTEM_URL: optionalUrl,
   ORDER_SYSTEM_TIMEOUT_MS: intFromEnv(5000, 100),
@@ -88,6 +91,31 @@ export function workerEnvProblems(env: NodeJS.ProcessEnv = process.env): string[
   if (env.ORDER_SYSTEM === 'http' && !env.ORDER_SYSTEM_URL)
     problems.push('ORDER_SYSTEM_URL: is required when ORDER_SYSTEM=http');
   return problems;
+}
+
+/**
+ * The lease must outlive any attempt: an attempt runs at most the worker timeout, and a lease that
+ * ends sooner lets a second attempt take over a live one (two identical external calls).
+ * Shared by the worker's config and the stack's settings so both refuse the same values.
+ */
+export function leaseProblem(
+  leaseSeconds: number,
+  workerTimeoutSeconds: number,
+  names: { lease: string; timeout: string },
+): string | undefined {
+  if (leaseSeconds > workerTimeoutSeconds) return undefined;
+  return `${names.lease} (${leaseSeconds}) must be greater than ${names.timeout} (${workerTimeoutSeconds}): a shorter lease lets a live attempt be taken over`;
+}
+
+/** The worker's configuration: workerEnvSchema plus the checks across variables. */
+export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): Readonly<WorkerEnv> {
+  const parsed = parseEnv(workerEnvSchema, env);
+  const problem = leaseProblem(parsed.IDEMPOTENCY_LEASE_SECONDS, parsed.WORKER_TIMEOUT_SECONDS, {
+    lease: 'IDEMPOTENCY_LEASE_SECONDS',
+    timeout: 'WORKER_TIMEOUT_SECONDS',
+  });
+  if (problem) throw new ConfigError(`invalid configuration: ${problem}`);
+  return parsed;
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseWorkerEnv } from '../../shared/config';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api-gateway';
 import { buildLambdaBundles } from './bundles';
@@ -84,6 +85,27 @@ export function localSettings(env: NodeJS.ProcessEnv) {
   };
 }
 
+/**
+ * The worker reads its configuration on its first batch; refuse a bad one before anything starts,
+ * naming the local setting. Resource names are placeholders: the local mode sets them itself.
+ */
+function checkWorkerSettings(env: NodeJS.ProcessEnv, workerTimeoutSeconds: number): void {
+  try {
+    parseWorkerEnv({
+      ...env,
+      QUEUE_URL: 'local',
+      DLQ_URL: 'local',
+      IDEMPOTENCY_TABLE: 'local',
+      ORDERS_TABLE: 'local',
+      WORKER_TIMEOUT_SECONDS: String(workerTimeoutSeconds),
+    });
+  } catch (error) {
+    throw new Error(
+      String((error as Error).message).replace('WORKER_TIMEOUT_SECONDS', 'LOCAL_WORKER_TIMEOUT_SECONDS'),
+    );
+  }
+}
+
 function killStaleEmulators(stateFile: string): void {
   const previous = readState(stateFile);
   if (!previous) return;
@@ -122,6 +144,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
   const dataDir = options.dataDir === undefined ? null : options.dataDir && path.resolve(options.dataDir);
   const stateFile = options.stateFile ?? defaultStateFile(dataDir);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  checkWorkerSettings(sourceEnv, options.workerTimeoutSeconds ?? settings.workerTimeoutSeconds);
   killStaleEmulators(stateFile);
   await assertCanListen(options.port ?? settings.port, options.host ?? settings.host, {
     port: options.port === undefined ? 'PORT' : '--port',
@@ -197,6 +220,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       RECHARGE_API_URL: rechargeApiUrl,
       POWERTOOLS_SERVICE_NAME: 'order-webhooks',
+      WORKER_TIMEOUT_SECONDS: String(options.workerTimeoutSeconds ?? settings.workerTimeoutSeconds),
     };
     // Emulators accept any credentials; real ones from the shell must never be sent anywhere.
     handlerEnv.AWS_ACCESS_KEY_ID = 'local';

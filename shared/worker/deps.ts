@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseEnv, type WorkerEnv, workerEnvProblems, workerEnvSchema } from '../config';
+import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
 import { IdempotencyStore } from '../idempotency/store';
@@ -49,7 +49,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   const source = options.env ?? process.env;
   const problems = workerEnvProblems(source);
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  const env = parseEnv(workerEnvSchema, source);
+  const env = parseWorkerEnv(source);
   const log: Log = options.log ?? {
     debug: (message, extra) => logger.debug(message, extra ?? {}),
     info: (message, extra) => logger.info(message, extra ?? {}),

@@ -75,3 +75,27 @@ describe('stack settings from CDK context', () => {
     );
   });
 });
+
+describe('idempotency lease versus worker timeout', () => {
+  it('defaults to a lease longer than the worker timeout', () => {
+    const settings = parseStackSettings(from({}));
+    expect(settings.idempotencyLeaseSeconds).toBeGreaterThan(settings.workerTimeoutSeconds);
+  });
+
+  it.each([
+    [{ idempotencyLeaseSeconds: 60 }],
+    [{ idempotencyLeaseSeconds: 30 }],
+    [{ workerTimeoutSeconds: 300 }],
+    [{ workerTimeoutSeconds: '120', idempotencyLeaseSeconds: '90' }],
+  ])('refuses a lease not longer than the worker timeout, naming both settings (%j)', (values) => {
+    expect(() => parseStackSettings(from(values))).toThrow(SettingsError);
+    expect(() => parseStackSettings(from(values))).toThrow(
+      /context "idempotencyLeaseSeconds": idempotencyLeaseSeconds \(\d+\) must be greater than workerTimeoutSeconds/,
+    );
+  });
+
+  it('accepts a longer worker timeout together with a longer lease', () => {
+    const settings = parseStackSettings(from({ workerTimeoutSeconds: 300, idempotencyLeaseSeconds: 600 }));
+    expect(settings).toMatchObject({ workerTimeoutSeconds: 300, idempotencyLeaseSeconds: 600 });
+  });
+});

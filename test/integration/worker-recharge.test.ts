@@ -188,7 +188,8 @@ describe('exactly once', () => {
 
   it('resumes after a crash between creating the order and the ReCharge PUT without a second order', async () => {
     const { orderId, webhook } = rechargeWebhook('2021-11-created-prepaid');
-    const env = { IDEMPOTENCY_LEASE_SECONDS: '1' };
+    // The shortest lease the config allows: it must exceed the worker timeout.
+    const env = { IDEMPOTENCY_LEASE_SECONDS: '2', WORKER_TIMEOUT_SECONDS: '1' };
     let crashed = false;
     const crashing = makeHandler(
       world.deps({
@@ -215,7 +216,7 @@ describe('exactly once', () => {
     expect(early.batchItemFailures).toHaveLength(1);
     expect(world.recharge.requests).toHaveLength(0);
 
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     const resumed = await healthy(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(resumed.batchItemFailures).toEqual([]);
