@@ -10,27 +10,43 @@ import * as z from './zod-mini';
  * with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
  */
 
-const csv = z.pipe(
-  z.union([z.string(), z.array(z.string())]),
-  z.transform((value) =>
-    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean),
-  ),
-);
+/** Shortest accepted webhook secret or token: shorter ones can be guessed (and catch typos like "" or "x"). */
+export const MIN_TOKEN_CHARS = 16;
+
+/**
+ * A list of credentials. In the environment a string is split on commas; in the secret's JSON a
+ * list is an array and a string is ONE entry (a token may contain a comma: splitting it would turn
+ * one token into several, each accepted alone). Every entry must be at least MIN_TOKEN_CHARS long.
+ */
+const tokenList = (from: 'env' | 'secret') =>
+  z.pipe(
+    z.pipe(
+      z.union([z.string(), z.array(z.string())]),
+      z.transform((value) =>
+        (Array.isArray(value) ? value : from === 'env' ? value.split(',') : [value]).map((s) => s.trim()),
+      ),
+    ),
+    z.array(z.string().check(z.minLength(MIN_TOKEN_CHARS))),
+  );
 
 const intFromEnv = (fallback: number, min = 0) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
 const optionalUrl = z.optional(z.url());
 const required = () => z.string().check(z.minLength(1));
 
+const credentialsSchema = (from: 'env' | 'secret') =>
+  z.object({
+    RECHARGE_WEBHOOK_SECRETS: z._default(tokenList(from), []),
+    RECHARGE_API_TOKEN: z.optional(z.string()),
+    WIX_CASHIER_PAY_TOKENS: z._default(tokenList(from), []),
+    WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
+    SEVI_WEBHOOK_TOKENS: z._default(tokenList(from), []),
+    ORDER_SYSTEM_SECRET: z.optional(z.string()),
+  });
+
 /** Credential names: the environment variables locally, and the keys of the JSON secret in AWS. */
-export const secretsSchema = z.object({
-  RECHARGE_WEBHOOK_SECRETS: z._default(csv, []),
-  RECHARGE_API_TOKEN: z.optional(z.string()),
-  WIX_CASHIER_PAY_TOKENS: z._default(csv, []),
-  WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
-  SEVI_WEBHOOK_TOKENS: z._default(csv, []),
-  ORDER_SYSTEM_SECRET: z.optional(z.string()),
-});
+export const secretsSchema = credentialsSchema('env');
+const secretJsonSchema = credentialsSchema('secret');
 export type Secrets = z.infer<typeof secretsSchema>;
 export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof Secrets)[];
 
@@ -135,14 +151,22 @@ export function parseEnv<S extends z.ZodMiniType>(
   return Object.freeze(result.data);
 }
 
-/** Parses credentials from an object (environment or the secret's JSON), naming keys on failure. */
-export function parseSecrets(source: Record<string, unknown>): Secrets {
+/**
+ * Parses credentials from the environment (`from: 'env'`, lists comma-separated) or the secret's
+ * JSON (`'secret'`, lists as arrays, a string is one entry), naming keys on failure, never values.
+ */
+export function parseSecrets(source: Record<string, unknown>, from: 'env' | 'secret' = 'env'): Secrets {
   const picked: Record<string, unknown> = {};
   for (const key of SECRET_KEYS)
     if (source[key] !== undefined && source[key] !== '') picked[key] = source[key];
-  const result = secretsSchema.safeParse(picked);
+  const result = (from === 'env' ? secretsSchema : secretJsonSchema).safeParse(picked);
   if (!result.success) {
-    const names = result.error.issues.map((issue) => String(issue.path[0]));
+    // Named by key with a fixed hint, never zod's message or the value.
+    const names = result.error.issues.map((issue) =>
+      issue.code === 'too_small'
+        ? `${String(issue.path[0])} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`
+        : String(issue.path[0]),
+    );
     throw new ConfigError(`invalid credentials: ${[...new Set(names)].join(', ')}`);
   }
   return Object.freeze(result.data);

@@ -35,6 +35,6 @@ export function makeSecretsProvider(
     }
     if (!value || typeof value !== 'object' || Array.isArray(value))
       throw new ConfigError('secret is empty or not a JSON object');
-    return parseSecrets(value as Record<string, unknown>);
+    return parseSecrets(value as Record<string, unknown>, 'secret');
   };
 }

@@ -7,7 +7,7 @@ export const DEV_SECRETS = {
   RECHARGE_WEBHOOK_SECRETS: 'dev-recharge-client-secret',
   RECHARGE_API_TOKEN: 'dev-recharge-api-token',
   WIX_CASHIER_PAY_TOKENS: 'dev-wix-hook-token',
-  SEVI_WEBHOOK_TOKENS: 'dev-sevi-token',
+  SEVI_WEBHOOK_TOKENS: 'dev-sevi-webhook-token',
 } as const;
 
 /** Resource names of the local mode (one queue pair, two tables, like the stack). */

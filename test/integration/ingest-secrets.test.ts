@@ -70,3 +70,56 @@ describe('ingest with an unparsable credentials secret', () => {
     expect(deps.queued).toHaveLength(1);
   });
 });
+
+describe('token lists in the secret', () => {
+  async function seviWith(secret: Record<string, unknown>, arnSuffix: string, authorization: string) {
+    secretsManager.secretString = JSON.stringify(secret);
+    const deps = fakeDeps();
+    const handler = makeHandler({
+      ...deps,
+      // A fresh ARN per case: Powertools caches values by name.
+      getSecrets: makeSecretsProvider({
+        SECRET_ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks-${arnSuffix}`,
+        SECRET_MAX_AGE_SECONDS: 300,
+      }),
+      settings: { ...deps.settings, secretsTimeoutMs: 5000 },
+    });
+    const response = await handler(
+      proxyEvent({
+        path: '/webhooks/sevi',
+        body: '{"order":{"id":"1"}}',
+        headers: { Authorization: `Bearer ${authorization}` },
+      }),
+    );
+    return { response, deps };
+  }
+
+  it('accepts each token of a JSON array', async () => {
+    const secret = { SEVI_WEBHOOK_TOKENS: ['sv_live_token_new_0001', 'sv_live_token_old_0002'] };
+    expect((await seviWith(secret, 'array-new', 'sv_live_token_new_0001')).response.statusCode).toBe(200);
+    expect((await seviWith(secret, 'array-old', 'sv_live_token_old_0002')).response.statusCode).toBe(200);
+  });
+
+  it('takes a string with a comma as one token: the whole is accepted, its pieces are not', async () => {
+    const token = 'sv_live_first_half,sv_live_second_half';
+    const secret = { SEVI_WEBHOOK_TOKENS: token };
+    expect((await seviWith(secret, 'comma-whole', token)).response.statusCode).toBe(200);
+    const piece = await seviWith(secret, 'comma-piece', 'sv_live_first_half');
+    expect(piece.response.statusCode).toBe(401);
+    expect(piece.deps.queued).toHaveLength(0);
+  });
+
+  it('answers 503 for a token shorter than 16 characters, naming the key and never the value', async () => {
+    const { response, deps } = await seviWith(
+      { SEVI_WEBHOOK_TOKENS: ['sv_live_token_new_0001', 'short-tok'] },
+      'short',
+      'sv_live_token_new_0001',
+    );
+    expect(response.statusCode).toBe(503);
+    expect(deps.queued).toHaveLength(0);
+    const logged = JSON.stringify(deps.log.lines);
+    expect(logged).toContain('SEVI_WEBHOOK_TOKENS');
+    expect(logged).not.toContain('short-tok');
+    expect(response.body).not.toContain('short-tok');
+  });
+});

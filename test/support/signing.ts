@@ -83,8 +83,8 @@ export function proxyEvent(options: {
 
 export const TEST_SECRETS = {
   RECHARGE_WEBHOOK_SECRETS: 'recharge-secret-new,recharge-secret-old',
-  WIX_CASHIER_PAY_TOKENS: 'wix-token-new,wix-token-old',
-  SEVI_WEBHOOK_TOKENS: 'sevi-token-new,sevi-token-old',
+  WIX_CASHIER_PAY_TOKENS: 'wix-hook-token-new,wix-hook-token-old',
+  SEVI_WEBHOOK_TOKENS: 'sevi-webhook-token-new,sevi-webhook-token-old',
 };
 
 export function testSecrets(overrides: Record<string, string> = {}): Secrets {

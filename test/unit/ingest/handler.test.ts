@@ -82,7 +82,7 @@ describe('ingest handler: accepted requests', () => {
   it('acknowledges an unknown Wix event type with 200 ignored', async () => {
     const body = JSON.stringify({ type: 'SOMETHING_NEW', somethingNewEvent: {} });
     const { payload, deps } = await call(
-      proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-token-new', body }),
+      proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-hook-token-new', body }),
     );
     expect(payload).toEqual({ status: 'ignored' });
     expect(deps.queued).toHaveLength(0);
@@ -332,8 +332,10 @@ describe('ingest handler: logs, metrics, wiring', () => {
   });
 
   it('does not log the Wix path token', async () => {
-    const { deps } = await call(proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-token-new', body: '{}' }));
-    expect(JSON.stringify(deps.log.lines)).not.toContain('wix-token-new');
+    const { deps } = await call(
+      proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-hook-token-new', body: '{}' }),
+    );
+    expect(JSON.stringify(deps.log.lines)).not.toContain('wix-hook-token-new');
   });
 
   it('counts received plus the outcome and flushes once per request', async () => {

@@ -8,7 +8,7 @@ const NOW_MS = 1_750_000_000_000;
 const NOW_S = NOW_MS / 1000;
 const WINDOW = 3600;
 
-const secretArb = fc.stringMatching(/^[A-Za-z0-9_.~-]{1,32}$/);
+const secretArb = fc.stringMatching(/^[A-Za-z0-9_.~-]{16,40}$/);
 const secretsArb = fc.uniqueArray(secretArb, { minLength: 1, maxLength: 3 });
 const wellFormedArb = fc.oneof(
   fc.record({ order: fc.record({ id: fc.nat(), status: fc.string({ maxLength: 10 }) }) }),
@@ -253,7 +253,7 @@ describe('ingest handler properties', () => {
         async (keys, order, signing, base64) => {
           const g: Generated = {
             recharge: keys,
-            tokens: ['unused'],
+            tokens: ['unused-token-000000'],
             path: '/webhooks/recharge/order/created',
             method: 'POST',
             headers: {},

@@ -24,8 +24,8 @@ function requestFor(sample: (typeof SAMPLES)[number]) {
       },
     });
   if (sample.provider === 'sevi')
-    return proxyEvent({ path: '/webhooks/sevi', body, headers: { Authorization: 'sevi-token-new' } });
-  return proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-token-new', body });
+    return proxyEvent({ path: '/webhooks/sevi', body, headers: { Authorization: 'sevi-webhook-token-new' } });
+  return proxyEvent({ path: '/webhooks/wix-cashier-pay/wix-hook-token-new', body });
 }
 
 describe('envelopes accept every sample payload', () => {

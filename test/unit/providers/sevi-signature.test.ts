@@ -16,9 +16,9 @@ async function post(headers: Record<string, string>) {
 describe('Sevi Authorization token', () => {
   it('accepts the token with and without a Bearer prefix, in either header case', async () => {
     for (const headers of [
-      { Authorization: 'sevi-token-new' } as Record<string, string>,
-      { authorization: 'Bearer sevi-token-new' },
-      { AUTHORIZATION: 'bearer   sevi-token-old' },
+      { Authorization: 'sevi-webhook-token-new' } as Record<string, string>,
+      { authorization: 'Bearer sevi-webhook-token-new' },
+      { AUTHORIZATION: 'bearer   sevi-webhook-token-old' },
     ]) {
       const { response, deps } = await post(headers);
       expect(response.statusCode).toBe(200);
@@ -51,7 +51,9 @@ describe('Sevi Authorization token', () => {
   });
 
   it('seviAuthHeaders builds headers the handler accepts', async () => {
-    expect((await post(seviAuthHeaders('sevi-token-new', { bearer: true }))).response.statusCode).toBe(200);
-    expect((await post(seviAuthHeaders('sevi-token-new'))).response.statusCode).toBe(200);
+    expect(
+      (await post(seviAuthHeaders('sevi-webhook-token-new', { bearer: true }))).response.statusCode,
+    ).toBe(200);
+    expect((await post(seviAuthHeaders('sevi-webhook-token-new'))).response.statusCode).toBe(200);
   });
 });

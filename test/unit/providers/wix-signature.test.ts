@@ -33,7 +33,7 @@ async function post(token: string, body: string, secrets = testSecrets()) {
 
 describe('Wix Cashier Pay path token', () => {
   it('accepts the current token and the previous one during a rotation', async () => {
-    for (const token of ['wix-token-new', 'wix-token-old']) {
+    for (const token of ['wix-hook-token-new', 'wix-hook-token-old']) {
       const { response, deps } = await post(token, json);
       expect(response.statusCode).toBe(200);
       expect(deps.queued[0]?.verification).toBe('wix-path-token');
@@ -54,8 +54,10 @@ describe('Wix Cashier Pay path token', () => {
   });
 
   it('decodes URL-encoded tokens before comparing', async () => {
-    const secrets = testSecrets({ WIX_CASHIER_PAY_TOKENS: 'a/b+c' });
-    expect((await post(encodeURIComponent('a/b+c'), json, secrets)).response.statusCode).toBe(200);
+    const secrets = testSecrets({ WIX_CASHIER_PAY_TOKENS: 'a/b+c-wix-url-token' });
+    expect((await post(encodeURIComponent('a/b+c-wix-url-token'), json, secrets)).response.statusCode).toBe(
+      200,
+    );
   });
 });
 
@@ -64,7 +66,7 @@ describe('Wix Cashier Pay JWT bodies', () => {
 
   it('accepts a JWT signed with the configured key and queues it as sent', async () => {
     const jwt = handMadeJwt(wixPayload(), wix.privateKey);
-    const { response, deps } = await post('wix-token-new', jwt, withKey());
+    const { response, deps } = await post('wix-hook-token-new', jwt, withKey());
     expect(response.statusCode).toBe(200);
     expect(deps.queued[0]).toMatchObject({ verification: 'wix-jwt-rs256', topic: 'TRANSACTION', body: jwt });
   });
@@ -72,12 +74,12 @@ describe('Wix Cashier Pay JWT bodies', () => {
   it('accepts a PEM whose newlines arrive escaped as \\n (environment variables)', async () => {
     const jwt = handMadeJwt(wixPayload(), wix.privateKey);
     const escaped = wix.publicKeyPem.replace(/\n/g, '\\n');
-    expect((await post('wix-token-new', jwt, withKey(escaped))).response.statusCode).toBe(200);
+    expect((await post('wix-hook-token-new', jwt, withKey(escaped))).response.statusCode).toBe(200);
   });
 
   it('rejects a JWT signed with another key', async () => {
     const jwt = handMadeJwt(wixPayload(), other.privateKey);
-    const { response, payload, deps } = await post('wix-token-new', jwt, withKey());
+    const { response, payload, deps } = await post('wix-hook-token-new', jwt, withKey());
     expect(response.statusCode).toBe(401);
     expect(payload).toEqual({ error: 'bad jwt signature' });
     expect(deps.queued).toHaveLength(0);
@@ -88,22 +90,22 @@ describe('Wix Cashier Pay JWT bodies', () => {
     const forged = Buffer.from(JSON.stringify(wixPayload({ data: '{"type":"ORDER_EXPIRED"}' }))).toString(
       'base64url',
     );
-    expect((await post('wix-token-new', `${h}.${forged}.${s}`, withKey())).payload).toEqual({
+    expect((await post('wix-hook-token-new', `${h}.${forged}.${s}`, withKey())).payload).toEqual({
       error: 'bad jwt signature',
     });
   });
 
   it('rejects an expired JWT', async () => {
     const jwt = handMadeJwt(wixPayload({ exp: NOW_S - 1 }), wix.privateKey);
-    expect((await post('wix-token-new', jwt, withKey())).payload).toEqual({ error: 'expired jwt' });
+    expect((await post('wix-hook-token-new', jwt, withKey())).payload).toEqual({ error: 'expired jwt' });
   });
 
   it('rejects alg none and HS256 even when the token is right', async () => {
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const none = `${b64({ alg: 'none' })}.${b64(wixPayload())}.`;
-    expect((await post('wix-token-new', none, withKey())).response.statusCode).toBe(401);
+    expect((await post('wix-hook-token-new', none, withKey())).response.statusCode).toBe(401);
     const hs = handMadeJwt(wixPayload(), wix.privateKey, { alg: 'HS256' });
-    expect((await post('wix-token-new', hs, withKey())).payload).toEqual({
+    expect((await post('wix-hook-token-new', hs, withKey())).payload).toEqual({
       error: 'unsupported jwt algorithm',
     });
   });
@@ -115,7 +117,7 @@ describe('Wix Cashier Pay JWT bodies', () => {
 
   it('answers 503 (not 200) when the configured public key is not a key', async () => {
     const jwt = handMadeJwt(wixPayload(), wix.privateKey);
-    const { response } = await post('wix-token-new', jwt, withKey('not a pem'));
+    const { response } = await post('wix-hook-token-new', jwt, withKey('not a pem'));
     expect(response.statusCode).toBe(503);
   });
 
@@ -135,7 +137,7 @@ describe('Wix Cashier Pay JWT bodies', () => {
       const signature =
         type === 'ec' ? sign('sha256', Buffer.from(input), pair.privateKey) : Buffer.alloc(64);
       const { response, deps } = await post(
-        'wix-token-new',
+        'wix-hook-token-new',
         `${input}.${signature.toString('base64url')}`,
         withKey(pem),
       );
