@@ -214,7 +214,8 @@ export class OrderWebhooksStack extends Stack {
         'RECHARGE_TIMESTAMP_TOLERANCE_SECONDS',
         String(ingestDefaults.RECHARGE_TIMESTAMP_TOLERANCE_SECONDS),
       )
-      .setEnv('QUEUE_SEND_TIMEOUT_MS', String(ingestDefaults.QUEUE_SEND_TIMEOUT_MS));
+      .setEnv('QUEUE_SEND_TIMEOUT_MS', String(ingestDefaults.QUEUE_SEND_TIMEOUT_MS))
+      .setEnv('RECHARGE_REQUIRE_TIMESTAMP', String(s.rechargeRequireTimestamp));
 
     // --- Worker ------------------------------------------------------------------------------
     this.worker = new AppFunction(this, 'Worker', {

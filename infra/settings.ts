@@ -67,6 +67,8 @@ export const stackSettingsSchema = z
       .optional(),
     certificateArn: arn('acm').optional(),
     tracing: bool(false),
+    /** Refuse ReCharge requests signed only with the legacy, timestamp-less header (replay risk). */
+    rechargeRequireTimestamp: bool(false),
     /** Set false when the account already has an API Gateway CloudWatch Logs role. */
     apiGatewayCloudWatchRole: bool(true),
     ordersTableDeletionProtection: bool(true),

@@ -65,6 +65,14 @@ export const ingestEnvSchema = z.extend(awsSchema, {
   /** Largest message SQS accepts (body + attributes); larger webhooks get 413. */
   MAX_MESSAGE_BYTES: intFromEnv(1_048_576, 1024),
   RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: intFromEnv(172_800, 1),
+  /** "true": refuse ReCharge requests that carry only the legacy, timestamp-less signature (401). */
+  RECHARGE_REQUIRE_TIMESTAMP: z._default(
+    z.pipe(
+      z.enum(['true', 'false']),
+      z.transform((value) => value === 'true'),
+    ),
+    false,
+  ),
   /** Whole budget for SendMessage, retries included: providers time out at 1.25 s (Wix) and 5 s. */
   QUEUE_SEND_TIMEOUT_MS: intFromEnv(700, 50),
 });

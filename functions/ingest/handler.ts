@@ -63,6 +63,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
     settings: {
       maxMessageBytes: config.MAX_MESSAGE_BYTES,
       rechargeTimestampToleranceSeconds: config.RECHARGE_TIMESTAMP_TOLERANCE_SECONDS,
+      rechargeRequireTimestamp: config.RECHARGE_REQUIRE_TIMESTAMP,
       queueSendTimeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
       secretsTimeoutMs: 2000,
     },

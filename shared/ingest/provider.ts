@@ -9,6 +9,8 @@ export interface IngestSettings {
   /** SQS's size limit: body plus attributes. */
   readonly maxMessageBytes: number;
   readonly rechargeTimestampToleranceSeconds: number;
+  /** Refuse ReCharge requests signed only with the legacy (timestamp-less) header. */
+  readonly rechargeRequireTimestamp?: boolean;
   /** Whole budget for one SendMessage, retries included. */
   readonly queueSendTimeoutMs: number;
   /** Budget for reading credentials (a Secrets Manager call on a cold cache). */

@@ -1,5 +1,7 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { parseStackSettings, SettingsError } from '../../infra/settings';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
+import { buildStack } from './build-stack';
 
 const from = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -97,5 +99,19 @@ describe('idempotency lease versus worker timeout', () => {
   it('accepts a longer worker timeout together with a longer lease', () => {
     const settings = parseStackSettings(from({ workerTimeoutSeconds: 300, idempotencyLeaseSeconds: 600 }));
     expect(settings).toMatchObject({ workerTimeoutSeconds: 300, idempotencyLeaseSeconds: 600 });
+  });
+});
+
+describe('rechargeRequireTimestamp', () => {
+  it('is off by default and reaches the ingest as RECHARGE_REQUIRE_TIMESTAMP when set', () => {
+    expect(parseStackSettings(from({})).rechargeRequireTimestamp).toBe(false);
+    expect(parseStackSettings(from({ rechargeRequireTimestamp: 'true' })).rechargeRequireTimestamp).toBe(
+      true,
+    );
+    const { template } = buildStack({ rechargeRequireTimestamp: 'true' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^order-webhooks ingest'),
+      Environment: { Variables: Match.objectLike({ RECHARGE_REQUIRE_TIMESTAMP: 'true' }) },
+    });
   });
 });

@@ -139,6 +139,8 @@ describe('OrderWebhooks stack with default settings', () => {
       MAX_MESSAGE_BYTES: String(QUEUE_DEFAULTS.maximumMessageSizeBytes),
       RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: '172800',
       QUEUE_SEND_TIMEOUT_MS: expect.stringMatching(/^\d+$/),
+      // Off by default: until the merchant's ReCharge sends the timestamped header.
+      RECHARGE_REQUIRE_TIMESTAMP: 'false',
     });
   });
 

@@ -20,6 +20,7 @@ export const rechargeIngest: IngestProvider = {
       secrets: secrets.RECHARGE_WEBHOOK_SECRETS,
       nowMs,
       toleranceSeconds: settings.rechargeTimestampToleranceSeconds,
+      requireTimestamp: settings.rechargeRequireTimestamp,
     });
   },
   classify({ segments, headers, body, text }) {

@@ -12,7 +12,12 @@ export type RechargeVerification =
   | { ok: true; verification: Extract<VerificationScheme, `recharge-${string}`> }
   | {
       ok: false;
-      reason: 'missing signature header' | 'malformed signature header' | 'bad signature' | 'stale timestamp';
+      reason:
+        | 'missing signature header'
+        | 'malformed signature header'
+        | 'bad signature'
+        | 'stale timestamp'
+        | 'timestamped signature required';
     };
 
 export interface VerifyRechargeOptions {
@@ -20,6 +25,11 @@ export interface VerifyRechargeOptions {
   secrets: readonly string[];
   nowMs: number;
   toleranceSeconds: number;
+  /**
+   * Refuse requests signed only with the legacy header: it has no timestamp, so a captured request
+   * stripped of its timestamped header would verify forever (replay).
+   */
+  requireTimestamp?: boolean;
 }
 
 function parseSignatureHeader(value: string): { t: string; v1: string[] } | undefined {
@@ -68,6 +78,8 @@ export function verifyRechargeSignature(
   if (legacy === undefined) return { ok: false, reason: 'missing signature header' };
   const expected = options.secrets.map((secret) => sha256Hex(secret, body));
   if (!matchesAny(legacy.trim().toLowerCase(), expected)) return { ok: false, reason: 'bad signature' };
+  // After the signature, like the stale check: only an authentic sender learns why it was refused.
+  if (options.requireTimestamp) return { ok: false, reason: 'timestamped signature required' };
   return { ok: true, verification: 'recharge-legacy-sha256' };
 }
 

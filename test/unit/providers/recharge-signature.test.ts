@@ -195,3 +195,46 @@ describe('ReCharge signatures through the handler', () => {
     expect(deps.queued).toHaveLength(0);
   });
 });
+
+describe('ReCharge with requireTimestamp (RECHARGE_REQUIRE_TIMESTAMP)', () => {
+  const strict = (headers: Record<string, string>) =>
+    verifyRechargeSignature(headers, body, { ...options, requireTimestamp: true });
+
+  it('refuses a request signed only with the valid legacy header', () => {
+    expect(strict({ 'x-recharge-hmac-sha256': rechargeLegacy(SECRET, body) })).toEqual({
+      ok: false,
+      reason: 'timestamped signature required',
+    });
+  });
+
+  it('still accepts the timestamped header, with or without the legacy one beside it', () => {
+    const header = rechargeSignatureHeader(SECRET, NOW_S, body);
+    expect(strict({ 'x-recharge-webhook-signature': header }).ok).toBe(true);
+    expect(
+      strict({
+        'x-recharge-webhook-signature': header,
+        'x-recharge-hmac-sha256': rechargeLegacy(SECRET, body),
+      }).ok,
+    ).toBe(true);
+  });
+
+  it('answers 401 through the handler and logs the reason', async () => {
+    const deps = fakeDeps({ nowMs: NOW_MS });
+    const handler = makeHandler({ ...deps, settings: { ...deps.settings, rechargeRequireTimestamp: true } });
+    const response = await handler(
+      proxyEvent({
+        path: '/webhooks/recharge/order/created',
+        body: body.toString('utf8'),
+        headers: { 'X-Recharge-Hmac-Sha256': rechargeLegacy(SECRET, body) },
+      }),
+    );
+    expect(response.statusCode).toBe(401);
+    expect(deps.queued).toHaveLength(0);
+    expect(deps.log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'webhook',
+        extra: expect.objectContaining({ statusCode: 401, reason: 'timestamped signature required' }),
+      }),
+    );
+  });
+});
