@@ -58,6 +58,8 @@ const awsSchema = z.object({
   /** Local emulators only; in AWS the SDK's regional endpoints are used. */
   SQS_ENDPOINT: optionalUrl,
   DYNAMODB_ENDPOINT: optionalUrl,
+  /** Tests only: append every AWS call to this file (shared/aws/call-recorder.ts); never set in AWS. */
+  AWS_CALL_RECORD_FILE: z.optional(z.string()),
 });
 
 export const ingestEnvSchema = z.extend(awsSchema, {

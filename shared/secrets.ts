@@ -1,4 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { getSecret, SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AwsCallRecord, recordAwsCalls } from './aws/call-recorder';
 import { parseSecrets, type Secrets } from './config';
 import { ConfigError } from './errors';
 
@@ -6,6 +8,8 @@ import { ConfigError } from './errors';
 export interface SecretSource {
   SECRET_ARN?: string | undefined;
   SECRET_MAX_AGE_SECONDS: number;
+  /** Tests only: record the GetSecretValue calls (see shared/aws/call-recorder.ts). */
+  AWS_CALL_RECORD_FILE?: string | undefined;
 }
 
 /**
@@ -16,16 +20,27 @@ export interface SecretSource {
 export function makeSecretsProvider(
   source: SecretSource,
   env: NodeJS.ProcessEnv = process.env,
+  fn?: AwsCallRecord['fn'],
 ): () => Promise<Secrets> {
   if (!source.SECRET_ARN) {
     const fromEnv = parseSecrets(env);
     return async () => fromEnv;
   }
   const arn = source.SECRET_ARN;
+  const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
+  // Recording needs a client of our own (built on first use, like Powertools' default one).
+  let recorded: SecretsProvider | undefined;
+  const fetch = (options: { maxAge: number }) => {
+    if (!recordFile || !fn) return getSecret<string | Uint8Array>(arn, options);
+    recorded ??= new SecretsProvider({
+      awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { SECRET_ARN: arn }, recordFile),
+    });
+    return recorded.get<string | Uint8Array>(arn, options);
+  };
   return async () => {
     // Parsed here rather than with Powertools' `transform: 'json'`: its error carries JSON.parse's
     // message, which quotes a fragment of the secret, and callers log error messages.
-    const raw = await getSecret<string | Uint8Array>(arn, { maxAge: source.SECRET_MAX_AGE_SECONDS });
+    const raw = await fetch({ maxAge: source.SECRET_MAX_AGE_SECONDS });
     let value: unknown;
     try {
       const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw;

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { recordAwsCalls } from '#shared/aws/call-recorder';
 import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
 import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
@@ -58,6 +59,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
     endpoint: config.SQS_ENDPOINT,
     timeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
   });
+  recordAwsCalls(client, 'ingest', { QUEUE_URL: config.QUEUE_URL }, config.AWS_CALL_RECORD_FILE);
   const sender = makeSqsSender(client, config.QUEUE_URL, config.QUEUE_SEND_TIMEOUT_MS);
   defaults = {
     settings: {
@@ -67,7 +69,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
       queueSendTimeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
       secretsTimeoutMs: 2000,
     },
-    getSecrets: makeSecretsProvider(config, env),
+    getSecrets: makeSecretsProvider(config, env, 'ingest'),
     sendToQueue: (webhook, signal) => sender.send(webhook, signal),
     log: {
       debug: (message, extra) => logger.debug(message, extra ?? {}),

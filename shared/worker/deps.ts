@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { recordAwsCalls } from '../aws/call-recorder';
 import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
@@ -66,8 +67,16 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   const sqs =
     options.sqs ??
     new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
+  const bindings = {
+    IDEMPOTENCY_TABLE: env.IDEMPOTENCY_TABLE,
+    ORDERS_TABLE: env.ORDERS_TABLE,
+    QUEUE_URL: env.QUEUE_URL,
+    DLQ_URL: env.DLQ_URL,
+  };
+  recordAwsCalls(dynamo, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
+  recordAwsCalls(sqs, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
   // An unparsable secret surfaces as a ConfigError that never quotes it (see makeSecretsProvider).
-  const secrets = makeSecretsProvider(env, options.env ?? process.env);
+  const secrets = makeSecretsProvider(env, options.env ?? process.env, 'worker');
 
   let orderSystem: OrderSystem;
   if (env.ORDER_SYSTEM === 'http') {

@@ -26,7 +26,11 @@ beforeAll(async () => {
   const line = (message: string, extra?: Record<string, unknown>) => {
     logged.push(JSON.stringify({ message, ...extra }));
   };
-  handler = makeHandler({ ...deps, log: { debug: line, info: line, warn: line, error: line } });
+  handler = makeHandler({
+    ...deps,
+    metrics: undefined,
+    log: { debug: line, info: line, warn: line, error: line },
+  });
 });
 
 describe('ingest with RECHARGE_REQUIRE_TIMESTAMP=true', () => {

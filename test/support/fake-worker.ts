@@ -231,7 +231,12 @@ export async function createWorkerWorld(): Promise<WorkerWorld> {
     createTestQueues(sqs),
     startFakeRecharge(),
   ]);
+  // The worker's own clients, apart from the ones tests use to arrange and inspect: with
+  // AWS_CALL_RECORD_FILE set (jest globalSetup) they record its calls for the IAM contract check.
+  const workerDynamo = testDynamoClient();
+  const workerSqs = testSqsClient();
   const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    AWS_CALL_RECORD_FILE: process.env.AWS_CALL_RECORD_FILE,
     AWS_REGION: 'us-east-1',
     QUEUE_URL: queues.queueUrl,
     DLQ_URL: queues.dlqUrl,
@@ -258,8 +263,8 @@ export async function createWorkerWorld(): Promise<WorkerWorld> {
         safetyMarginMs: 1000,
         ...rest,
         env: env(envOverrides),
-        dynamo,
-        sqs,
+        dynamo: workerDynamo,
+        sqs: workerSqs,
         log,
         metrics,
       });

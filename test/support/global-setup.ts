@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startDynamoDbLocal, startSqsEmulator } from '../../scripts/local/emulators';
 
 /**
@@ -9,6 +12,11 @@ export default async function globalSetup(): Promise<void> {
   const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
   process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
   process.env.TEST_SQS_ENDPOINT = sqs.endpoint;
+  // Every AWS call the functions make during this run, checked against the stack's IAM policies
+  // by test/infra/iam-contract.test.ts and, once all suites are done, by the globalTeardown.
+  const recordDir = mkdtempSync(path.join(tmpdir(), 'aws-calls-'));
+  process.env.AWS_CALL_RECORD_FILE = path.join(recordDir, 'calls.jsonl');
+  writeFileSync(process.env.AWS_CALL_RECORD_FILE, '');
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
   process.env.AWS_REGION ??= 'us-east-1';

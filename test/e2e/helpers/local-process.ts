@@ -70,6 +70,8 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The IAM contract check reads what the local mode's handlers called (see global-setup).
+      ...(process.env.AWS_CALL_RECORD_FILE ? { AWS_CALL_RECORD_FILE: process.env.AWS_CALL_RECORD_FILE } : {}),
       // The #shared/* alias lives in the repo's tsconfig; the child runs in a scratch directory.
       TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
       POWERTOOLS_LOG_LEVEL: 'WARN',

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { defaultDeps, makeHandler as makeIngestHandler } from '../../functions/ingest/handler';
+import { makeHandler as makeWorkerHandler } from '../../functions/worker/handler';
+import { FAKE_RECHARGE_TOKEN } from '../../scripts/local/fake-recharge';
+import type { AwsCallRecord } from '../../shared/aws/call-recorder';
+import { type FakeOrderSystem, startFakeOrderSystem } from '../support/fake-order-system';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager';
+import {
+  createWorkerWorld,
+  lambdaContext,
+  sampleWebhook,
+  sqsEvent,
+  sqsRecord,
+  type WorkerWorld,
+} from '../support/fake-worker';
+import { readCallRecords, ungrantedCalls } from '../support/iam-contract';
+import { proxyEvent } from '../support/signing';
+import { ALL_FEATURES, buildStack } from './build-stack';
+
+/*
+ * The IAM contract: every AWS call a function makes must be allowed by its role in the
+ * synthesized template. DynamoDB Local and fauxqs enforce no IAM, so without this a missing grant
+ * passes every other test and fails only in AWS (as GetItem on the idempotency table did).
+ *
+ * Why this suite runs its own flows rather than only reading what the other suites recorded:
+ * jest runs suites in parallel and in no fixed order, so a check inside a test can never be sure
+ * the others are done. This suite drives one of each kind of call through the real handlers and
+ * clients (env-built, as in Lambda) and checks them, so it fails on its own, in any order, even
+ * when run alone. The calls every integration and e2e suite made are checked as well: here, those
+ * recorded so far, and in the jest globalTeardown, all of them once every suite has finished.
+ */
+
+const ORDER_SYSTEM_SECRET = 'iam-contract-order-system-secret';
+const SEVI_TOKEN = 'iam-contract-sevi-token-0001';
+const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:000000000000:secret:iam-contract-${randomUUID().slice(0, 8)}`;
+
+let template: Template;
+let featuresTemplate: Template;
+let world: WorkerWorld;
+let orderSystem: FakeOrderSystem;
+let secretsManager: FakeSecretsManager;
+let recordDir: string;
+let recordFile: string;
+
+beforeAll(async () => {
+  ({ template } = buildStack());
+  ({ template: featuresTemplate } = buildStack(ALL_FEATURES));
+  secretsManager = await startFakeSecretsManager(
+    JSON.stringify({
+      ORDER_SYSTEM_SECRET,
+      RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
+      SEVI_WEBHOOK_TOKENS: [SEVI_TOKEN],
+    }),
+  );
+  [world, orderSystem] = await Promise.all([createWorkerWorld(), startFakeOrderSystem(ORDER_SYSTEM_SECRET)]);
+  recordDir = mkdtempSync(path.join(tmpdir(), 'iam-contract-'));
+  recordFile = path.join(recordDir, 'calls.jsonl');
+});
+afterAll(async () => {
+  await Promise.all([world.close(), orderSystem.close(), secretsManager.close()]);
+  rmSync(recordDir, { recursive: true, force: true });
+});
+
+/** Worker deps built from the environment as in Lambda, credentials from the (fake) secret. */
+function worker(env: Record<string, string>) {
+  return makeWorkerHandler(
+    world.deps({ env: { SECRET_ARN, AWS_CALL_RECORD_FILE: recordFile, RECHARGE_API_TOKEN: '', ...env } }),
+  );
+}
+
+function wix(name: string, orderId: string) {
+  return sampleWebhook('wix-cashier-pay', name, (p) => {
+    const event = p.expiredOrderEvent ?? p.transactionEvent ?? p.subscriptionStatusChangeEvent;
+    event.orderId = orderId;
+  });
+}
+
+describe('IAM contract: the calls the functions make are the calls their roles allow', () => {
+  let recorded: AwsCallRecord[];
+
+  beforeAll(async () => {
+    const http = worker({ ORDER_SYSTEM: 'http', ORDER_SYSTEM_URL: orderSystem.url });
+    const ledger = worker({});
+    const orderId = randomUUID();
+    // A status before its order exists: the await-create step peeks (GetItem) at the create step.
+    await http(sqsEvent([sqsRecord(wix('transaction-pending', orderId))]), lambdaContext());
+    // Then the order is created and its status pushed: step claims, completes, order writes.
+    await http(sqsEvent([sqsRecord(wix('transaction-approved', orderId))]), lambdaContext());
+    // Ledger: the number counter, a ReCharge order with its write-back.
+    const rechargeId = 800_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+    await ledger(
+      sqsEvent([
+        sqsRecord(
+          sampleWebhook('recharge', '2021-11-created-prepaid', (p) => {
+            p.order.id = rechargeId;
+            p.order.charge.id = rechargeId + 1;
+          }),
+        ),
+      ]),
+      lambdaContext(),
+    );
+    // A permanent failure: the record goes to the dead-letter queue.
+    const broken = sqsRecord(wix('transaction-pending', randomUUID()));
+    await ledger(sqsEvent([{ ...broken, body: 'not json' }]), lambdaContext());
+
+    // The ingest, wired from the environment: the secret, then SendMessage.
+    const ingest = makeIngestHandler({
+      ...defaultDeps({
+        AWS_REGION: 'us-east-1',
+        QUEUE_URL: world.queues.queueUrl,
+        SQS_ENDPOINT: process.env.TEST_SQS_ENDPOINT,
+        SECRET_ARN,
+        AWS_CALL_RECORD_FILE: recordFile,
+      }),
+      metrics: undefined,
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const response = await ingest(
+      proxyEvent({
+        path: '/webhooks/sevi',
+        body: JSON.stringify({ order: { id: randomUUID(), status: 'PAID' } }),
+        headers: { Authorization: `Bearer ${SEVI_TOKEN}` },
+      }),
+    );
+    expect(response.statusCode).toBe(200);
+    recorded = readCallRecords(recordFile);
+  });
+
+  it('exercises every kind of call the functions make (so the check below covers them)', () => {
+    const seen = new Set(recorded.map((r) => `${r.fn} ${r.action} ${r.binding}`));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        'worker dynamodb:GetItem IDEMPOTENCY_TABLE',
+        'worker dynamodb:PutItem IDEMPOTENCY_TABLE',
+        'worker dynamodb:UpdateItem IDEMPOTENCY_TABLE',
+        'worker dynamodb:GetItem ORDERS_TABLE',
+        'worker dynamodb:PutItem ORDERS_TABLE',
+        'worker dynamodb:UpdateItem ORDERS_TABLE',
+        'worker sqs:SendMessage DLQ_URL',
+        'worker secretsmanager:GetSecretValue SECRET_ARN',
+        'ingest secretsmanager:GetSecretValue SECRET_ARN',
+        'ingest sqs:SendMessage QUEUE_URL',
+      ]),
+    );
+  });
+
+  it.each([
+    ['default settings', () => template],
+    ['every optional feature (imported secret, http order system)', () => featuresTemplate],
+  ])('finds a grant for every call with %s', (_name, templateOf) => {
+    expect(ungrantedCalls(recorded, templateOf())).toEqual([]);
+  });
+
+  it('finds a grant for every call the integration and e2e suites recorded so far', () => {
+    // The rest are checked by the globalTeardown once every suite is done.
+    expect(ungrantedCalls(readCallRecords(process.env.AWS_CALL_RECORD_FILE), template)).toEqual([]);
+  });
+});
+
+describe('IAM contract checker', () => {
+  const call = (fn: AwsCallRecord['fn'], action: string, binding: string): AwsCallRecord => ({
+    fn,
+    action,
+    binding,
+  });
+
+  it('allows the calls the code is known to make, including ChangeMessageVisibility on the queue', () => {
+    expect(
+      ungrantedCalls(
+        [
+          call('worker', 'dynamodb:DeleteItem', 'IDEMPOTENCY_TABLE'),
+          call('worker', 'sqs:ChangeMessageVisibility', 'QUEUE_URL'),
+          call('worker', 'sqs:SendMessage', 'DLQ_URL'),
+        ],
+        template,
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports a call without a grant: wrong action, wrong resource, wrong function, unknown resource', () => {
+    const problems = ungrantedCalls(
+      [
+        call('worker', 'dynamodb:Scan', 'ORDERS_TABLE'),
+        call('worker', 'sqs:SendMessage', 'QUEUE_URL'),
+        call('ingest', 'dynamodb:GetItem', 'ORDERS_TABLE'),
+        call('worker', 'dynamodb:GetItem', 'unknown:some-other-table'),
+      ],
+      template,
+    );
+    expect(problems).toHaveLength(4);
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^worker dynamodb:Scan on ORDERS_TABLE \(OrdersTable/),
+    );
+  });
+});
