@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { boundByCallDeadline } from '../aws/call-deadline';
 import { recordAwsCalls } from '../aws/call-recorder';
 import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
@@ -73,6 +74,9 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     QUEUE_URL: env.QUEUE_URL,
     DLQ_URL: env.DLQ_URL,
   };
+  // No fixed timeout fits every call: each is cut off at the invocation's deadline instead.
+  boundByCallDeadline(dynamo, 'dynamodb');
+  boundByCallDeadline(sqs, 'sqs');
   recordAwsCalls(dynamo, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
   recordAwsCalls(sqs, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
   // An unparsable secret surfaces as a ConfigError that never quotes it (see makeSecretsProvider).

@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { runWithCallDeadline } from '../aws/call-deadline';
 import { METRIC } from '../metrics';
 import { prepareRecord, processRecord, type RecordResult, type WorkerDeps } from './process-record';
 
@@ -60,7 +61,10 @@ export async function processBatch(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker));
+  // Every AWS call of the batch ends by the deadline too (clients wrapped by boundByCallDeadline).
+  await runWithCallDeadline(deadline, () =>
+    Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker)),
+  );
 
   const ordered = records.map(
     (r) =>
