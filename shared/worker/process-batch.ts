@@ -61,8 +61,10 @@ export async function processBatch(
       }
     }
   };
-  // Every AWS call of the batch ends by the deadline too (clients wrapped by boundByCallDeadline).
-  await runWithCallDeadline(deadline, () =>
+  // Every AWS call of the batch is cut off (clients wrapped by boundByCallDeadline) half-way into
+  // the safety margin: a record that overran the working time can still release its claims, and
+  // the other half is left to return the batch answer.
+  await runWithCallDeadline(deadline + deps.safetyMarginMs / 2, () =>
     Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker)),
   );
 
