@@ -109,6 +109,17 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
+    // Sustained rejections (mostly 401s) on real routes mean a credential mismatch (a rotated secret, a short token,
+    // rechargeRequireTimestamp on while the store still sends only the legacy header): the provider
+    // retries and ReCharge deletes the webhook after 20 failures, so it must not go unnoticed.
+    alarm('WebhooksRejected', {
+      alarmDescription:
+        'The ingest keeps rejecting webhooks (mostly 401: credentials or signature scheme; also 400/413): see the ingest log `reason`.',
+      metric: app(METRIC.rejected, 'rejected'),
+      threshold: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+    });
     const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
       ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
 

@@ -352,6 +352,14 @@ describe('OrderWebhooks stack with default settings', () => {
           }),
         ),
       ).toHaveLength(2);
+    // Sustained rejections: a credential mismatch makes providers retry and ReCharge give up.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.rejected,
+      Threshold: 5,
+      EvaluationPeriods: 3,
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
