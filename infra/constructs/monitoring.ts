@@ -115,7 +115,14 @@ export class Monitoring extends Construct {
     alarm('WebhooksRejected', {
       alarmDescription:
         'The ingest keeps rejecting webhooks (mostly 401: credentials or signature scheme; also 400/413): see the ingest log `reason`.',
-      metric: app(METRIC.rejected, 'rejected'),
+      // No label: a labelled metric renders as a metric-math alarm.
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.rejected,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: cloudwatch.Stats.SUM,
+        period: FIVE_MINUTES,
+      }),
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
