@@ -23,10 +23,10 @@ function targetOf(value: unknown): string {
 }
 
 function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`, 'i');
+  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 'i');
   return regex.test(action);
 }
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** What a function's role may do: its environment (binding -> resource) and its Allow statements. */
 function grantsOf(template: Template, fn: AwsCallRecord['fn']) {
