@@ -8,6 +8,9 @@ export interface InvocationClock {
   getRemainingTimeInMillis(): number;
 }
 
+/** Kept after the last AWS call is cut off, to build and return the batch answer. */
+const CALL_RESERVE_MS = 250;
+
 /** Fallback when the caller's context has no clock (never in Lambda): the stack's worker timeout. */
 const DEFAULT_REMAINING_MS = 60_000;
 
@@ -61,11 +64,12 @@ export async function processBatch(
       }
     }
   };
-  // Every AWS call of the batch is cut off (clients wrapped by boundByCallDeadline) half-way into
-  // the safety margin: a record that overran the working time can still release its claims, and
-  // the other half is left to return the batch answer.
-  await runWithCallDeadline(deadline + deps.safetyMarginMs / 2, () =>
-    Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker)),
+  // Every AWS call of the batch is cut off (clients wrapped by boundByCallDeadline) just before the
+  // invocation ends, not at the working deadline: a record that overran the working time may still
+  // finish or release its claims, and a hung call still ends in time to return the batch answer.
+  await runWithCallDeadline(
+    deadline + deps.safetyMarginMs - Math.min(CALL_RESERVE_MS, deps.safetyMarginMs / 2),
+    () => Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker)),
   );
 
   const ordered = records.map(

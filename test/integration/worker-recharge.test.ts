@@ -271,8 +271,8 @@ describe('batches', () => {
     expect(await order(second.orderId)).toBeUndefined();
 
     const redelivered = await makeHandler(world.deps())(sqsEvent(records), lambdaContext());
-    // The first record overran the working time: its AWS calls are cut off half-way into the
-    // margin, so on a slow machine it may be left to its lease (as a timed-out Lambda would).
+    // The first record overran the working time: its AWS calls are cut off just before the
+    // invocation ends, so on a slow machine it may be left to its lease (as a timed-out Lambda would).
     expect(redelivered.batchItemFailures).not.toContainEqual({ itemIdentifier: must(records[1]).messageId });
     expect((await order(second.orderId))?.externalId).toBe(
       ledgerOrderId({ provider: 'recharge', orderId: second.orderId }),
