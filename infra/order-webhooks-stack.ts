@@ -277,7 +277,8 @@ export class OrderWebhooksStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         });
     this.worker
-      // The worker's calls: idempotency claim/complete/release/peek; ledger get/put/update (no scans).
+      // The worker's calls: idempotency claim/complete/release (and GetItem, which IdempotencyStore.peek
+      // used; a read of its own table); ledger get/put/update (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
       .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
         'dynamodb:GetItem',

@@ -280,7 +280,7 @@ describe('OrderWebhooks stack with default settings', () => {
     const ordersId = logicalId(template, 'AWS::DynamoDB::Table', {
       PointInTimeRecoverySpecification: Match.objectLike({ PointInTimeRecoveryEnabled: true }),
     });
-    // GetItem: IdempotencyStore.peek (await-create); DynamoDB Local enforces no IAM, see iam-contract.test.ts.
+    // DynamoDB Local enforces no IAM: iam-contract.test.ts checks the calls the worker makes against this.
     expect([...actionsOn(statements, idempotencyId)].sort()).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
