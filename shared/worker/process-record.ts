@@ -13,8 +13,10 @@ import { METRIC } from '../metrics';
 import type { OrderStore } from '../order-system/ledger';
 import type { OrderSystem } from '../order-system/types';
 import { WORKER_PROVIDERS } from '../providers/worker-registry';
+import type { RecordDeferrer } from '../queue/defer';
 import type { DeadLetterSender } from '../queue/dlq';
 import { fromSqsRecord, type QueuedWebhook } from '../queue/message';
+import { RateLimitedError } from '../recharge-api/rate-budget';
 import type { RechargeApi, StepRunner } from './types';
 
 /** Counting metrics (Powertools in Lambda; a recorder in tests). */
@@ -38,6 +40,8 @@ export interface WorkerDeps {
   safetyMarginMs: number;
   /** Fault injection for tests (a crash between steps): awaited after each completed step. */
   hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
+  /** Keeps failed records that carry `retryAfterSeconds` away until then (see shared/queue/defer). */
+  defer?: RecordDeferrer;
 }
 
 export type RecordOutcome =
@@ -217,6 +221,10 @@ export async function processRecord(
       return done('transient-failure', true, { reason: messageOf(error) }, CONFIG_RETRY_SECONDS);
     }
     deps.metrics.count(METRIC.transientFailure);
+    if (error instanceof RateLimitedError) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      return done('transient-failure', true, { reason: messageOf(error), retryAfterSeconds }, retryAfterSeconds);
+    }
     return done('transient-failure', true, { reason: messageOf(error) });
   }
 }
