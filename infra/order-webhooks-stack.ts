@@ -23,6 +23,7 @@ import type { Construct } from 'constructs';
 import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
 import { QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
@@ -241,6 +242,14 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('ORDER_NUMBER_START', String(s.orderNumberStart))
       .setEnv('IDEMPOTENCY_TTL_SECONDS', String(s.idempotencyTtlSeconds));
     if (s.orderSystemUrl) this.worker.setEnv('ORDER_SYSTEM_URL', s.orderSystemUrl);
+    // The shared ReCharge rate budget (an item in the idempotency table, granted below) and where a
+    // record waiting for it goes: ChangeMessageVisibility (consume grant), or re-sent fresh to the
+    // queue when one more receive would dead-letter it (send grant).
+    this.worker
+      .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))
+      .setEnv('RECHARGE_RATE_PER_SECOND', String(s.rechargeRatePerSecond))
+      .setEnv('QUEUE_MAX_RECEIVE_COUNT', String(s.maxReceiveCount));
+    this.queue.grantSendMessages(this.worker.fn);
 
     // --- Tables ------------------------------------------------------------------------------
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
@@ -328,6 +337,7 @@ export class OrderWebhooksStack extends Stack {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       oldestMessageAgeAlarmSeconds: s.oldestMessageAgeAlarmSeconds,
+      rechargeDrainPerSecond: s.rechargeRatePerSecond * (1 - DEFAULT_RATE_HEADROOM),
       alarmTopic,
     });
 
