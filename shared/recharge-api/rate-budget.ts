@@ -20,7 +20,9 @@ import { TransientError } from '../errors';
  * - a write-back queue would need its own consumer at concurrency one and would split one record's
  *   work across two queues; the budget keeps the worker's exactly-once steps as they are.
  * Bound: grants are scheduled so that, for the bucket `limit` deep draining `rate` per second, the
- * slots handed out in any window of w seconds never exceed limit + rate * w.
+ * slots handed out in any window of w seconds never exceed limit + rate * w. Extending from a `tat`
+ * that passed during one round trip can over-credit by (round trip / interval) slots; the spare slot
+ * of depth covers that while DynamoDB answers within one interval (513 ms at ReCharge's 2/s).
  */
 
 /** Thrown when no slot can be had before the caller's deadline (or a 429 pushed past it). */
@@ -149,42 +151,52 @@ export class DynamoRateBudget implements RateBudget {
   }
 
   async take(scope: string, deadline: number): Promise<void> {
-    for (let round = 0; round < 8; round++) {
+    // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
+    // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
+    // take costs at most three round trips even when tat hovers around now.
+    let floor: number | undefined;
+    for (let round = 0; round < 4; round++) {
       const now = this.now();
-      const future = (this.lastTat.get(scope) ?? 0) >= now;
-      const outcome = future ? await this.extend(scope, now, deadline) : await this.restart(scope, now);
+      const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
+      const outcome = extending
+        ? await this.extend(scope, floor ?? now, now, deadline)
+        : await this.restart(scope, now);
+      this.lastTat.set(scope, outcome.tat);
       if (outcome.kind === 'granted') {
-        this.lastTat.set(scope, outcome.tat);
         const due = Math.max(now, outcome.tat - this.limit * this.intervalMs);
         this.options.onGrant?.(scope, due);
         if (due > now) await this.sleep(Math.ceil(due - now));
         return;
       }
-      this.lastTat.set(scope, outcome.tat);
-      if (outcome.tat >= now) {
-        const due = outcome.tat + this.intervalMs - this.limit * this.intervalMs;
-        if (due > deadline)
-          throw new RateLimitedError(
-            'recharge rate budget: no slot before the deadline',
-            Math.ceil(due - now),
-          );
+      const due = outcome.tat + this.intervalMs - this.limit * this.intervalMs;
+      if (extending && outcome.tat >= (floor ?? now)) {
+        // Refused only because the slot comes after the deadline.
+        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
       }
-      // Otherwise the other branch applies now: go round again with what the item holds.
+      if (extending) {
+        floor = undefined; // tat had passed: restart from now
+        continue;
+      }
+      // Restart refused: tat >= now, someone took a slot in the meantime.
+      if (due > deadline)
+        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
+      floor = now;
     }
-    // Only under a pathological race (the item flipping between past and future every round).
+    // Unreachable in practice (see `floor`); a transient failure rather than an endless loop.
     throw new RateLimitedError('recharge rate budget: contended', Math.ceil(this.intervalMs));
   }
 
   /** tat is in the future and the slot it gives is due by the deadline: tat += T. */
-  private async extend(scope: string, now: number, deadline: number): Promise<Outcome> {
+  private async extend(scope: string, floor: number, now: number, deadline: number): Promise<Outcome> {
     // Slot due = tat + T - limit*T <= deadline  <=>  tat <= deadline + (limit - 1) * T.
-    const latest = deadline + (this.limit - 1) * this.intervalMs;
+    // No deadline (a CLI): still a number DynamoDB accepts.
+    const latest = Math.min(deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - 1) * this.intervalMs;
     return this.update(scope, {
       UpdateExpression: 'SET tat = tat + :t, expiresAt = :exp',
-      ConditionExpression: 'tat >= :now AND tat <= :latest',
+      ConditionExpression: 'tat >= :floor AND tat <= :latest',
       ExpressionAttributeValues: {
         ':t': { N: String(this.intervalMs) },
-        ':now': { N: String(now) },
+        ':floor': { N: String(floor) },
         ':latest': { N: String(latest) },
         ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
       },
