@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { TransientError } from '../errors';
+import { RetryLaterError } from '../errors';
 
 /**
  * One ReCharge rate budget per API token, shared by every caller that holds the token: all worker
@@ -25,17 +25,11 @@ import { TransientError } from '../errors';
  * of depth covers that while DynamoDB answers within one interval (513 ms at ReCharge's 2/s).
  */
 
-/** Thrown when no slot can be had before the caller's deadline (or a 429 pushed past it). */
-export class RateLimitedError extends TransientError {
-  constructor(
-    message: string,
-    /** When budget is expected again, in ms from now (>= 0). */
-    readonly retryAfterMs: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/**
+ * Thrown when no slot can be had before the caller's deadline (or a 429 pushed past it);
+ * `retryAfterMs` is when budget is expected again.
+ */
+export class RateLimitedError extends RetryLaterError {}
 
 export interface RateBudget {
   /**
