@@ -317,7 +317,9 @@ async function runOnce(
     echoes = [];
     const depth = await queueDepth(sqs, queues.queueUrl);
     if (process.env.BENCH_DEBUG && Date.now() % 5000 < 260)
-      process.stdout.write(`t=${round((Date.now() - drainStart) / 1000, 1)} depth=${depth} applied=${fake.applied().length}\n`);
+      process.stdout.write(
+        `t=${round((Date.now() - drainStart) / 1000, 1)} depth=${depth} applied=${fake.applied().length}\n`,
+      );
     if (depth === 0) {
       if (empties === 0) drainEnd = Date.now();
       empties += 1;

@@ -262,3 +262,20 @@ export class DynamoRateBudget implements RateBudget {
 }
 
 type Outcome = { kind: 'granted' | 'refused'; tat: number };
+
+/**
+ * The token's shared budget for any process that calls ReCharge (worker, reconciler, CLI): the
+ * idempotency table and the configured limits (`rechargeRateFields` in shared/config).
+ */
+export function sharedRateBudget(
+  client: DynamoDBClient,
+  idempotencyTable: string,
+  env: { RECHARGE_RATE_CAPACITY: number; RECHARGE_RATE_PER_SECOND: number },
+): DynamoRateBudget {
+  return new DynamoRateBudget({
+    client,
+    table: idempotencyTable,
+    capacity: env.RECHARGE_RATE_CAPACITY,
+    perSecond: env.RECHARGE_RATE_PER_SECOND,
+  });
+}

@@ -13,7 +13,7 @@ import type { OrderSystem } from '../order-system/types';
 import { makeRecordDeferrer } from '../queue/defer';
 import { makeDeadLetterSender } from '../queue/dlq';
 import { RechargeClient } from '../recharge-api/client';
-import { DynamoRateBudget, type RateBudget } from '../recharge-api/rate-budget';
+import { type RateBudget, sharedRateBudget } from '../recharge-api/rate-budget';
 import { makeSecretsProvider } from '../secrets';
 import type { MetricsSink, WorkerDeps } from './process-record';
 
@@ -83,14 +83,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   }
 
   // One budget per token for every container (and the reconciler and CLI), kept in the idempotency table.
-  const budget =
-    options.rechargeBudget ??
-    new DynamoRateBudget({
-      client: dynamo,
-      table: env.IDEMPOTENCY_TABLE,
-      capacity: env.RECHARGE_RATE_CAPACITY,
-      perSecond: env.RECHARGE_RATE_PER_SECOND,
-    });
+  const budget = options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env);
   const recharge = new RechargeClient({
     baseUrl: env.RECHARGE_API_URL,
     version: env.RECHARGE_API_VERSION,
