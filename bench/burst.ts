@@ -222,10 +222,12 @@ interface RunResult {
   dynamoCallsPerNewOrder: number;
   dynamoCallsPerNewPrepaidOrder: number;
   drainSeconds: number;
+  queueEmptySeconds: number;
   floorSeconds: number;
   calls: number;
   throttled: number;
   messages: number;
+  duplicateGapsMs: number[];
 }
 
 async function runOnce(
@@ -341,8 +343,20 @@ async function runOnce(
   const byPath = new Map<string, number>();
   for (const r of applied) byPath.set(r.path, (byPath.get(r.path) ?? 0) + 1);
   const duplicateEffects = [...byPath.values()].reduce((sum, n) => sum + (n - 1), 0);
+  // For diagnosis: how far apart repeated writes to one path were (a timed-out call retried, a takeover).
+  const firstAt = new Map<string, number>();
+  const duplicateGapsMs: number[] = [];
+  for (const r of applied) {
+    const first = firstAt.get(r.path);
+    if (first === undefined) firstAt.set(r.path, r.at);
+    else duplicateGapsMs.push(r.at - first);
+  }
   const expectedPaths = ORDERS + Math.ceil(ORDERS / 2);
-  const drainSeconds = (drainEnd - drainStart) / 1000;
+  // The ReCharge drain: from the first container polling to the last write ReCharge applied. The queue
+  // empties a little later (the processed, echo and duplicate deliveries behind the last write make no
+  // call): reported as queueEmptySeconds.
+  const lastWrite = Math.max(...applied.map((r) => r.at));
+  const drainSeconds = (lastWrite - drainStart) / 1000;
   const deadLettered = await queueDepth(sqs, queues.dlqUrl);
   await fake.close();
   return {
@@ -360,10 +374,12 @@ async function runOnce(
     dynamoCallsPerNewOrder: dynamoCalls.regular,
     dynamoCallsPerNewPrepaidOrder: dynamoCalls.prepaid,
     drainSeconds: round(drainSeconds, 1),
+    queueEmptySeconds: round((drainEnd - drainStart) / 1000, 1),
     floorSeconds: round(applied.length / RATE, 1),
     calls: requests.length,
     throttled,
     messages: messages.length,
+    duplicateGapsMs,
   };
 }
 
@@ -405,6 +421,7 @@ async function main() {
       'calls/order',
       'ddb/new order',
       'drain s',
+      'queue empty s',
       'floor s',
     ];
     const rows = results.map((r) => [
@@ -421,6 +438,7 @@ async function main() {
       r.callsPerOrder,
       `${r.dynamoCallsPerNewOrder} (prepaid ${r.dynamoCallsPerNewPrepaidOrder})`,
       r.drainSeconds,
+      r.queueEmptySeconds,
       r.floorSeconds,
     ]);
     process.stdout.write(
