@@ -131,8 +131,8 @@ export class RechargeClient {
     const text = JSON.stringify(body);
     const scope = rateBudgetScope(token);
     for (let attempt = 1; ; attempt++) {
-      if (this.now() >= deadline - CALL_ROOM_MS) throw new TransientError(`recharge ${path}: no time left`);
-      await this.options.budget.take(scope, deadline - CALL_ROOM_MS);
+      // A slot free now is always taken; a wait for one must end CALL_ROOM_MS before the deadline.
+      await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
       const remaining = deadline - this.now();
       if (remaining <= 0) throw new TransientError(`recharge ${path}: no time left`);
       const started = this.now();
