@@ -20,6 +20,7 @@ import { FAKE_RECHARGE_TOKEN, startFakeRecharge } from '../scripts/local/fake-re
 import { ensureTables } from '../scripts/local/resources';
 import { samplePayload } from '../scripts/samples/index';
 import { toSendMessageInput } from '../shared/queue/message';
+import { MemoryRateBudget } from '../shared/recharge-api/rate-budget';
 import { buildWorkerDeps } from '../shared/worker/deps';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -136,7 +137,7 @@ async function main() {
       metrics: noMetrics,
       concurrency: CONCURRENCY,
       // The fake does not enforce ReCharge's 2/s bucket; the real limit would make this a rate-limit benchmark.
-      rechargeBucket: { capacity: 1e9, leakPerSecond: 1e9 },
+      rechargeBudget: new MemoryRateBudget({ capacity: 1e9, perSecond: 1e9 }),
     });
     const handler = makeHandler(deps);
     const base = 100_000_000 + Math.floor(Math.random() * 1e6) * 1000;

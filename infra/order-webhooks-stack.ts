@@ -23,6 +23,7 @@ import type { Construct } from 'constructs';
 import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
 import { QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
@@ -246,6 +247,14 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('IDEMPOTENCY_LEASE_SECONDS', String(s.idempotencyLeaseSeconds))
       .setEnv('WORKER_TIMEOUT_SECONDS', String(s.workerTimeoutSeconds));
     if (s.orderSystemUrl) this.worker.setEnv('ORDER_SYSTEM_URL', s.orderSystemUrl);
+    // The shared ReCharge rate budget (an item in the idempotency table, granted below) and where a
+    // record waiting for it goes: ChangeMessageVisibility (consume grant), or re-sent fresh to the
+    // queue when one more receive would dead-letter it (send grant).
+    this.worker
+      .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))
+      .setEnv('RECHARGE_RATE_PER_SECOND', String(s.rechargeRatePerSecond))
+      .setEnv('QUEUE_MAX_RECEIVE_COUNT', String(s.maxReceiveCount));
+    this.queue.grantSendMessages(this.worker.fn);
 
     // --- Tables ------------------------------------------------------------------------------
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
@@ -277,11 +286,10 @@ export class OrderWebhooksStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         });
     this.worker
-      // The worker's calls: idempotency claim/complete/release (and GetItem, which IdempotencyStore.peek
-      // used; a read of its own table); ledger get/put/update (no scans).
+      // The worker's calls: idempotency claim/complete/release and the rate budget's reservations
+      // (no reads: claims return what they find); ledger get/put/update (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
       .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
-        'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
@@ -336,6 +344,7 @@ export class OrderWebhooksStack extends Stack {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       oldestMessageAgeAlarmSeconds: s.oldestMessageAgeAlarmSeconds,
+      rechargeDrainPerSecond: s.rechargeRatePerSecond * (1 - DEFAULT_RATE_HEADROOM),
       alarmTopic,
     });
 

@@ -16,6 +16,8 @@ const workerDefaults = pick(workerEnvSchema, {
   ORDER_NUMBER_START: true,
   IDEMPOTENCY_TTL_SECONDS: true,
   IDEMPOTENCY_LEASE_SECONDS: true,
+  RECHARGE_RATE_CAPACITY: true,
+  RECHARGE_RATE_PER_SECOND: true,
 }).parse({});
 
 const int = (fallback: number, min: number, max: number) =>
@@ -49,8 +51,18 @@ export const stackSettingsSchema = z
     maxBatchingWindowSeconds: int(0, 0, 300),
     /** Concurrent worker invocations; also what keeps ReCharge's 2 calls/s leaky bucket happy. */
     maxConcurrency: int(2, 2, 1000),
-    /** Alarm when the oldest message in the main queue is older than this. */
+    /**
+     * Alarm when the oldest message in the main queue is older than this beyond the time the backlog
+     * needs at the ReCharge rate budget (a renewal day's backlog is expected to wait).
+     */
     oldestMessageAgeAlarmSeconds: int(900, 60, 1_209_600),
+    /** ReCharge's per-token leaky bucket: depth and calls per second (one budget for all callers). */
+    rechargeRateCapacity: int(workerDefaults.RECHARGE_RATE_CAPACITY, 1, 10_000),
+    rechargeRatePerSecond: z.coerce
+      .number()
+      .positive()
+      .max(1000)
+      .default(workerDefaults.RECHARGE_RATE_PER_SECOND),
     alarmEmail: z.email().optional(),
     /** Send alarms to an existing topic instead of a new one. */
     alarmTopicArn: arn('sns').optional(),

@@ -80,6 +80,15 @@ export const ingestEnvSchema = z.extend(awsSchema, {
 });
 export type IngestEnv = z.infer<typeof ingestEnvSchema>;
 
+/**
+ * ReCharge's per-token leaky bucket (40 deep, 2 calls/s), shared by every caller of the token
+ * through the rate budget; settable so tests and benchmarks can run a faster fake.
+ */
+export const rechargeRateFields = {
+  RECHARGE_RATE_CAPACITY: intFromEnv(40, 1),
+  RECHARGE_RATE_PER_SECOND: z._default(z.coerce.number().check(z.positive()), 2),
+};
+
 export const workerEnvSchema = z.extend(awsSchema, {
   QUEUE_URL: required(),
   DLQ_URL: required(),
@@ -98,6 +107,9 @@ export const workerEnvSchema = z.extend(awsSchema, {
   RECHARGE_API_URL: z._default(z.url(), 'https://api.rechargeapps.com'),
   RECHARGE_API_VERSION: z._default(z.enum(['2021-01', '2021-11']), '2021-11'),
   RECHARGE_TIMEOUT_MS: intFromEnv(5000, 100),
+  ...rechargeRateFields,
+  /** The main queue's maxReceiveCount: a record deferred for rate budget near it is re-queued fresh. */
+  QUEUE_MAX_RECEIVE_COUNT: intFromEnv(5, 1),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 

@@ -21,6 +21,21 @@ export class TransientError extends AppError {
   readonly transient = true;
 }
 
+/**
+ * Transient, and worth retrying only after `retryAfterMs`: a rate budget with no slot before the
+ * deadline, or a step another attempt holds. The worker defers the record (ChangeMessageVisibility)
+ * instead of letting it count toward the dead-letter queue.
+ */
+export class RetryLaterError extends TransientError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Retrying cannot succeed: the payload or the remote system rejects the request for good. */
 export class PermanentError extends AppError {
   readonly transient = false;

@@ -16,11 +16,20 @@ export interface MonitoringProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly oldestMessageAgeAlarmSeconds: number;
+  /** Calls per second the ReCharge rate budget grants (the rate minus its headroom). */
+  readonly rechargeDrainPerSecond: number;
   /** Every alarm notifies this topic (on alarm and on recovery). */
   readonly alarmTopic: sns.ITopic;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * ReCharge calls one queued message costs at most: a prepaid order/created writes the order and the
+ * charge (2), but its processed, echo and duplicate deliveries cost none; 1 per message over-estimates
+ * the drain time of a renewal backlog, so the alarm errs toward not firing on a healthy renewal day.
+ */
+export const RECHARGE_CALLS_PER_MESSAGE = 1;
 
 /** Alarms and one dashboard over the pipeline: API -> ingest -> queue -> worker -> DLQ. */
 export class Monitoring extends Construct {
@@ -54,11 +63,22 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    // Age beyond what the backlog explains: a renewal day's backlog drains at the ReCharge budget, so
+    // its oldest message is expected to be up to (messages x calls per message / rate) old.
+    const minute = { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM };
+    const expectedDrainSeconds = `(visible + inFlight) * ${RECHARGE_CALLS_PER_MESSAGE} / ${props.rechargeDrainPerSecond}`;
+    const drainMetrics = {
+      age: queue.metricApproximateAgeOfOldestMessage(minute),
+      visible: queue.metricApproximateNumberOfMessagesVisible(minute),
+      inFlight: queue.metricApproximateNumberOfMessagesNotVisible(minute),
+    };
     alarm('QueueOldestMessageAge', {
-      alarmDescription: `Webhooks wait in the queue longer than ${props.oldestMessageAgeAlarmSeconds} s: the worker is failing or too slow.`,
-      metric: queue.metricApproximateAgeOfOldestMessage({
+      alarmDescription: `The oldest webhook has waited more than ${props.oldestMessageAgeAlarmSeconds} s beyond the time the backlog needs at the ReCharge rate budget (${props.rechargeDrainPerSecond} calls/s): the worker is failing or too slow.`,
+      metric: new cloudwatch.MathExpression({
+        expression: `age - ${expectedDrainSeconds}`,
+        usingMetrics: drainMetrics,
         period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
+        label: 'oldest message age beyond expected drain (s)',
       }),
       threshold: props.oldestMessageAgeAlarmSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -176,12 +196,20 @@ export class Monitoring extends Construct {
         width: 12,
         left: [
           queue.metricApproximateAgeOfOldestMessage({ label: 'queue', statistic: 'Maximum' }),
+          new cloudwatch.MathExpression({
+            expression: expectedDrainSeconds,
+            usingMetrics: { visible: drainMetrics.visible, inFlight: drainMetrics.inFlight },
+            period: Duration.minutes(1),
+            label: 'expected drain at the ReCharge budget',
+          }),
           deadLetterQueue.metricApproximateAgeOfOldestMessage({
             label: 'dead-letter queue',
             statistic: 'Maximum',
           }),
         ],
-        leftAnnotations: [{ value: props.oldestMessageAgeAlarmSeconds, label: 'alarm' }],
+        leftAnnotations: [
+          { value: props.oldestMessageAgeAlarmSeconds, label: 'alarm (beyond expected drain)' },
+        ],
       }),
     );
     this.dashboard.addWidgets(

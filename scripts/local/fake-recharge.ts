@@ -43,6 +43,13 @@ export interface FakeRechargeOptions {
   port?: number;
   /** Told of every answered call (the local mode logs them: what "ReCharge" received). */
   onAnswer?: (call: { method: string; path: string; status: number }) => void;
+  /**
+   * Enforce ReCharge's leaky bucket strictly: a call that would overflow `capacity` (draining
+   * `perSecond`, continuously) is answered 429 and not applied. Without it the bucket is only reported.
+   */
+  rateLimit?: { capacity: number; perSecond: number };
+  /** Called for every write the fake applied (2xx), e.g. to send the `order/updated` echo ReCharge would. */
+  onApplied?: (request: RecordedRequest) => void;
 }
 
 export interface FakeRecharge {
@@ -85,8 +92,22 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
   let remaining = Number.POSITIVE_INFINITY;
   const requests: RecordedRequest[] = [];
   const hung = new Set<ServerResponse>();
-  // Bucket state as ReCharge reports it in X-Recharge-Limit (informational, never enforced here).
+  // Bucket state as ReCharge reports it in X-Recharge-Limit (informational unless rateLimit is set).
   let used = 0;
+  const strict = options.rateLimit;
+  let level = 0;
+  let levelAt = Date.now();
+  /** Strict mode: drains the bucket to now, then admits the call if it fits. */
+  const admit = (): { ok: boolean; used: number } => {
+    if (!strict) return { ok: true, used: 0 };
+    const now = Date.now();
+    level = Math.max(0, level - ((now - levelAt) / 1000) * strict.perSecond);
+    levelAt = now;
+    // A hair of tolerance for float rounding only.
+    if (level + 1 > strict.capacity + 1e-9) return { ok: false, used: Math.ceil(level) + 1 };
+    level += 1;
+    return { ok: true, used: Math.ceil(level) };
+  };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -140,6 +161,17 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
       }
 
       const respond = () => {
+        if (strict && current?.mode !== 'hang') {
+          const admitted = admit();
+          if (!admitted.ok) {
+            answer(
+              429,
+              { errors: 'Too Many Requests' },
+              { 'x-recharge-limit': `${admitted.used}/${strict.capacity}` },
+            );
+            return;
+          }
+        }
         if (current?.mode === 'hang') {
           hung.add(res);
           res.on('close', () => hung.delete(res));
@@ -163,6 +195,7 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
           const resource = match[1] === 'orders' ? 'order' : 'charge';
           const fields = body && typeof body === 'object' ? body : {};
           answer(200, { [resource]: { id: Number(match[2]), ...fields } }, limit);
+          options.onApplied?.(recorded);
           return;
         }
         answer(404, { errors: 'Not Found' }, limit);

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
-import type { LeakyBucket } from './rate-limiter';
+import { type RateBudget, RateLimitedError, rateBudgetScope } from './rate-budget';
 
 export type RechargeApiVersion = '2021-01' | '2021-11';
 
@@ -19,7 +19,8 @@ export interface RechargeClientOptions {
   /** Reads RECHARGE_API_TOKEN (rotation is picked up through the secrets provider). */
   token: () => Promise<string | undefined>;
   timeoutMs: number;
-  bucket: LeakyBucket;
+  /** The token's shared rate budget (DynamoRateBudget in AWS and the local mode). */
+  budget: RateBudget;
   /** Called after every HTTP attempt (metrics, logs). */
   onCall?: (event: RechargeCallEvent) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -36,6 +37,8 @@ const PERMANENT = new Set([400, 404, 405, 406, 409, 415, 422, 426]);
 const AUTH_FAILED = new Set([401, 403]);
 const MIN_429_WAIT_MS = 2000;
 const MAX_BACKOFF_MS = 8000;
+/** A slot due later than this before the deadline leaves too little time for the call itself. */
+const CALL_ROOM_MS = 1000;
 
 const limitHeader = z.string().regex(/^\d+\s*\/\s*\d+$/);
 
@@ -65,9 +68,11 @@ export class RechargeAuthError extends ConfigError {
 }
 
 /**
- * The two ReCharge calls the worker makes. Every attempt takes a slot from the shared leaky bucket
- * and has a timeout; 429 waits >= 2 s (Retry-After or X-Recharge-Limit when present), 5xx, timeouts
- * and network errors back off exponentially with full jitter, always within `deadline` (epoch ms).
+ * The two ReCharge calls the worker makes. Every attempt takes a slot from the token's shared rate
+ * budget and has a timeout; a 429 pushes the shared budget back by its wait (>= 2 s, Retry-After or
+ * X-Recharge-Limit when present) so every caller slows down; 5xx, timeouts and network errors back off
+ * exponentially with full jitter, always within `deadline` (epoch ms). No slot before the deadline, or
+ * a 429 wait past it, throws RateLimitedError (with when to come back).
  */
 export class RechargeClient {
   private readonly sleep: (ms: number) => Promise<void>;
@@ -124,8 +129,10 @@ export class RechargeClient {
     if (!token) throw new ConfigError('RECHARGE_API_TOKEN is not set');
     const url = `${this.options.baseUrl.replace(/\/+$/, '')}${path}`;
     const text = JSON.stringify(body);
+    const scope = rateBudgetScope(token);
     for (let attempt = 1; ; attempt++) {
-      await this.options.bucket.take(deadline);
+      // A slot free now is always taken; a wait for one must end CALL_ROOM_MS before the deadline.
+      await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
       const remaining = deadline - this.now();
       if (remaining <= 0) throw new TransientError(`recharge ${path}: no time left`);
       const started = this.now();
@@ -165,10 +172,12 @@ export class RechargeClient {
       this.options.onCall?.({ method, path, status: res.status, attempt, durationMs: this.now() - started });
       if (res.ok) return;
       if (res.status === 429) {
-        this.options.bucket.markFull();
         const wait = Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers));
-        if (this.now() + wait >= deadline) throw new TransientError(`recharge ${path} throttled (429)`);
-        await this.sleep(wait);
+        // Shared: the next slot of every container is pushed past the wait, so the retry below simply
+        // takes its slot again (and waits in the budget) rather than sleeping on its own.
+        await this.options.budget.throttled(scope, wait);
+        if (this.now() + wait >= deadline - CALL_ROOM_MS)
+          throw new RateLimitedError(`recharge ${path} throttled (429)`, wait);
         continue;
       }
       if (AUTH_FAILED.has(res.status)) throw new RechargeAuthError(res.status, path);

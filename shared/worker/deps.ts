@@ -12,14 +12,12 @@ import { METRIC, metrics } from '../metrics';
 import { HttpOrderSystem } from '../order-system/http';
 import { LedgerOrderSystem, OrderStore } from '../order-system/ledger';
 import type { OrderSystem } from '../order-system/types';
+import { makeRecordDeferrer } from '../queue/defer';
 import { makeDeadLetterSender } from '../queue/dlq';
 import { RechargeClient } from '../recharge-api/client';
-import { LeakyBucket } from '../recharge-api/rate-limiter';
+import { type RateBudget, sharedRateBudget } from '../recharge-api/rate-budget';
 import { makeSecretsProvider } from '../secrets';
 import type { MetricsSink, WorkerDeps } from './process-record';
-
-/** ReCharge's documented bucket: 40 calls deep, leaking 2 per second, per token. */
-export const RECHARGE_BUCKET = { capacity: 40, leakPerSecond: 2 } as const;
 
 export interface BuildWorkerDepsOptions {
   env?: NodeJS.ProcessEnv;
@@ -27,8 +25,8 @@ export interface BuildWorkerDepsOptions {
   metrics?: MetricsSink;
   dynamo?: DynamoDBClient;
   sqs?: SQSClient;
-  /** Override the client-side bucket (benchmarks against the fake ReCharge). */
-  rechargeBucket?: { capacity: number; leakPerSecond: number };
+  /** Override the shared rate budget (e.g. MemoryRateBudget to benchmark the worker alone). */
+  rechargeBudget?: RateBudget;
   concurrency?: number;
   safetyMarginMs?: number;
   hooks?: WorkerDeps['hooks'];
@@ -97,13 +95,14 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     );
   }
 
-  const bucket = new LeakyBucket(options.rechargeBucket ?? RECHARGE_BUCKET);
+  // One budget per token for every container (and the reconciler and CLI), kept in the idempotency table.
+  const budget = options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env);
   const recharge = new RechargeClient({
     baseUrl: env.RECHARGE_API_URL,
     version: env.RECHARGE_API_VERSION,
     timeoutMs: env.RECHARGE_TIMEOUT_MS,
     token: async () => (await secrets()).RECHARGE_API_TOKEN,
-    bucket,
+    budget,
     onCall: (call) => {
       sink.count(METRIC.rechargeCalls);
       if (call.status === 429) sink.count(METRIC.recharge429);
@@ -130,5 +129,6 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     concurrency: options.concurrency ?? 5,
     safetyMarginMs: options.safetyMarginMs ?? 5000,
     hooks: options.hooks,
+    defer: makeRecordDeferrer(sqs, env.QUEUE_URL, env.QUEUE_MAX_RECEIVE_COUNT),
   };
 }

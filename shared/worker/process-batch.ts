@@ -72,6 +72,7 @@ export async function processBatch(
     () => Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, queue.length)) }, worker)),
   );
 
+  await deferRecords(records, results, deps);
   const ordered = records.map(
     (r) =>
       results.get(r.messageId) ?? {
@@ -86,4 +87,39 @@ export async function processBatch(
     },
     results: ordered,
   };
+}
+
+/**
+ * Failed records that say when they can succeed (`retryAfterSeconds`) are kept away until then
+ * instead of coming back after the queue's visibility timeout; one re-queued fresh (its receive
+ * count at the redrive limit) is no longer failed. If SQS refuses, the record simply stays failed.
+ */
+async function deferRecords(
+  records: SQSRecord[],
+  results: Map<string, RecordResult>,
+  deps: WorkerDeps,
+): Promise<void> {
+  const defer = deps.defer;
+  if (!defer) return;
+  await Promise.all(
+    records.map(async (record) => {
+      const result = results.get(record.messageId);
+      if (!result?.failed || result.retryAfterSeconds === undefined) return;
+      try {
+        const how = await defer.defer(record, result.retryAfterSeconds);
+        if (how === 'requeued') results.set(record.messageId, { ...result, failed: false });
+        deps.log.info('record deferred', {
+          messageId: record.messageId,
+          how,
+          retryAfterSeconds: result.retryAfterSeconds,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+        });
+      } catch (error) {
+        deps.log.warn('record deferral failed', {
+          messageId: record.messageId,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+      }
+    }),
+  );
 }

@@ -6,13 +6,14 @@ import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
 import { applyOrderEvent, mustExistExternally, type OrderRecord, pushedState } from '../domain/order-record';
 import { orderWithAllLineItems } from '../domain/record-size';
-import { AppError, ConfigError, TransientError } from '../errors';
+import { AppError, ConfigError, RetryLaterError, TransientError } from '../errors';
 import { deliveryRecordKey, type IdempotencyStore, stepRecordKey } from '../idempotency/store';
 import type { Log } from '../logger';
 import { METRIC } from '../metrics';
 import type { OrderStore } from '../order-system/ledger';
 import type { OrderSystem } from '../order-system/types';
 import { WORKER_PROVIDERS } from '../providers/worker-registry';
+import type { RecordDeferrer } from '../queue/defer';
 import type { DeadLetterSender } from '../queue/dlq';
 import { fromSqsRecord, type QueuedWebhook } from '../queue/message';
 import type { RechargeApi, StepRunner } from './types';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   safetyMarginMs: number;
   /** Fault injection for tests (a crash between steps): awaited after each completed step. */
   hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
+  /** Keeps failed records that carry `retryAfterSeconds` away until then (see shared/queue/defer). */
+  defer?: RecordDeferrer;
 }
 
 export type RecordOutcome =
@@ -107,6 +110,11 @@ function messageOf(error: unknown): string {
 }
 
 const APPLY_ATTEMPTS = 8;
+/**
+ * A step or delivery another attempt holds (typically waiting for the ReCharge budget) is looked at
+ * again this soon, rather than after the queue's visibility timeout (6 min in the stack).
+ */
+const BUSY_RETRY_MS = 5000;
 
 /** Result of the create-order step: the ids and the state version the create carried. */
 interface CreatedExternal extends ExternalOrderRef {
@@ -188,9 +196,17 @@ export async function processRecord(
       return done('duplicate', false);
     }
     if (claim.state === 'busy') {
-      // Another attempt holds the key: it does the work; this copy comes back after the visibility timeout.
+      // Another attempt holds the key: it does the work; this copy looks again in a few seconds.
       deps.metrics.count(METRIC.duplicate);
-      return done('in-progress-elsewhere', true, { leaseUntil: new Date(claim.leaseUntil).toISOString() });
+      const retryAfterSeconds = Math.ceil(
+        Math.max(1000, Math.min(BUSY_RETRY_MS, claim.leaseUntil - deps.now())) / 1000,
+      );
+      return done(
+        'in-progress-elsewhere',
+        true,
+        { leaseUntil: new Date(claim.leaseUntil).toISOString() },
+        retryAfterSeconds,
+      );
     }
     token = claim.token;
     if (claim.takenOver) fields.takenOver = true;
@@ -217,6 +233,15 @@ export async function processRecord(
       return done('transient-failure', true, { reason: messageOf(error) }, CONFIG_RETRY_SECONDS);
     }
     deps.metrics.count(METRIC.transientFailure);
+    if (error instanceof RetryLaterError) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+      return done(
+        'transient-failure',
+        true,
+        { reason: messageOf(error), retryAfterSeconds },
+        retryAfterSeconds,
+      );
+    }
     return done('transient-failure', true, { reason: messageOf(error) });
   }
 }
@@ -247,7 +272,11 @@ async function applyEvent(
     const pk = stepRecordKey(orderKey, name, qualifier);
     const claim = await deps.idempotency.claim<Awaited<ReturnType<typeof run>>>(pk);
     if (claim.state === 'completed') return claim.result as Awaited<ReturnType<typeof run>>;
-    if (claim.state === 'busy') throw new TransientError(`step ${name} is in progress elsewhere`);
+    if (claim.state === 'busy')
+      throw new RetryLaterError(
+        `step ${name} is in progress elsewhere`,
+        Math.min(BUSY_RETRY_MS, claim.leaseUntil - deps.now()),
+      );
     let value: Awaited<ReturnType<typeof run>>;
     try {
       value = await run();

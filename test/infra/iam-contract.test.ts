@@ -184,7 +184,7 @@ describe('IAM contract checker', () => {
     const problems = ungrantedCalls(
       [
         call('worker', 'dynamodb:Scan', 'ORDERS_TABLE'),
-        call('worker', 'sqs:SendMessage', 'QUEUE_URL'),
+        call('worker', 'sqs:PurgeQueue', 'QUEUE_URL'),
         call('ingest', 'dynamodb:GetItem', 'ORDERS_TABLE'),
         call('worker', 'dynamodb:GetItem', 'unknown:some-other-table'),
       ],

@@ -170,6 +170,9 @@ describe('OrderWebhooks stack with default settings', () => {
       // The worker refuses a lease not longer than its timeout; it learns the timeout from here.
       IDEMPOTENCY_LEASE_SECONDS: '120',
       WORKER_TIMEOUT_SECONDS: String(QUEUE_DEFAULTS.workerTimeoutSeconds),
+      RECHARGE_RATE_CAPACITY: '40',
+      RECHARGE_RATE_PER_SECOND: '2',
+      QUEUE_MAX_RECEIVE_COUNT: '5',
     });
     expect((fn.props.Environment as { Variables: object }).Variables).not.toHaveProperty('ORDER_SYSTEM_URL');
   });
@@ -274,6 +277,8 @@ describe('OrderWebhooks stack with default settings', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(actionsOn(statements, dlqId)).toContain('sqs:SendMessage');
+    // A record waiting for the ReCharge budget at the redrive limit is re-sent fresh to its own queue.
+    expect(actionsOn(statements, queueId)).toContain('sqs:SendMessage');
     const idempotencyId = logicalId(template, 'AWS::DynamoDB::Table', {
       TimeToLiveSpecification: Match.objectLike({ Enabled: true }),
     });
@@ -283,7 +288,6 @@ describe('OrderWebhooks stack with default settings', () => {
     // DynamoDB Local enforces no IAM: iam-contract.test.ts checks the calls the worker makes against this.
     expect([...actionsOn(statements, idempotencyId)].sort()).toEqual([
       'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
@@ -334,10 +338,25 @@ describe('OrderWebhooks stack with default settings', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+    // Oldest-message age minus the time the backlog needs at the budget's 2 calls/s (less its headroom).
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
-      MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 900,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'age - (visible + inFlight) * 1 / 1.95', ReturnData: true }),
+        Match.objectLike({
+          Id: 'age',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'ApproximateAgeOfOldestMessage' }),
+          }),
+        }),
+        Match.objectLike({
+          Id: 'visible',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }),
+          }),
+        }),
+      ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
@@ -408,6 +427,8 @@ describe('OrderWebhooks stack with every option set', () => {
       throttlingRateLimit: '20',
       throttlingBurstLimit: '40',
       oldestMessageAgeAlarmSeconds: '600',
+      rechargeRateCapacity: '80',
+      rechargeRatePerSecond: '10',
       logRetentionDays: '90',
       ordersTableDeletionProtection: 'false',
     }));
@@ -428,8 +449,16 @@ describe('OrderWebhooks stack with every option set', () => {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 600,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'age - (visible + inFlight) * 1 / 9.75' })]),
+    });
+    expect(
+      (grantedActions(template, 'order-webhooks worker').fn.props.Environment as { Variables: object })
+        .Variables,
+    ).toMatchObject({
+      RECHARGE_RATE_CAPACITY: '80',
+      RECHARGE_RATE_PER_SECOND: '10',
+      QUEUE_MAX_RECEIVE_COUNT: '3',
     });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
     template.hasResourceProperties('AWS::DynamoDB::Table', {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RechargeClient, RechargeHttpError } from '#shared/recharge-api/client';
-import { LeakyBucket } from '#shared/recharge-api/rate-limiter';
+import { MemoryRateBudget } from '#shared/recharge-api/rate-budget';
 
 function listen(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void) {
   return new Promise<{ server: Server; url: string }>((resolve) => {
@@ -36,7 +36,7 @@ describe('ReCharge client and redirects', () => {
       version: '2021-11',
       token: async () => 'secret-recharge-token',
       timeoutMs: 2000,
-      bucket: new LeakyBucket({ capacity: 40, leakPerSecond: 2 }),
+      budget: new MemoryRateBudget({ capacity: 40, perSecond: 2 }),
     });
 
     const result = client.updateOrder('1', { id: 'ord_1', number: '1001' }, Date.now() + 10_000);

@@ -607,7 +607,7 @@ describe('order lifecycle', () => {
     const flaky = rechargeWebhook('2021-11-created-regular');
     world.recharge.setBehaviour({ mode: 500, pathPrefix: `/orders/${flaky.orderId}` });
     const flakyRecord = sqsRecord(flaky.webhook);
-    const result = await handler(sqsEvent([sqsRecord(ok.webhook), flakyRecord]), lambdaContext(2500));
+    const result = await handler(sqsEvent([sqsRecord(ok.webhook), flakyRecord]), lambdaContext(6000));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: flakyRecord.messageId }]);
     expect(writes(`/orders/${ok.orderId}`)).toHaveLength(1);
   });

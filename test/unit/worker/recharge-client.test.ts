@@ -1,7 +1,7 @@
 import { TransientError } from '../../../shared/errors';
 import { deadLetterAttributes, sanitizeReason } from '../../../shared/queue/dlq';
 import { retryAfterMs } from '../../../shared/recharge-api/client';
-import { LeakyBucket } from '../../../shared/recharge-api/rate-limiter';
+import { gcraParams, MemoryRateBudget, RateLimitedError } from '../../../shared/recharge-api/rate-budget';
 
 function fakeClock() {
   const clock = { now: 0, slept: [] as number[] };
@@ -15,40 +15,50 @@ function fakeClock() {
   };
 }
 
-describe('leaky bucket', () => {
-  it('lets 40 calls through at once and then paces them at 2 per second', async () => {
+describe('rate budget schedule (in-process)', () => {
+  const limits = { capacity: 40, perSecond: 2, headroom: 0 };
+  it('lets a burst through at once (one slot of depth kept back) and then paces calls at 2 per second', async () => {
     const { clock, now, sleep } = fakeClock();
-    const bucket = new LeakyBucket({ capacity: 40, leakPerSecond: 2, now, sleep });
-    for (let i = 0; i < 40; i++) await bucket.take();
+    const budget = new MemoryRateBudget(limits, { now, sleep });
+    for (let i = 0; i < 39; i++) await budget.take('t', Number.POSITIVE_INFINITY);
     expect(clock.slept).toEqual([]);
-    await bucket.take();
-    await bucket.take();
+    await budget.take('t', Number.POSITIVE_INFINITY);
+    await budget.take('t', Number.POSITIVE_INFINITY);
     expect(clock.slept).toEqual([500, 1000]);
-    clock.now += 10_000;
-    await bucket.take();
+    clock.now += 60_000;
+    await budget.take('t', Number.POSITIVE_INFINITY);
     expect(clock.slept).toEqual([500, 1000]);
   });
 
   it('queues concurrent callers instead of letting them through together', async () => {
     const { clock, now, sleep } = fakeClock();
-    const bucket = new LeakyBucket({ capacity: 2, leakPerSecond: 2, now, sleep });
-    await Promise.all([bucket.take(), bucket.take(), bucket.take(), bucket.take()]);
+    const budget = new MemoryRateBudget({ capacity: 3, perSecond: 2, headroom: 0 }, { now, sleep });
+    await Promise.all(Array.from({ length: 4 }, () => budget.take('t', Number.POSITIVE_INFINITY)));
     expect(clock.slept).toEqual([500, 1000]);
   });
 
-  it('refuses to wait past the deadline', async () => {
+  it('refuses to wait past the deadline, says when budget is expected and takes nothing', async () => {
     const { now, sleep } = fakeClock();
-    const bucket = new LeakyBucket({ capacity: 1, leakPerSecond: 2, now, sleep });
-    await bucket.take();
-    await expect(bucket.take(100)).rejects.toBeInstanceOf(TransientError);
+    const budget = new MemoryRateBudget({ capacity: 2, perSecond: 2, headroom: 0 }, { now, sleep });
+    await budget.take('t', 0);
+    const refused = await budget.take('t', 100).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect(refused).toBeInstanceOf(TransientError);
+    expect((refused as RateLimitedError).retryAfterMs).toBe(500);
+    await expect(budget.take('t', 500)).resolves.toBeUndefined();
   });
 
-  it('treats the bucket as full after a 429', async () => {
+  it('keeps every caller back for the wait a 429 asked for', async () => {
     const { clock, now, sleep } = fakeClock();
-    const bucket = new LeakyBucket({ capacity: 40, leakPerSecond: 2, now, sleep });
-    bucket.markFull();
-    await bucket.take();
-    expect(clock.slept).toEqual([500]);
+    const budget = new MemoryRateBudget(limits, { now, sleep });
+    await budget.throttled('t', 3000);
+    await budget.take('t', Number.POSITIVE_INFINITY);
+    expect(clock.slept).toEqual([3000]);
+  });
+
+  it('keeps the clock-drift headroom under 5 % of the rate', () => {
+    expect(1000 / gcraParams({ capacity: 40, perSecond: 2 }).intervalMs).toBeGreaterThan(2 * 0.95);
+    expect(() => gcraParams({ capacity: 40, perSecond: 2, headroom: 0.05 })).toThrow(RangeError);
   });
 });
 

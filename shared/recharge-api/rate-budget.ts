@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { RetryLaterError } from '../errors';
+
+/**
+ * One ReCharge rate budget per API token, shared by every caller that holds the token: all worker
+ * containers, the reconciler and the CLI (every HTTP attempt of RechargeClient takes its slot here).
+ *
+ * Why GCRA (the leaky bucket as a "theoretical arrival time") in one DynamoDB item, one conditional
+ * UpdateItem per call, rather than leases of several slots or a dedicated write-back queue:
+ * - the whole state is one number (`tat`, epoch ms), so a reservation is an atomic `tat = tat + T`:
+ *   callers never retry against each other and are served in arrival order;
+ * - nothing is held: a reservation is a point in time, so a container that dies after reserving
+ *   costs at most the slots it reserved, and those are spent by the clock, never waiting for a lease
+ *   to expire (no lost capacity to give back);
+ * - a write-back queue would need its own consumer at concurrency one and would split one record's
+ *   work across two queues; the budget keeps the worker's exactly-once steps as they are.
+ * Bound: grants are scheduled so that, for the bucket `limit` deep draining `rate` per second, the
+ * slots handed out in any window of w seconds never exceed limit + rate * w. Extending from a `tat`
+ * that passed during one round trip can over-credit by (round trip / interval) slots; the spare slot
+ * of depth covers that while DynamoDB answers within one interval (513 ms at ReCharge's 2/s).
+ */
+
+/**
+ * Thrown when no slot can be had before the caller's deadline (or a 429 pushed past it);
+ * `retryAfterMs` is when budget is expected again.
+ */
+export class RateLimitedError extends RetryLaterError {}
+
+export interface RateBudget {
+  /**
+   * Takes one call slot for `scope` (a hash of the token), waiting until it is due. Throws
+   * RateLimitedError, without taking anything, when the slot would come after `deadline` (epoch ms).
+   */
+  take(scope: string, deadline: number): Promise<void>;
+  /** The server answered 429: nobody holding `scope` calls again for `waitMs`. */
+  throttled(scope: string, waitMs: number): Promise<void>;
+}
+
+export interface RateBudgetLimits {
+  /** Calls the bucket holds (ReCharge: 40). */
+  capacity: number;
+  /** Calls that leak out per second (ReCharge: 2). */
+  perSecond: number;
+  /**
+   * Share of the rate kept back for clock drift between containers and for arrival jitter (must stay
+   * under 5 %). Default 2.5 %: at 2 calls/s that is 1.95/s, i.e. one slot in 40 s.
+   */
+  headroom?: number;
+}
+
+export const DEFAULT_RATE_HEADROOM = 0.025;
+
+/** The schedule both budgets share: spacing between calls and the bucket depth used. */
+export function gcraParams(limits: RateBudgetLimits): { intervalMs: number; limit: number } {
+  const headroom = limits.headroom ?? DEFAULT_RATE_HEADROOM;
+  if (!(headroom >= 0 && headroom < 0.05)) throw new RangeError('rate headroom must be in [0, 0.05)');
+  // One slot of depth kept back as well: a call is granted before it reaches ReCharge, and calls granted
+  // in turn can arrive together; the spare slot absorbs that bunching during the opening burst.
+  const limit = Math.max(1, limits.capacity - 1);
+  return { intervalMs: 1000 / (limits.perSecond * (1 - headroom)), limit };
+}
+
+/** The budget's item key: never the token itself, only a hash of it. */
+export function rateBudgetScope(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 32);
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface Clock {
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The same schedule held in this process only: for unit tests, benchmarks of the worker alone and
+ * tools that run without the table. Not shared across processes.
+ */
+export class MemoryRateBudget implements RateBudget {
+  private readonly tat = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly intervalMs: number;
+  private readonly limit: number;
+
+  constructor(limits: RateBudgetLimits, clock: Clock = {}) {
+    ({ intervalMs: this.intervalMs, limit: this.limit } = gcraParams(limits));
+    this.now = clock.now ?? Date.now;
+    this.sleep = clock.sleep ?? sleepFor;
+  }
+
+  async take(scope: string, deadline: number): Promise<void> {
+    const now = this.now();
+    const tat = Math.max(this.tat.get(scope) ?? now, now) + this.intervalMs;
+    const due = tat - this.limit * this.intervalMs;
+    if (due > deadline)
+      throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
+    this.tat.set(scope, tat);
+    if (due > now) await this.sleep(Math.ceil(due - now));
+  }
+
+  async throttled(scope: string, waitMs: number): Promise<void> {
+    const next = this.now() + waitMs + (this.limit - 1) * this.intervalMs;
+    if ((this.tat.get(scope) ?? 0) < next) this.tat.set(scope, next);
+  }
+}
+
+export interface DynamoRateBudgetOptions extends RateBudgetLimits, Clock {
+  client: DynamoDBClient;
+  /** The idempotency table (key `pk`, TTL `expiresAt`): the budget item lives beside the claims. */
+  table: string;
+  /** Reports each grant's scheduled time (tests, benchmarks). */
+  onGrant?: (scope: string, dueAt: number) => void;
+}
+
+/** Budget items outlive a quiet day, and vanish (TTL) once a rotated token is no longer used. */
+const ITEM_TTL_SECONDS = 86_400;
+
+/**
+ * The shared budget: item `pk = ratebudget#recharge#<token hash>` with `tat` (epoch ms). A
+ * reservation is one conditional UpdateItem: `tat + T` while tat is in the future and the slot is due
+ * before the deadline, or `now + T` once it has passed (two branches, because an update expression
+ * cannot take a max). The branch tried first follows the last `tat` seen, so the usual cost is one call.
+ */
+export class DynamoRateBudget implements RateBudget {
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly intervalMs: number;
+  private readonly limit: number;
+  private readonly lastTat = new Map<string, number>();
+
+  constructor(private readonly options: DynamoRateBudgetOptions) {
+    ({ intervalMs: this.intervalMs, limit: this.limit } = gcraParams(options));
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleepFor;
+  }
+
+  private key(scope: string) {
+    return { pk: { S: `ratebudget#recharge#${scope}` } };
+  }
+
+  async take(scope: string, deadline: number): Promise<void> {
+    // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
+    // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
+    // take costs at most three round trips even when tat hovers around now.
+    let floor: number | undefined;
+    for (let round = 0; round < 4; round++) {
+      const now = this.now();
+      const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
+      const outcome = extending
+        ? await this.extend(scope, floor ?? now, now, deadline)
+        : await this.restart(scope, now);
+      this.lastTat.set(scope, outcome.tat);
+      if (outcome.kind === 'granted') {
+        const due = Math.max(now, outcome.tat - this.limit * this.intervalMs);
+        this.options.onGrant?.(scope, due);
+        if (due > now) await this.sleep(Math.ceil(due - now));
+        return;
+      }
+      const due = outcome.tat + this.intervalMs - this.limit * this.intervalMs;
+      if (extending && outcome.tat >= (floor ?? now)) {
+        // Refused only because the slot comes after the deadline.
+        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
+      }
+      if (extending) {
+        floor = undefined; // tat had passed: restart from now
+        continue;
+      }
+      // Restart refused: tat >= now, someone took a slot in the meantime.
+      if (due > deadline)
+        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
+      floor = now;
+    }
+    // Unreachable in practice (see `floor`); a transient failure rather than an endless loop.
+    throw new RateLimitedError('recharge rate budget: contended', Math.ceil(this.intervalMs));
+  }
+
+  /** tat is in the future and the slot it gives is due by the deadline: tat += T. */
+  private async extend(scope: string, floor: number, now: number, deadline: number): Promise<Outcome> {
+    // Slot due = tat + T - limit*T <= deadline  <=>  tat <= deadline + (limit - 1) * T.
+    // No deadline (a CLI): still a number DynamoDB accepts.
+    const latest = Math.min(deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - 1) * this.intervalMs;
+    return this.update(scope, {
+      UpdateExpression: 'SET tat = tat + :t, expiresAt = :exp',
+      ConditionExpression: 'tat >= :floor AND tat <= :latest',
+      ExpressionAttributeValues: {
+        ':t': { N: String(this.intervalMs) },
+        ':floor': { N: String(floor) },
+        ':latest': { N: String(latest) },
+        ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
+      },
+    });
+  }
+
+  /** No item, or tat has passed: the bucket has leaked empty, tat = now + T. */
+  private async restart(scope: string, now: number): Promise<Outcome> {
+    return this.update(scope, {
+      UpdateExpression: 'SET tat = :next, expiresAt = :exp',
+      ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
+      ExpressionAttributeValues: {
+        ':next': { N: String(now + this.intervalMs) },
+        ':now': { N: String(now) },
+        ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
+      },
+    });
+  }
+
+  private async update(
+    scope: string,
+    input: Pick<
+      ConstructorParameters<typeof UpdateItemCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<Outcome> {
+    try {
+      const out = await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: this.key(scope),
+          ...input,
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'granted', tat: Number(out.Attributes?.tat?.N) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { kind: 'refused', tat: Number(error.Item?.tat?.N ?? 0) };
+    }
+  }
+
+  /**
+   * Pushes `tat` so the next slot anyone gets is due after `waitMs`: tat = now + wait + (limit-1)*T,
+   * only ever forward. Every container slows down, not only the one that was told.
+   */
+  async throttled(scope: string, waitMs: number): Promise<void> {
+    const now = this.now();
+    const next = now + waitMs + (this.limit - 1) * this.intervalMs;
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: this.key(scope),
+          UpdateExpression: 'SET tat = :next, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(tat) OR tat < :next',
+          ExpressionAttributeValues: {
+            ':next': { N: String(next) },
+            ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
+          },
+        }),
+      );
+      this.lastTat.set(scope, next);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
+
+type Outcome = { kind: 'granted' | 'refused'; tat: number };
+
+/**
+ * The token's shared budget for any process that calls ReCharge (worker, reconciler, CLI): the
+ * idempotency table and the configured limits (`rechargeRateFields` in shared/config).
+ */
+export function sharedRateBudget(
+  client: DynamoDBClient,
+  idempotencyTable: string,
+  env: { RECHARGE_RATE_CAPACITY: number; RECHARGE_RATE_PER_SECOND: number },
+): DynamoRateBudget {
+  return new DynamoRateBudget({
+    client,
+    table: idempotencyTable,
+    capacity: env.RECHARGE_RATE_CAPACITY,
+    perSecond: env.RECHARGE_RATE_PER_SECOND,
+  });
+}
