@@ -41,6 +41,8 @@ const awsSchema = z.object({
   /** Local emulators only; in AWS the SDK's regional endpoints are used. */
   SQS_ENDPOINT: optionalUrl,
   DYNAMODB_ENDPOINT: optionalUrl,
+  /** Local emulator only (fauxqs serves S3 on its SQS port). */
+  S3_ENDPOINT: optionalUrl,
 });
 
 export const ingestEnvSchema = z.extend(awsSchema, {
@@ -50,6 +52,12 @@ export const ingestEnvSchema = z.extend(awsSchema, {
   RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: intFromEnv(172_800, 1),
   /** Whole budget for SendMessage, retries included: providers time out at 1.25 s (Wix) and 5 s. */
   QUEUE_SEND_TIMEOUT_MS: intFromEnv(700, 50),
+  /** The audit archive bucket; bodies beyond the SQS limit go there (claim/) when it is set, else 413. */
+  ARCHIVE_BUCKET: z.optional(required()),
+  /** Largest body accepted at all: API Gateway's own 10 MB (Lambda's 6 MB event limit bites first). */
+  MAX_BODY_BYTES: intFromEnv(10_485_760, 1024),
+  /** Budget of the claim-check PutObject (large bodies only; 503 when exceeded). */
+  CLAIM_PUT_TIMEOUT_MS: intFromEnv(3000, 100),
 });
 export type IngestEnv = z.infer<typeof ingestEnvSchema>;
 
@@ -69,6 +77,8 @@ export const workerEnvSchema = z.extend(awsSchema, {
   RECHARGE_API_URL: z._default(z.url(), 'https://api.rechargeapps.com'),
   RECHARGE_API_VERSION: z._default(z.enum(['2021-01', '2021-11']), '2021-11'),
   RECHARGE_TIMEOUT_MS: intFromEnv(5000, 100),
+  /** The audit archive bucket: each provider delivery is archived as the record's first step. */
+  ARCHIVE_BUCKET: z.optional(required()),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 

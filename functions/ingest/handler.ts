@@ -6,6 +6,7 @@ import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/inge
 import { logger } from '#shared/logger';
 import { METRIC, metrics } from '#shared/metrics';
 import { makeSqsClient, makeSqsSender } from '#shared/queue/sqs-sender';
+import { makeS3Archive } from '#shared/archive/s3-archive';
 import { makeSecretsProvider } from '#shared/secrets';
 
 /** Counts outcomes; flushed once per invocation (EMF to stdout in Lambda). */
@@ -65,7 +66,20 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
       rechargeTimestampToleranceSeconds: config.RECHARGE_TIMESTAMP_TOLERANCE_SECONDS,
       queueSendTimeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
       secretsTimeoutMs: 2000,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      claimPutTimeoutMs: config.CLAIM_PUT_TIMEOUT_MS,
     },
+    // The S3 SDK is loaded on the first large body only (see makeS3Archive): no cold-start cost.
+    ...(config.ARCHIVE_BUCKET
+      ? {
+          claims: makeS3Archive({
+            bucket: config.ARCHIVE_BUCKET,
+            region: config.AWS_REGION,
+            endpoint: config.S3_ENDPOINT,
+            timeoutMs: config.CLAIM_PUT_TIMEOUT_MS,
+          }),
+        }
+      : {}),
     getSecrets: makeSecretsProvider(config, env),
     sendToQueue: (webhook, signal) => sender.send(webhook, signal),
     log: {

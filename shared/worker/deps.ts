@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { makeS3Archive } from '../archive/s3-archive';
 import { parseEnv, type WorkerEnv, workerEnvSchema } from '../config';
 import { ConfigError } from '../errors';
 import { IdempotencyStore } from '../idempotency/store';
@@ -91,8 +92,14 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     },
   });
 
+  // One bucket: the archive (first step of each record) and the claim-check bodies it reads.
+  const archive = env.ARCHIVE_BUCKET
+    ? makeS3Archive({ bucket: env.ARCHIVE_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT })
+    : undefined;
+
   return {
     env,
+    ...(archive ? { archive, claims: archive } : {}),
     idempotency: new IdempotencyStore({
       client: dynamo,
       table: env.IDEMPOTENCY_TABLE,
