@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { makeS3Archive } from '#shared/archive/s3-archive';
 import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
 import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
 import { logger } from '#shared/logger';
 import { METRIC, metrics } from '#shared/metrics';
 import { makeSqsClient, makeSqsSender } from '#shared/queue/sqs-sender';
-import { makeS3Archive } from '#shared/archive/s3-archive';
 import { makeSecretsProvider } from '#shared/secrets';
 
 /** Counts outcomes; flushed once per invocation (EMF to stdout in Lambda). */
