@@ -3,8 +3,10 @@
  * stack. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 import { existsSync } from 'node:fs';
+import { ARCHIVE_HELP, runArchive } from './archive';
 import { DLQ_HELP, runDlq } from './dlq';
 import { ORDERS_HELP, runOrders } from './orders';
+import { REPLAY_HELP, runReplay } from './replay';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
 import { CliError, UsageError } from './target';
@@ -17,6 +19,12 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
     orders: { run: runOrders, help: ORDERS_HELP, summary: 'list the orders in the built-in ledger' },
     dlq: { run: runDlq, help: DLQ_HELP, summary: 'list, show and redrive dead-letter messages' },
     stats: { run: runStats, help: STATS_HELP, summary: 'queue depths and order counts by status' },
+    archive: {
+      run: runArchive,
+      help: ARCHIVE_HELP,
+      summary: 'list and show archived webhooks (what they sent)',
+    },
+    replay: { run: runReplay, help: REPLAY_HELP, summary: 'send archived webhooks again through the queue' },
   };
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])

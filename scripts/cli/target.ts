@@ -21,6 +21,10 @@ export interface Target {
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
+  /** The audit archive bucket (local mode, or env ARCHIVE_BUCKET). */
+  archiveBucket: string | undefined;
+  /** The emulator's S3 endpoint in the local mode; undefined in AWS. */
+  s3Endpoint: string | undefined;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
 }
@@ -39,7 +43,7 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
   --state-file <file>  the local mode's endpoints file
   --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue and
                        table come from the stack's CloudFormation outputs; env QUEUE_URL, DLQ_URL,
-                       ORDERS_TABLE override them (with all three set, no CloudFormation call).
+                       ORDERS_TABLE (and ARCHIVE_BUCKET for archive/replay) override them (with all three set, no CloudFormation call).
                        Chosen automatically when no local mode runs and one of these is given.
   --stack <name>       the stack's name (default ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
@@ -78,12 +82,14 @@ export async function resolveTarget(
       queueUrl: state.queueUrl,
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
+      archiveBucket: state.archiveBucket,
+      s3Endpoint: state.sqsEndpoint,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
       dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
     };
   }
   const env = process.env;
-  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE;
+  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE || env.ARCHIVE_BUCKET;
   if (!wantsAws && !configured) {
     const why = existsSync(file)
       ? `${file} belongs to a local mode that is no longer running`
@@ -106,6 +112,8 @@ export async function resolveTarget(
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
+    archiveBucket: env.ARCHIVE_BUCKET || undefined,
+    s3Endpoint: undefined,
     sqs: new SQSClient({ region: where.region }),
     dynamo: new DynamoDBClient({ region: where.region }),
   };

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api-gateway';
 import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
-import { ensureQueues, ensureTables } from './resources';
+import { ensureBucket, ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
 
@@ -127,6 +128,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       startSqsEmulator({
         snapshotFile: dataDir ? path.join(dataDir, 'sqs-messages.json') : undefined,
         snapshotIntervalMs: dataDir ? 2000 : undefined,
+        s3Dir: dataDir ? path.join(dataDir, 's3') : undefined,
         detached: true,
       }),
     ]);
@@ -139,6 +141,10 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       idempotency: LOCAL_NAMES.idempotencyTable,
       orders: LOCAL_NAMES.ordersTable,
     });
+    await ensureBucket(
+      new S3Client({ endpoint: sqs.endpoint, forcePathStyle: true, region, credentials }),
+      LOCAL_NAMES.archiveBucket,
+    );
     const { queueUrl, dlqUrl } = await ensureQueues(sqsClient, LOCAL_NAMES.queue, {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount ?? settings.maxReceiveCount,
@@ -176,6 +182,9 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       ORDERS_TABLE: LOCAL_NAMES.ordersTable,
       SQS_ENDPOINT: sqs.endpoint,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
+      // fauxqs serves S3 on the same port: the archive and claim checks work as in the stack.
+      S3_ENDPOINT: sqs.endpoint,
+      ARCHIVE_BUCKET: LOCAL_NAMES.archiveBucket,
       RECHARGE_API_URL: rechargeApiUrl,
       POWERTOOLS_SERVICE_NAME: 'order-webhooks',
     };
@@ -238,6 +247,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       dlqUrl,
       idempotencyTable: LOCAL_NAMES.idempotencyTable,
       ordersTable: LOCAL_NAMES.ordersTable,
+      archiveBucket: LOCAL_NAMES.archiveBucket,
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
       emulatorPids: [dynamo.pid, sqs.pid].filter((p): p is number => p !== undefined),
@@ -287,6 +297,7 @@ function banner(
     `State:    ${info.stateFile}`,
     `ReCharge: ${state.fakeRechargeUrl ? `built-in fake ReCharge API at ${state.fakeRechargeUrl} (set RECHARGE_API_URL to use a real one)` : state.rechargeApiUrl}`,
     `SQS:      ${state.sqsEndpoint} (queue ${LOCAL_NAMES.queue}, dead-letter queue ${LOCAL_NAMES.queue}-dlq)`,
+    `S3:       ${state.sqsEndpoint} (archive bucket ${LOCAL_NAMES.archiveBucket}: \`npm run cli -- archive list --provider recharge\`)`,
     `DynamoDB: ${state.dynamodbEndpoint} (tables ${state.idempotencyTable}, ${state.ordersTable})`,
   ];
   if (info.defaulted.length > 0) {

@@ -59,6 +59,8 @@ export interface ArchiveQuery {
 /** Reads the archive (the CLI: list, show, replay). */
 export interface ArchiveReader {
   list(query: ArchiveQuery): Promise<ArchiveEntry[]>;
+  /** Metadata and size without the body. */
+  head(key: string): Promise<ArchiveMetadata & { bytes: number }>;
   get(key: string): Promise<ArchivedWebhook>;
 }
 

@@ -111,6 +111,12 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
       return (await object.Body?.transformToString('utf-8')) ?? '';
     },
 
+    async head(key) {
+      const { s3, sdk } = await load();
+      const object = await s3.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { ...fromObjectMetadata(object.Metadata), bytes: object.ContentLength ?? 0 };
+    },
+
     async get(key) {
       const { s3, sdk } = await load();
       const object = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
