@@ -112,7 +112,7 @@ describe('claim check: webhooks beyond the SQS limit', () => {
     const first = await processBatch([record as never], deps, lambdaContext());
     const again = await processBatch([record as never], deps, lambdaContext());
 
-    expect(first.results.map((r) => r.outcome)).toEqual(['processed']);
+    expect(first.results.map((r) => r.outcome)).toEqual(['applied']);
     expect(again.results.map((r) => r.outcome)).toEqual(['duplicate']);
     expect(world.recharge.applied().filter((r) => r.path === '/orders/3000001')).toHaveLength(1);
     const webhook = fromSqsRecord(record as never);

@@ -71,7 +71,7 @@ function orderDay(): { orderId: string; webhooks: QueuedWebhook[] } {
 async function deliver(webhooks: QueuedWebhook[]) {
   for (const webhook of webhooks) {
     const { results } = await processBatch([sqsRecord(webhook)], world.deps({ env: env() }), lambdaContext());
-    expect(results.map((r) => r.outcome)).toEqual(['processed']);
+    expect(results.map((r) => r.outcome)).toEqual(['applied']);
   }
 }
 
@@ -105,7 +105,7 @@ describe('replay from the archive', () => {
 
     expect(entries).toHaveLength(3);
     expect(outcomes).toHaveLength(3);
-    expect(outcomes.every((o) => o === 'processed' || o === 'stale')).toBe(true);
+    expect(outcomes.every((o) => o === 'applied' || o === 'stale')).toBe(true);
     expect(externalCalls()).toBe(before);
     const stored = await new OrderStore(world.dynamo, world.tables.orders).get({
       provider: 'recharge',
