@@ -41,7 +41,7 @@ const awsSchema = z.object({
   /** Local emulators only; in AWS the SDK's regional endpoints are used. */
   SQS_ENDPOINT: optionalUrl,
   DYNAMODB_ENDPOINT: optionalUrl,
-  /** Local emulator only (fauxqs serves S3 on its SQS port). */
+  /** Local emulator only (fauxqs also emulates S3). */
   S3_ENDPOINT: optionalUrl,
 });
 

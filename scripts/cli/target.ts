@@ -83,7 +83,7 @@ export async function resolveTarget(
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
       archiveBucket: state.archiveBucket,
-      s3Endpoint: state.sqsEndpoint,
+      s3Endpoint: state.s3Endpoint,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
       dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
     };

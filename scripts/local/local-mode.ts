@@ -123,16 +123,18 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
 
   try {
     // Emulators in their own process groups: Ctrl-C reaches only us, and we stop them last.
-    const [dynamo, sqs] = await Promise.all([
+    // S3 on a second fauxqs process: archive writes must not slow the SQS answers the ingest waits
+    // for (in AWS they are separate services too).
+    const [dynamo, sqs, s3] = await Promise.all([
       startDynamoDbLocal({ dataDir: dataDir ? path.join(dataDir, 'dynamodb') : undefined, detached: true }),
       startSqsEmulator({
         snapshotFile: dataDir ? path.join(dataDir, 'sqs-messages.json') : undefined,
         snapshotIntervalMs: dataDir ? 2000 : undefined,
-        s3Dir: dataDir ? path.join(dataDir, 's3') : undefined,
         detached: true,
       }),
+      startSqsEmulator({ s3Dir: dataDir ? path.join(dataDir, 's3') : undefined, detached: true }),
     ]);
-    started.push(dynamo, sqs);
+    started.push(dynamo, sqs, s3);
 
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials });
@@ -142,7 +144,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       orders: LOCAL_NAMES.ordersTable,
     });
     await ensureBucket(
-      new S3Client({ endpoint: sqs.endpoint, forcePathStyle: true, region, credentials }),
+      new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region, credentials }),
       LOCAL_NAMES.archiveBucket,
     );
     const { queueUrl, dlqUrl } = await ensureQueues(sqsClient, LOCAL_NAMES.queue, {
@@ -182,8 +184,8 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       ORDERS_TABLE: LOCAL_NAMES.ordersTable,
       SQS_ENDPOINT: sqs.endpoint,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
-      // fauxqs serves S3 on the same port: the archive and claim checks work as in the stack.
-      S3_ENDPOINT: sqs.endpoint,
+      // fauxqs also emulates S3: the archive and claim checks work as in the stack.
+      S3_ENDPOINT: s3.endpoint,
       ARCHIVE_BUCKET: LOCAL_NAMES.archiveBucket,
       RECHARGE_API_URL: rechargeApiUrl,
       POWERTOOLS_SERVICE_NAME: 'order-webhooks',
@@ -248,9 +250,10 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       idempotencyTable: LOCAL_NAMES.idempotencyTable,
       ordersTable: LOCAL_NAMES.ordersTable,
       archiveBucket: LOCAL_NAMES.archiveBucket,
+      s3Endpoint: s3.endpoint,
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
-      emulatorPids: [dynamo.pid, sqs.pid].filter((p): p is number => p !== undefined),
+      emulatorPids: [dynamo.pid, sqs.pid, s3.pid].filter((p): p is number => p !== undefined),
     };
     writeState(stateFile, state);
     print(banner(state, { defaulted, secrets, stateFile }));
@@ -297,7 +300,7 @@ function banner(
     `State:    ${info.stateFile}`,
     `ReCharge: ${state.fakeRechargeUrl ? `built-in fake ReCharge API at ${state.fakeRechargeUrl} (set RECHARGE_API_URL to use a real one)` : state.rechargeApiUrl}`,
     `SQS:      ${state.sqsEndpoint} (queue ${LOCAL_NAMES.queue}, dead-letter queue ${LOCAL_NAMES.queue}-dlq)`,
-    `S3:       ${state.sqsEndpoint} (archive bucket ${LOCAL_NAMES.archiveBucket}: \`npm run cli -- archive list --provider recharge\`)`,
+    `S3:       ${state.s3Endpoint} (archive bucket ${LOCAL_NAMES.archiveBucket}: \`npm run cli -- archive list --provider recharge\`)`,
     `DynamoDB: ${state.dynamodbEndpoint} (tables ${state.idempotencyTable}, ${state.ordersTable})`,
   ];
   if (info.defaulted.length > 0) {

@@ -112,9 +112,10 @@ function describeError(error: unknown): Record<string, string> {
 
 /**
  * Verifies one webhook request and queues it. Order: route, method, size, UTF-8, credentials,
- * authenticity, envelope, delivery key, exact message size, SendMessage. Answers 200 `queued` only
- * after SendMessage resolved; 503 when the queue (or the credential store) failed or exceeded its
- * budget, so the provider retries. Never throws for caller input; logs one line per request.
+ * authenticity, envelope, delivery key, exact message size (beyond the SQS limit: the body to S3
+ * first, the claim check), SendMessage. Answers 200 `queued` only after SendMessage resolved; 503
+ * when the queue, S3 (large bodies) or the credential store failed or exceeded its budget, so the
+ * provider retries. Never throws for caller input; logs one line per request.
  */
 export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
   const started = performance.now();

@@ -252,4 +252,16 @@ describe('archive as the worker’s first step', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     expect(head.ContentLength).toBe(Buffer.byteLength(body));
   });
+
+  it('leaves a delivery to SQS, unapplied, when the archive cannot be written', async () => {
+    const { event } = rechargeDelivery(3_000_006, 2_000);
+    await ingest().handler(event);
+    const records = await receiveRecords(world.sqs, world.queues.queueUrl, 1);
+    const down = { ...s3Env, S3_ENDPOINT: `http://127.0.0.1:${await getFreePort()}` };
+
+    const { results } = await processBatch(records, world.deps({ env: down }), lambdaContext());
+
+    expect(results.map((r) => [r.outcome, r.failed])).toEqual([['transient-failure', true]]);
+    expect(world.recharge.applied().filter((r) => r.path === '/orders/3000006')).toHaveLength(0);
+  });
 });
