@@ -4,7 +4,7 @@ import { samplePayload } from '../../scripts/samples/index';
 import { type LocalProcess, startLocalProcess, tempDir, waitFor } from './helpers/local-process';
 import { deliver, orders, runCli } from './helpers/webhooks';
 
-jest.setTimeout(180_000);
+jest.setTimeout(360_000);
 
 // biome-ignore lint/suspicious/noExplicitAny: sample payloads are edited freely
 type Json = Record<string, any>;
