@@ -1,8 +1,9 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../shared/resources';
+import { unknownContextKeyProblems } from './context-keys';
 import { OrderWebhooksStack } from './order-webhooks-stack';
-import { parseStackSettings } from './settings';
+import { parseStackSettings, SettingsError } from './settings';
 
 /** Stack id and default CloudFormation stack name. */
 export const STACK_ID = STACK_NAME;
@@ -14,6 +15,8 @@ export const STACK_ID = STACK_NAME;
  */
 export function createApp(props: AppProps = {}): { app: App; stack: OrderWebhooksStack } {
   const app = new App(props);
+  const unknown = unknownContextKeyProblems(Object.keys(app.node.getAllContext()));
+  if (unknown.length > 0) throw new SettingsError(`invalid CDK context: ${unknown.join('; ')}`);
   const settings = parseStackSettings((key) => app.node.tryGetContext(key));
   const stack = new OrderWebhooksStack(app, STACK_ID, { settings });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,4 +1,5 @@
 import {
+  Annotations,
   Aws,
   CfnOutput,
   Duration,
@@ -62,7 +63,7 @@ export class OrderWebhooksStack extends Stack {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly idempotencyTable: dynamodb.Table;
-  readonly ordersTable: dynamodb.Table;
+  readonly ordersTable: dynamodb.ITable;
   readonly archiveBucket: s3.Bucket;
   readonly secret: secretsmanager.ISecret;
   readonly monitoring: Monitoring;
@@ -258,15 +259,21 @@ export class OrderWebhooksStack extends Stack {
       reason:
         'Dedup records expire within days through TTL and are rebuilt by processing; point-in-time recovery is on for the orders table, which holds the durable data.',
     });
-    this.ordersTable = new dynamodb.Table(this, 'OrdersTable', {
-      partitionKey: { name: TABLE_KEYS.orders.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.orders.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: s.ordersTableDeletionProtection,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    // The orders table outlives the stack (RETAIN). After a tear-down, `existingOrdersTableName`
+    // attaches the retained table to the new stack, so the ledger and its order numbers carry on
+    // (docs/deployment.md "Tear down and recover"); a fixed physical name instead would make
+    // CloudFormation replace the table of every existing deployment.
+    this.ordersTable = s.existingOrdersTableName
+      ? dynamodb.Table.fromTableName(this, 'OrdersTable', s.existingOrdersTableName)
+      : new dynamodb.Table(this, 'OrdersTable', {
+          partitionKey: { name: TABLE_KEYS.orders.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: TABLE_KEYS.orders.sortKey, type: dynamodb.AttributeType.STRING },
+          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+          encryption: dynamodb.TableEncryption.AWS_MANAGED,
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          deletionProtection: s.ordersTableDeletionProtection,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
     this.worker
       // The worker's calls: idempotency claim/complete/release; ledger get/put/update (no scans).
       .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
@@ -370,6 +377,11 @@ export class OrderWebhooksStack extends Stack {
           enforceSSL: true,
         });
     if (s.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(s.alarmEmail));
+    else if (!s.alarmTopicArn)
+      Annotations.of(this).addWarningV2(
+        'order-webhooks:alarms-unheard',
+        'No alarmEmail or alarmTopicArn: the alarms go to a topic nobody is subscribed to. Set one in cdk.json "context" (docs/deployment.md).',
+      );
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
       ingest: this.ingest.fn,
@@ -389,8 +401,18 @@ export class OrderWebhooksStack extends Stack {
         value: this.api.domainName.domainNameAliasDomainName,
         description: `Point a CNAME (or Route 53 alias) for ${s.domainName} at this name.`,
       });
-    new CfnOutput(this, 'DeadLetterQueueName', { value: this.deadLetterQueue.queueName });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    // RestApi's own output (ApiEndpoint<hash>): described like ours, for the deploy docs.
+    const endpoint = this.api.node.tryFindChild('Endpoint');
+    if (endpoint instanceof CfnOutput)
+      endpoint.description = 'Base URL of the webhook API (the stage); the webhook URLs above are under it.';
+    new CfnOutput(this, 'DeadLetterQueueName', {
+      value: this.deadLetterQueue.queueName,
+      description: 'Dead-letter queue: webhooks that failed for good or too often.',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.deadLetterQueue.queueUrl,
+      description: 'Dead-letter queue URL: DLQ_URL for `order-webhooks dlq ... --aws`.',
+    });
     new CfnOutput(this, 'DeadLetterQueueConsoleUrl', {
       value: Fn.join('', [
         `https://${Aws.REGION}.console.aws.amazon.com/sqs/v3/home?region=${Aws.REGION}#/queues/`,
@@ -400,21 +422,32 @@ export class OrderWebhooksStack extends Stack {
       description: 'Inspect failed webhooks here; "Start DLQ redrive" sends them back to the queue.',
     });
     // QUEUE_URL, DLQ_URL and ORDERS_TABLE are what `order-webhooks ... --aws` reads.
-    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
-    new CfnOutput(this, 'OrdersTableName', { value: this.ordersTable.tableName });
+    new CfnOutput(this, 'QueueUrl', {
+      value: this.queue.queueUrl,
+      description: 'Main queue URL: QUEUE_URL for `order-webhooks ... --aws`.',
+    });
+    new CfnOutput(this, 'OrdersTableName', {
+      value: this.ordersTable.tableName,
+      description:
+        'Orders table (retained on destroy): ORDERS_TABLE for the CLI, existingOrdersTableName to reattach.',
+    });
     new CfnOutput(this, 'ArchiveBucketName', {
       value: this.archiveBucket.bucketName,
       description:
-        'Audit archive of every webhook: set ARCHIVE_BUCKET for `order-webhooks archive|replay --aws`.',
+        'Audit archive of every webhook (retained on destroy): ARCHIVE_BUCKET for `order-webhooks archive/replay --aws`.',
     });
     new CfnOutput(this, 'SecretArn', {
       value: this.secret.secretArn,
-      description: 'Put the provider credentials here (JSON): see README "Fill the secret".',
+      description: 'Put the provider credentials here (JSON): see docs/deployment.md "Fill the secret".',
     });
     new CfnOutput(this, 'DashboardUrl', {
+      description: 'CloudWatch dashboard: traffic, queue, worker outcomes, ReCharge calls, alarms.',
       value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: alarmTopic.topicArn,
+      description: 'SNS topic the alarms go to (alarmEmail is subscribed to it).',
+    });
   }
 }
 

@@ -69,6 +69,11 @@ export const stackSettingsSchema = z
     /** Set false when the account already has an API Gateway CloudWatch Logs role. */
     apiGatewayCloudWatchRole: bool(true),
     ordersTableDeletionProtection: bool(true),
+    /** Attach this existing orders table (e.g. the one a torn-down stack retained) instead of creating one. */
+    existingOrdersTableName: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: 'expected a DynamoDB table name' })
+      .optional(),
     orderSystem: z.enum(['ledger', 'http']).default(workerDefaults.ORDER_SYSTEM),
     orderSystemUrl: z.url({ protocol: /^https?$/ }).optional(),
     orderNumberStart: int(workerDefaults.ORDER_NUMBER_START, 1, Number.MAX_SAFE_INTEGER),

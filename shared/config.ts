@@ -82,6 +82,24 @@ export const workerEnvSchema = z.extend(awsSchema, {
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
+/** Each bad variable of `env` under `schema`, as `NAME: what it expects` (never its value). */
+export function envProblems(schema: z.ZodMiniType, env: NodeJS.ProcessEnv = process.env): string[] {
+  const result = schema.safeParse(env);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+/**
+ * The worker's settings problems, including the rules across variables that the schema cannot
+ * hold (it stays a plain object so infra/settings.ts can `pick` from it).
+ */
+export function workerEnvProblems(env: NodeJS.ProcessEnv = process.env): string[] {
+  const problems = envProblems(workerEnvSchema, env);
+  if (env.ORDER_SYSTEM === 'http' && !env.ORDER_SYSTEM_URL)
+    problems.push('ORDER_SYSTEM_URL: is required when ORDER_SYSTEM=http');
+  return problems;
+}
+
 /**
  * Parses `env` with `schema`; throws a ConfigError naming each bad variable (never its value).
  */

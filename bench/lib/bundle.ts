@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { analyzeMetafile, build } from 'esbuild';
+import { esbuildOptions } from '../../infra/bundling';
 import { summarize } from './stats';
 
 /**
- * Bundles like the CDK stack does for Lambda (infra/constructs/app-function.ts `bundling`):
- * minified, class and function names kept, node24, CommonJS, ES module builds first, AWS SDK
- * included. Keep the two in step: the benchmark must measure what is deployed. `sourcemap`
+ * Bundles as the CDK stack does for Lambda (infra/bundling.ts, the one definition): minified,
+ * class and function names kept, node24, CommonJS, ES module builds first, AWS SDK included.
+ * `sourcemap`
  * adds the external source map the stack also ships (it matters only with --enable-source-maps).
  * `analyzeFile` receives esbuild's `--analyze` report of what is in the bundle.
  */
@@ -20,17 +21,10 @@ export async function bundleForLambda(options: {
   const result = await build({
     ...(options.entryPoint ? { entryPoints: [options.entryPoint] } : {}),
     ...(options.stdin ? { stdin: { ...options.stdin, loader: 'ts' } } : {}),
+    ...esbuildOptions(),
     outfile: options.outfile,
-    bundle: true,
-    minify: true,
-    keepNames: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    ...(options.sourcemap ? { sourcemap: true, sourcesContent: false } : {}),
+    sourcemap: Boolean(options.sourcemap),
     metafile: Boolean(options.analyzeFile),
-    logLevel: 'error',
   });
   if (options.analyzeFile && result.metafile)
     writeFileSync(options.analyzeFile, await analyzeMetafile(result.metafile, { verbose: false }));

@@ -24,6 +24,13 @@ export function makeHandler(deps: WorkerDeps | (() => WorkerDeps)): WorkerHandle
   };
 }
 
-export const handler: WorkerHandler = makeHandler(() =>
-  buildWorkerDeps({ metrics: powertoolsMetricsSink() }),
+// Inside Lambda, wire at import time (like the ingest) so a bad setting fails the init phase, named
+// in the init error, instead of failing every batch while messages wait; elsewhere importing this
+// module has no effect.
+const initDeps = process.env.AWS_LAMBDA_FUNCTION_NAME
+  ? buildWorkerDeps({ metrics: powertoolsMetricsSink() })
+  : undefined;
+
+export const handler: WorkerHandler = makeHandler(
+  initDeps ?? (() => buildWorkerDeps({ metrics: powertoolsMetricsSink() })),
 );

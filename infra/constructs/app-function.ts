@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLING } from '../bundling';
 
 /** Repository root: entry points, package-lock.json and tsconfig.json live here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -86,20 +87,8 @@ export class AppFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        // Error classes are told apart by name in logs and DLQ attributes; minification must keep them.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        // Prefer ES module builds so esbuild tree-shakes the AWS SDK v3 clients we bundle.
-        mainFields: ['module', 'main'],
-        bundleAwsSDK: true,
-        externalModules: [],
-        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
-      },
+      // One definition, also used to build the bundles the local mode and the e2e test run.
+      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [] },
     });
     if (props.tracing)
       Validations.of(this.role).acknowledge({

@@ -5,20 +5,36 @@
 import { existsSync } from 'node:fs';
 import { ARCHIVE_HELP, runArchive } from './archive';
 import { DLQ_HELP, runDlq } from './dlq';
+import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
 import { REPLAY_HELP, runReplay } from './replay';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
-import { CliError, UsageError } from './target';
+import { CliError, UsageError, usageMessage } from './target';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// `order-webhooks stats | head -2`: the reader left, so there is nobody to tell; stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
   {
     send: { run: runSend, help: SEND_HELP, summary: 'send a signed sample webhook (or a JSON file)' },
     orders: { run: runOrders, help: ORDERS_HELP, summary: 'list the orders in the built-in ledger' },
     dlq: { run: runDlq, help: DLQ_HELP, summary: 'list, show and redrive dead-letter messages' },
-    stats: { run: runStats, help: STATS_HELP, summary: 'queue depths and order counts by status' },
+    stats: {
+      run: runStats,
+      help: STATS_HELP,
+      summary: 'queue depths and order counts by status and provider',
+    },
+    doctor: {
+      run: runDoctor,
+      help: DOCTOR_HELP,
+      summary: 'checklist of a deployment or the local mode, with fixes',
+    },
     archive: {
       run: runArchive,
       help: ARCHIVE_HELP,
@@ -54,7 +70,9 @@ export async function main(argv: string[]): Promise<number> {
     return await entry.run(rest);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`error: ${(error as Error).message}\n(see order-webhooks ${command} --help)\n`);
+      process.stderr.write(
+        `error: ${usageMessage(error as Error, entry.help)}\n(see order-webhooks ${command} --help)\n`,
+      );
       return 2;
     }
     if (error instanceof CliError) {

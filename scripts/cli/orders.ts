@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { OrderRecord } from '../../shared/domain/order-record';
+import { ORDER_STATUSES } from '../../shared/domain/state-machine';
 import { listOrders } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
+import { formatOrderDetail, listOrderEffects } from './order-effects';
 import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
 
 export const ORDERS_HELP = `Usage: order-webhooks orders [options]
@@ -11,8 +13,9 @@ external order id/number the worker created.
 
 Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
-  --id <id>            only the order with this provider order id or external id
-  --status <s>         only this status
+  --id <id>            only the order with this provider order id or external id, with its
+                       history and its write-backs and pushes (needs IDEMPOTENCY_TABLE with --aws)
+  --status <s>         only this status (${ORDER_STATUSES.join(', ')})
   --limit <n>          at most n orders
   --json               full records as JSON
 ${TARGET_HELP}
@@ -69,6 +72,8 @@ export async function runOrders(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.provider && !(PROVIDERS as readonly string[]).includes(values.provider))
     throw new UsageError(`unknown provider "${values.provider}": one of ${PROVIDERS.join(', ')}`);
+  if (values.status && !(ORDER_STATUSES as readonly string[]).includes(values.status))
+    throw new UsageError(`unknown status "${values.status}": one of ${ORDER_STATUSES.join(', ')}`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');
@@ -80,8 +85,15 @@ export async function runOrders(argv: string[]): Promise<number> {
   });
   if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
   if (limit) orders = orders.slice(0, limit);
+  const effects =
+    values.id && target.idempotencyTable
+      ? await Promise.all(
+          orders.map((o) => listOrderEffects(target.dynamo, target.idempotencyTable as string, o)),
+        )
+      : undefined;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(orders, null, 2)}\n`);
+    const out = effects ? orders.map((o, i) => ({ ...o, effects: effects[i] })) : orders;
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
   if (orders.length === 0) {
@@ -89,5 +101,7 @@ export async function runOrders(argv: string[]): Promise<number> {
     return values.id ? 1 : 0;
   }
   process.stdout.write(`${formatTable(ORDER_HEADER, orders.map(orderRow))}\n${orders.length} order(s)\n`);
+  if (values.id)
+    for (const [i, o] of orders.entries()) process.stdout.write(`${formatOrderDetail(o, effects?.[i])}\n`);
   return 0;
 }

@@ -59,12 +59,22 @@ export function buildWebhookRequest(
   return { path: '/webhooks/sevi', headers: { ...headers, authorization: options.secret } };
 }
 
+const SECRET_NAME = {
+  recharge: 'RECHARGE_WEBHOOK_SECRETS',
+  'wix-cashier-pay': 'WIX_CASHIER_PAY_TOKENS',
+  sevi: 'SEVI_WEBHOOK_TOKENS',
+} as const satisfies Record<Provider, keyof typeof DEV_SECRETS>;
+
+/** After a rejected send to the local mode: which secret it checks (development values only shown). */
+export function localSecretHint(provider: Provider, devCredentials: string[], secretGiven: boolean): string {
+  const name = SECRET_NAME[provider];
+  if (devCredentials.includes(name))
+    return `hint: the local mode checks ${name}, which it runs on its development value "${DEV_SECRETS[name]}"; ${secretGiven ? 'drop --secret to use it' : `unset ${name} in this shell (or set it to that value)`}`;
+  return `hint: the local mode checks the ${name} it was started with; pass one of them with --secret or set ${name} here to the same value`;
+}
+
 function defaultSecret(provider: Provider): string {
-  const name = {
-    recharge: 'RECHARGE_WEBHOOK_SECRETS',
-    'wix-cashier-pay': 'WIX_CASHIER_PAY_TOKENS',
-    sevi: 'SEVI_WEBHOOK_TOKENS',
-  }[provider] as keyof typeof DEV_SECRETS;
+  const name = SECRET_NAME[provider];
   const first = (process.env[name] ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -94,7 +104,7 @@ export async function runSend(argv: string[]): Promise<number> {
   }
   const [providerArg, sampleArg, ...extra] = positionals;
   if (!providerArg || !sampleArg || extra.length > 0)
-    throw new UsageError('send needs exactly <provider> and <sample|file.json> (see send --help)');
+    throw new UsageError('send needs exactly <provider> and <sample|file.json>');
   if (!(PROVIDERS as readonly string[]).includes(providerArg))
     throw new UsageError(`unknown provider "${providerArg}": one of ${PROVIDERS.join(', ')}`);
   const provider = providerArg as Provider;
@@ -123,8 +133,8 @@ export async function runSend(argv: string[]): Promise<number> {
     );
   }
 
-  const base =
-    values.url ?? process.env.WEBHOOK_API_URL ?? readState(stateFilePath(values))?.apiUrl ?? undefined;
+  const state = readState(stateFilePath(values));
+  const base = values.url ?? process.env.WEBHOOK_API_URL ?? state?.apiUrl ?? undefined;
   if (!base) throw new CliError('no API URL: start the local mode (`npm start`) or pass --url');
   const secret = values.secret ?? defaultSecret(provider);
   const results: SendResult[] = [];
@@ -144,5 +154,9 @@ export async function runSend(argv: string[]): Promise<number> {
   progressDone();
   if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else for (const r of results) process.stdout.write(`${r.status} ${r.body}\n`);
+  if (state && base === state.apiUrl && results.some((r) => r.status === 401 || r.status === 403))
+    process.stderr.write(
+      `${localSecretHint(provider, state.devCredentials ?? [], values.secret !== undefined)}\n`,
+    );
   return results.every((r) => r.status >= 200 && r.status < 300) ? 0 : 1;
 }

@@ -89,7 +89,13 @@ export async function runStats(argv: string[]): Promise<number> {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([s, n]) => [s, String(n)]);
   process.stdout.write(
-    `${formatTable(['ORDER STATUS', 'COUNT'], [...statusRows, ['total', String(orders.length)]])}\n`,
+    `${formatTable(['ORDER STATUS', 'COUNT'], [...statusRows, ['total', String(orders.length)]])}\n\n`,
+  );
+  const providerRows = Object.entries(byProvider)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([p, n]) => [p, String(n)]);
+  process.stdout.write(
+    `${formatTable(['PROVIDER', 'ORDERS'], [...providerRows, ['total', String(orders.length)]])}\n`,
   );
   return 0;
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
@@ -21,7 +22,8 @@ export interface Target {
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
-  /** The audit archive bucket (local mode, or env ARCHIVE_BUCKET). */
+  idempotencyTable: string | undefined;
+  /** The audit archive bucket (local mode, or the stack's ArchiveBucketName; env ARCHIVE_BUCKET overrides). */
   archiveBucket: string | undefined;
   /** The emulator's S3 endpoint in the local mode; undefined in AWS. */
   s3Endpoint: string | undefined;
@@ -41,17 +43,34 @@ export const TARGET_OPTIONS = {
 export const TARGET_HELP = `Target (default: the running local mode found in .local/endpoints.json):
   --data-dir <dir>     the local mode's data folder (env LOCAL_DATA_DIR)
   --state-file <file>  the local mode's endpoints file
-  --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue and
-                       table come from the stack's CloudFormation outputs; env QUEUE_URL, DLQ_URL,
-                       ORDERS_TABLE (and ARCHIVE_BUCKET for archive/replay) override them (with all three set, no CloudFormation call).
+  --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue,
+                       table and archive bucket come from the stack's CloudFormation outputs; env
+                       QUEUE_URL, DLQ_URL, ORDERS_TABLE, ARCHIVE_BUCKET override them (with the first
+                       three set, no CloudFormation call).
                        Chosen automatically when no local mode runs and one of these is given.
   --stack <name>       the stack's name (default ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
-/** The local mode's endpoints file per flags and environment. */
-export function stateFilePath(values: { 'data-dir'?: string; 'state-file'?: string }): string {
-  if (values['state-file']) return path.resolve(values['state-file']);
-  return path.resolve(values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, STATE_FILE_NAME);
+/**
+ * The local mode's endpoints file per flags and environment. By default the project's `.local`
+ * (the nearest folder up from `cwd` with a package.json), so the CLI works from a subfolder.
+ */
+export function stateFilePath(
+  values: { 'data-dir'?: string; 'state-file'?: string },
+  cwd = process.cwd(),
+): string {
+  if (values['state-file']) return path.resolve(cwd, values['state-file']);
+  const dir = values['data-dir'] ?? process.env.LOCAL_DATA_DIR;
+  if (dir) return path.resolve(cwd, dir, STATE_FILE_NAME);
+  return path.join(projectRoot(cwd), DEFAULT_DATA_DIR, STATE_FILE_NAME);
+}
+
+/** The nearest folder from `cwd` up that holds a package.json; `cwd` itself when none does. */
+export function projectRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
 }
 
 type TargetValues = {
@@ -82,6 +101,7 @@ export async function resolveTarget(
       queueUrl: state.queueUrl,
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
+      idempotencyTable: state.idempotencyTable,
       archiveBucket: state.archiveBucket,
       s3Endpoint: state.s3Endpoint,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
@@ -101,7 +121,12 @@ export async function resolveTarget(
   const where: AwsLocation = await locateStack({
     stack: values.stack,
     region: values.region,
-    overrides: { queueUrl: env.QUEUE_URL, dlqUrl: env.DLQ_URL, ordersTable: env.ORDERS_TABLE },
+    overrides: {
+      queueUrl: env.QUEUE_URL,
+      dlqUrl: env.DLQ_URL,
+      ordersTable: env.ORDERS_TABLE,
+      archiveBucket: env.ARCHIVE_BUCKET,
+    },
   });
   (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
   return {
@@ -112,7 +137,8 @@ export async function resolveTarget(
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
-    archiveBucket: env.ARCHIVE_BUCKET || undefined,
+    idempotencyTable: env.IDEMPOTENCY_TABLE || undefined,
+    archiveBucket: where.archiveBucket,
     s3Endpoint: undefined,
     sqs: new SQSClient({ region: where.region }),
     dynamo: new DynamoDBClient({ region: where.region }),
@@ -135,4 +161,18 @@ export function progress(text: string): void {
 
 export function progressDone(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+/** parseArgs' own wording ("To specify a positional argument starting with a '-'...") in ours. */
+export function usageMessage(error: Error & { code?: string }, help: string): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+    const known = [...new Set(help.match(/--[a-z][a-z-]*/g) ?? [])];
+    const nearest = nearestName(option, known);
+    return `unknown option ${option}${nearest ? `; did you mean ${nearest}?` : ''}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) return `${option} needs a value`;
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}`.trim();
+  return error.message;
 }

@@ -41,6 +41,8 @@ export interface FakeRechargeOptions {
   /** Latency applied to every answer, in ms (default 0). */
   latencyMs?: number;
   port?: number;
+  /** Told of every answered call (the local mode logs them: what "ReCharge" received). */
+  onAnswer?: (call: { method: string; path: string; status: number }) => void;
 }
 
 export interface FakeRecharge {
@@ -110,6 +112,7 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
       const answer = (status: number, payload: unknown, headers?: Record<string, string>) => {
         recorded.status = status;
         send(res, status, payload, headers);
+        options.onAnswer?.({ method: recorded.method, path: recorded.path, status });
       };
 
       const token = req.headers['x-recharge-access-token'];

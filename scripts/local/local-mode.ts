@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -6,12 +7,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from './api-gateway';
+import { buildLambdaBundles } from './bundles';
 import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
+import { assertCanListen, assertLocalSettings } from './preflight';
 import { ensureBucket, ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
+import { installLineLogs } from './terminal-logs';
 
 export interface LocalModeOptions {
   /** HTTP port of the webhook API; 0 picks a free one. Default PORT or 3000. */
@@ -34,6 +38,10 @@ export interface LocalModeOptions {
   workerTimeoutSeconds?: number;
   /** Long-poll wait of the poller; short values make stopping quicker. */
   waitTimeSeconds?: number;
+  /** Log format: one line per event (default on a terminal) or Lambda's JSON lines (default otherwise). */
+  logs?: 'lines' | 'json';
+  /** Run the esbuild bundles Lambda runs (built with the stack's options) instead of the sources. */
+  bundled?: boolean;
   /** Where the banner goes; default stdout. */
   print?: (text: string) => void;
 }
@@ -109,11 +117,17 @@ function localLogger(): Logger {
  */
 export async function startLocal(options: LocalModeOptions = {}): Promise<LocalMode> {
   const sourceEnv = options.env ?? process.env;
+  // Every setting of the local mode and of both functions, before anything starts (fail fast).
+  assertLocalSettings(sourceEnv, { port: options.port, host: options.host });
   const settings = localSettings(sourceEnv);
   const dataDir = options.dataDir === undefined ? null : options.dataDir && path.resolve(options.dataDir);
   const stateFile = options.stateFile ?? defaultStateFile(dataDir);
   const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
   killStaleEmulators(stateFile);
+  await assertCanListen(options.port ?? settings.port, options.host ?? settings.host, {
+    port: options.port === undefined ? 'PORT' : '--port',
+    host: options.host === undefined ? 'HOST' : '--host',
+  });
 
   const region = sourceEnv.AWS_REGION || 'us-east-1';
   const started: { stop(): Promise<void> }[] = [];
@@ -121,6 +135,9 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     for (const item of started.reverse()) await item.stop().catch(() => undefined);
   };
 
+  // Built while the emulators start (esbuild runs in its own process).
+  const bundling = options.bundled ? buildLambdaBundles() : undefined;
+  bundling?.catch(() => undefined); // awaited below; a failure surfaces there
   try {
     // Emulators in their own process groups: Ctrl-C reaches only us, and we stop them last.
     // S3 on a second fauxqs process: archive writes must not slow the SQS answers the ingest waits
@@ -164,11 +181,13 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       }
     }
     let fakeRecharge: FakeRecharge | undefined;
+    const fakeLog = new Logger({ serviceName: 'fake-recharge' });
     let rechargeApiUrl = sourceEnv.RECHARGE_API_URL;
     if (!rechargeApiUrl) {
       fakeRecharge = await startFakeRecharge({
         tokens: [secrets.RECHARGE_API_TOKEN as string],
         latencyMs: Number(sourceEnv.LOCAL_FAKE_RECHARGE_LATENCY_MS ?? 0),
+        onAnswer: (call) => fakeLog.info('fake recharge received', { ...call }),
       });
       const fake = fakeRecharge;
       started.push({ stop: () => fake.close() });
@@ -194,7 +213,11 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     handlerEnv.AWS_ACCESS_KEY_ID = 'local';
     handlerEnv.AWS_SECRET_ACCESS_KEY = 'local';
     handlerEnv.AWS_EC2_METADATA_DISABLED = 'true';
-    if (sourceEnv.POWERTOOLS_DEV === undefined && process.stdout.isTTY) handlerEnv.POWERTOOLS_DEV = 'true';
+    // One line per event on a terminal (not Powertools' 16-line indented dev JSON); --json-logs keeps JSON.
+    if ((options.logs ?? (process.stdout.isTTY ? 'lines' : 'json')) === 'lines') {
+      installLineLogs(process.stdout);
+      installLineLogs(process.stderr);
+    }
     // CloudWatch EMF lines mean nothing locally; `stats` shows the counts instead.
     if (sourceEnv.POWERTOOLS_METRICS_DISABLED === undefined) handlerEnv.POWERTOOLS_METRICS_DISABLED = 'true';
     for (const [name, value] of Object.entries(sourceEnv))
@@ -205,8 +228,19 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     delete process.env.SECRET_ARN;
 
     const log = localLogger();
-    const ingest = (await import('../../functions/ingest/handler')).handler as unknown as ProxyHandler;
-    const worker = (await import('../../functions/worker/handler')).handler as unknown as SqsHandler;
+    let ingest: ProxyHandler;
+    let worker: SqsHandler;
+    if (bundling) {
+      const bundles = await bundling;
+      started.push({ stop: async () => bundles.remove() });
+      process.setSourceMapsEnabled(true); // as NODE_OPTIONS=--enable-source-maps does in Lambda
+      const load = createRequire(__filename);
+      ingest = (load(bundles.ingest) as { handler: ProxyHandler }).handler;
+      worker = (load(bundles.worker) as { handler: SqsHandler }).handler;
+    } else {
+      ingest = (await import('../../functions/ingest/handler')).handler as unknown as ProxyHandler;
+      worker = (await import('../../functions/worker/handler')).handler as unknown as SqsHandler;
+    }
 
     const poller: Poller = await startSqsPoller({
       client: sqsClient,
@@ -254,9 +288,10 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
       emulatorPids: [dynamo.pid, sqs.pid, s3.pid].filter((p): p is number => p !== undefined),
+      devCredentials: defaulted,
     };
     writeState(stateFile, state);
-    print(banner(state, { defaulted, secrets, stateFile }));
+    print(banner(state, { defaulted, secrets, stateFile, bundled: options.bundled }));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -276,20 +311,21 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     };
   } catch (error) {
     await cleanup();
+    await bundling?.then((b) => b.remove()).catch(() => undefined);
     throw error;
   }
 }
 
 function banner(
   state: LocalState,
-  info: { defaulted: string[]; secrets: Record<string, string>; stateFile: string },
+  info: { defaulted: string[]; secrets: Record<string, string>; stateFile: string; bundled?: boolean },
 ): string {
   const wixToken = info.defaulted.includes('WIX_CASHIER_PAY_TOKENS')
     ? encodeURIComponent(DEV_SECRETS.WIX_CASHIER_PAY_TOKENS)
     : '<your WIX_CASHIER_PAY_TOKENS token>';
   const lines = [
     '',
-    'order-webhooks local mode is running (same handlers as in Lambda, on local emulators)',
+    `order-webhooks local mode is running (${info.bundled ? "Lambda's esbuild bundles" : 'same handlers as in Lambda'}, on local emulators)`,
     '',
     'Webhook URLs:',
     `  ReCharge         POST ${state.apiUrl}/webhooks/recharge/order/created   (or /order/processed, /order/updated, or /webhooks/recharge with X-Recharge-Topic)`,

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR } from './dev-defaults';
 import { type LocalMode, startLocal } from './local-mode';
+import { resolveStartOptions } from './start-options';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -18,6 +19,8 @@ Options:
   --in-memory        keep nothing on disk
   --state-file <f>   where to write the endpoints file the CLI reads (default <data-dir>/endpoints.json)
   --env-file <f>     read this file instead of ./.env
+  --bundled          run the functions' esbuild bundles, built with the stack's bundling options
+  --json-logs        log JSON lines as in Lambda (default on a terminal: one short line per event)
   -h, --help         show this help
 
 Environment: see docs/local-mode.md (RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_URL, ORDER_SYSTEM, LOCAL_* ...).`;
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
       'in-memory': { type: 'boolean' },
       'state-file': { type: 'string' },
       'env-file': { type: 'string' },
+      'json-logs': { type: 'boolean' },
+      bundled: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,15 +51,7 @@ async function main(): Promise<void> {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   else if (values['env-file']) throw new Error(`env file not found: ${envFile}`);
 
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new Error(`--port must be 0-65535, got ${values.port}`);
-  }
-  const dataDir = values['in-memory']
-    ? null
-    : (values['data-dir'] ?? process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR);
+  const options = resolveStartOptions(values, process.env);
 
   let local: LocalMode | undefined;
   let stoppingSince: number | undefined;
@@ -70,7 +67,10 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${signal}: stopping (finishing in-flight work)...\n`);
     const done = local ? local.stop() : Promise.resolve();
     done.then(
-      () => process.exit(0),
+      () => {
+        process.stderr.write('stopped\n');
+        process.exit(0);
+      },
       (error) => {
         process.stderr.write(`stop failed: ${(error as Error).message}\n`);
         process.exit(1);
@@ -80,8 +80,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  local = await startLocal({ port, host: values.host, dataDir, stateFile: values['state-file'] });
-  if (stoppingSince !== undefined) await local.stop();
+  local = await startLocal({
+    ...options,
+    logs: values['json-logs'] ? 'json' : undefined,
+    bundled: values.bundled,
+  });
+  if (stoppingSince !== undefined) {
+    await local.stop();
+    process.stderr.write('stopped\n');
+  }
 }
 
 main().catch((error: unknown) => {

@@ -27,6 +27,8 @@ export interface LocalState {
   rechargeApiUrl: string;
   /** Emulator process ids, so a later start can clean up after a crash. */
   emulatorPids: number[];
+  /** Names (never values) of the credentials running on their development defaults. */
+  devCredentials?: string[];
 }
 
 /** Where the state file lives for a data folder (also used for in-memory runs). */

@@ -17,6 +17,8 @@ export interface HistoryEntry {
   from?: string;
   to?: string;
   providerStatus?: string;
+  /** The payment attempt a `transaction` entry records (Wix Cashier Pay transaction id). */
+  transactionId?: string;
   /** applied; ignored (backwards transition); stale (older than stored state); recorded (kept as sent). */
   outcome: 'applied' | 'ignored' | 'stale' | 'recorded';
   /** Set when the entry came from a replayed (or reconciled) message rather than a provider delivery. */
@@ -219,7 +221,7 @@ export function applyOrderEvent(
   const tx = event.transaction;
   if (tx && !record.transactions.some((t) => t.id === tx.id && t.status === tx.status)) {
     record.transactions = [...record.transactions, tx].slice(-HISTORY_LIMIT);
-    entry({ field: 'transaction', to: tx.status, providerStatus: tx.id, outcome: 'recorded' });
+    entry({ field: 'transaction', to: tx.status, transactionId: tx.id, outcome: 'recorded' });
   }
   if (eventTime !== undefined && (storedTime === undefined || eventTime > storedTime)) {
     record.sourceUpdatedAt = new Date(eventTime).toISOString();

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
+import type { ExternalCall } from '../external-call';
 import type { CreateOrderInput, OrderStateInput, OrderSystem } from './types';
 
 /** Header carrying the hex HMAC-SHA256 of the raw request body, keyed with ORDER_SYSTEM_SECRET. */
@@ -28,6 +29,8 @@ export interface HttpOrderSystemOptions {
   timeoutMs: number;
   /** Reads ORDER_SYSTEM_SECRET (rotation is picked up through the secrets provider). */
   secret: () => Promise<string | undefined>;
+  /** Called after every HTTP call (the effect log line). */
+  onCall?: (call: ExternalCall) => void;
 }
 
 /**
@@ -58,6 +61,7 @@ export class HttpOrderSystem implements OrderSystem {
       input.idempotencyKey,
       input.version,
       input.deadline,
+      input.ref.orderId,
     );
     if (res.ok || res.status === 409) {
       const ids = idsSchema.safeParse(await res.json().catch(() => undefined));
@@ -81,7 +85,15 @@ export class HttpOrderSystem implements OrderSystem {
       updatedAt: input.updatedAt,
     });
     const url = `${this.options.url.replace(/\/+$/, '')}/${encodeURIComponent(input.external.id)}`;
-    const res = await this.send('PATCH', url, body, input.idempotencyKey, input.version, input.deadline);
+    const res = await this.send(
+      'PATCH',
+      url,
+      body,
+      input.idempotencyKey,
+      input.version,
+      input.deadline,
+      input.ref.orderId,
+    );
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return 'pushed';
     if (res.status === 409 || res.status === 412) return 'superseded';
@@ -95,14 +107,26 @@ export class HttpOrderSystem implements OrderSystem {
     key: string,
     version: number,
     deadline = Number.POSITIVE_INFINITY,
+    orderId?: string,
   ): Promise<Response> {
     const secret = await this.options.secret();
     if (!secret) throw new ConfigError('ORDER_SYSTEM_SECRET is not set');
     // A call cut short by the deadline is retried with the same Idempotency-Key: no second order.
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new TransientError('order system: no time left in this invocation');
+    const started = Date.now();
+    const report = (status: ExternalCall['status']) =>
+      this.options.onCall?.({
+        target: 'order-system',
+        method,
+        path: new URL(url).pathname,
+        orderId,
+        status,
+        durationMs: Date.now() - started,
+        attempt: 1,
+      });
     try {
-      return await fetch(url, {
+      const res = await fetch(url, {
         method,
         headers: {
           'content-type': 'application/json',
@@ -113,8 +137,11 @@ export class HttpOrderSystem implements OrderSystem {
         body,
         signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
       });
+      report(res.status);
+      return res;
     } catch (error) {
       const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
+      report(timedOut ? 'timeout' : 'network');
       throw new TransientError(timedOut ? 'order system timed out' : 'order system unreachable', {
         cause: error,
       });

@@ -17,6 +17,7 @@ import {
   itemTooLargeError,
   RECORD_BUDGET_BYTES,
 } from '../domain/record-size';
+import type { ExternalCall } from '../external-call';
 import type { Provider } from '../queue/message';
 import type { CreateOrderInput, OrderSystem } from './types';
 
@@ -152,21 +153,39 @@ export class LedgerOrderSystem implements OrderSystem {
     client: DynamoDBClient,
     private readonly table: string,
     private readonly numberStart: number,
+    /** Called after the number is issued or the write failed (the effect log line). */
+    private readonly onCall?: (call: ExternalCall) => void,
   ) {
     this.doc = ordersDocumentClient(client);
   }
 
   async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: COUNTER_KEY,
-        UpdateExpression: 'ADD #value :one',
-        ExpressionAttributeNames: { '#value': 'value' },
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
+    const started = Date.now();
+    const report = (status: ExternalCall['status']) =>
+      this.onCall?.({
+        target: 'ledger',
+        method: 'create-order',
+        orderId: input.ref.orderId,
+        status,
+        durationMs: Date.now() - started,
+        attempt: 1,
+      });
+    const out = await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: COUNTER_KEY,
+          UpdateExpression: 'ADD #value :one',
+          ExpressionAttributeNames: { '#value': 'value' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      )
+      .catch((error: unknown) => {
+        report('error');
+        throw error;
+      });
+    report('ok');
     const issued = Number(out.Attributes?.value);
     return { id: ledgerOrderId(input.ref), number: String(this.numberStart + issued - 1) };
   }

@@ -2,8 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { makeS3Archive } from '../archive/s3-archive';
-import { parseEnv, type WorkerEnv, workerEnvSchema } from '../config';
+import { parseEnv, type WorkerEnv, workerEnvProblems, workerEnvSchema } from '../config';
 import { ConfigError } from '../errors';
+import { logExternalCall } from '../external-call';
 import { IdempotencyStore } from '../idempotency/store';
 import { type Log, logger } from '../logger';
 import { METRIC, metrics } from '../metrics';
@@ -46,7 +47,10 @@ export function powertoolsMetricsSink(): MetricsSink & { flush(): void } {
  * the ReCharge client with its shared rate-limit bucket, and the DLQ sender.
  */
 export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDeps & { env: WorkerEnv } {
-  const env = parseEnv(workerEnvSchema, options.env ?? process.env);
+  const source = options.env ?? process.env;
+  const problems = workerEnvProblems(source);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const env = parseEnv(workerEnvSchema, source);
   const log: Log = options.log ?? {
     debug: (message, extra) => logger.debug(message, extra ?? {}),
     info: (message, extra) => logger.info(message, extra ?? {}),
@@ -73,9 +77,12 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
       url: env.ORDER_SYSTEM_URL,
       timeoutMs: env.ORDER_SYSTEM_TIMEOUT_MS,
       secret: async () => (await secrets()).ORDER_SYSTEM_SECRET,
+      onCall: (call) => logExternalCall(log, call),
     });
   } else {
-    orderSystem = new LedgerOrderSystem(dynamo, env.ORDERS_TABLE, env.ORDER_NUMBER_START);
+    orderSystem = new LedgerOrderSystem(dynamo, env.ORDERS_TABLE, env.ORDER_NUMBER_START, (call) =>
+      logExternalCall(log, call),
+    );
   }
 
   const bucket = new LeakyBucket(options.rechargeBucket ?? RECHARGE_BUCKET);
@@ -88,7 +95,8 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     onCall: (call) => {
       sink.count(METRIC.rechargeCalls);
       if (call.status === 429) sink.count(METRIC.recharge429);
-      log.debug('recharge call', { ...call });
+      // One line per external effect (was debug): what the worker did to ReCharge, and its answer.
+      logExternalCall(log, { target: 'recharge', ...call });
     },
   });
 

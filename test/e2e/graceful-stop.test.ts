@@ -30,6 +30,11 @@ describe('Ctrl-C while a batch is in flight', () => {
         RECHARGE_API_URL: fake.url,
         RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // 7 s of working time (5 s safety margin): the 2 s ReCharge answer must fit even on a
+        // loaded machine, where 3 s (the helper's 8 s timeout) was sometimes too little.
+        LOCAL_WORKER_TIMEOUT_SECONDS: '12',
+        LOCAL_VISIBILITY_TIMEOUT_SECONDS: '12',
+        IDEMPOTENCY_LEASE_SECONDS: '14',
       },
     });
   });
@@ -66,5 +71,6 @@ describe('Ctrl-C while a batch is in flight', () => {
       .filter((line) => line.includes('"record handled"') && line.includes(deliveryKey));
     expect(handled.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual(['applied']);
     for (const pid of local.state.emulatorPids) expect(isRunning(pid)).toBe(false);
+    expect(local.output().trimEnd().split('\n').at(-1)).toBe('stopped');
   });
 });

@@ -3,9 +3,9 @@ import { findSample, sampleBody } from '../../scripts/samples/index';
 import type { OrderRecord } from '../../shared/domain/order-record';
 import type { Provider } from '../../shared/queue/message';
 import { type LocalProcess, startLocalProcess, waitFor } from './helpers/local-process';
-import { deliver, depths, orders } from './helpers/webhooks';
+import { deliver, depths, orders, runCli } from './helpers/webhooks';
 
-jest.setTimeout(120_000);
+jest.setTimeout(200_000);
 
 /**
  * Every built-in sample, sent over real HTTP to `npm start`'s local mode in the order a provider
@@ -13,7 +13,11 @@ jest.setTimeout(120_000);
  * receives exactly the writes the order-sync guide prescribes (ids back on the order, and for
  * prepaid also on the charge), and nothing for our own echo or non-paid orders.
  */
-describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharge API %s)', (version) => {
+// The 2021-11 run uses the esbuild bundles built with the stack's bundling options: what Lambda runs.
+describe.each([
+  ['2021-01', 'sources'],
+  ['2021-11', 'Lambda bundles'],
+] as const)('every sample end to end (ReCharge API %s, %s)', (version, code) => {
   let fake: FakeRecharge;
   let local: LocalProcess;
   const ids =
@@ -29,6 +33,7 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
         RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
         RECHARGE_API_VERSION: version,
       },
+      bundled: code === 'Lambda bundles',
     });
   });
   afterAll(async () => {
@@ -59,6 +64,19 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
   const find = (all: OrderRecord[], provider: Provider, id: string) =>
     all.find((o) => o.provider === provider && o.providerOrderId === id);
 
+  it('explains which secret the local mode expects when a send is rejected', async () => {
+    const { code, stdout, stderr } = await runCli(
+      ['send', 'recharge', `${version}-created-regular`, '--secret', 'wrong'],
+      local.stateFile,
+    );
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^401 /);
+    expect(stderr).toContain(
+      'checks RECHARGE_WEBHOOK_SECRETS, which it runs on its development value "dev-recharge-client-secret"; drop --secret',
+    );
+  });
+
   it('reaches the expected final states and ReCharge receives exactly the expected PUTs', async () => {
     for (const name of ['created-regular', 'processed-regular', 'updated-regular', 'updated-refunded'])
       await send('recharge', `${version}-${name}`);
@@ -75,6 +93,8 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
       await send('wix-cashier-pay', name);
     for (const name of ['pending', 'paid']) await send('sevi', name);
 
+    if (code === 'Lambda bundles')
+      expect(local.output()).toContain("local mode is running (Lambda's esbuild bundles");
     const all = await orders(local);
     const regular = find(all, 'recharge', ids.regular);
     const prepaid = find(all, 'recharge', ids.prepaid);
@@ -119,5 +139,38 @@ describe.each(['2021-01', '2021-11'] as const)('every sample end to end (ReCharg
     expect(puts).toHaveLength(3);
     const { dlq } = await depths(local);
     expect(dlq.visible + dlq.inFlight).toBe(0);
+  });
+
+  it('orders --id shows the write-backs of the prepaid order with their results', async () => {
+    const { code, stdout } = await runCli(['orders', '--id', ids.prepaid], local.stateFile);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/create-order {2}COMPLETED {2}\{.*"id":"ord_/);
+    expect(stdout).toMatch(/recharge-put-order \[ord_\w+\] {2}COMPLETED {2}\{"updated":true\}/);
+    expect(stdout).toContain(`recharge-put-charge#${ids.charge}`);
+    expect(stdout).toMatch(/order\/created {2}status - -> paid {2}applied/);
+  });
+
+  it('doctor prints a checklist with a fix for each failure and never a credential value', async () => {
+    const { code, stdout } = await runCli(['doctor'], local.stateFile);
+
+    // The CLI's environment lacks the RECHARGE_API_TOKEN this local mode was started with.
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /\[FAIL\] credential keys present: missing: RECHARGE_API_TOKEN \(ReCharge write-back\)\n +fix: /,
+    );
+    expect(stdout).toMatch(
+      /\[ok\] +queue and dead-letter queue: queue 0 waiting, 0 in flight; dead-letter 0/,
+    );
+    expect(stdout).toMatch(/\[ok\] +worker last succeeded: last delivery completed at 20\d\d-/);
+    expect(stdout).not.toContain('dev-recharge-client-secret');
+    expect(stdout).not.toContain(FAKE_RECHARGE_TOKEN);
+  });
+
+  it('stats counts the orders by provider', async () => {
+    const { code, stdout } = await runCli(['stats'], local.stateFile);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/PROVIDER +ORDERS\nrecharge +3\nsevi +1\nwix-cashier-pay +2\ntotal +6/);
   });
 });

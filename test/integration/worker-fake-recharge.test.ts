@@ -49,3 +49,21 @@ describe('fake ReCharge API', () => {
     ).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 });
+
+describe('fake ReCharge API calls log', () => {
+  it('reports every call it answers, rejected ones too', async () => {
+    const answered: { method: string; path: string; status: number }[] = [];
+    const own = await startFakeRecharge({ onAnswer: (call) => answered.push(call) });
+    try {
+      await fetch(`${own.url}/orders/7`, { method: 'PUT', headers: good, body: '{}' });
+      await fetch(`${own.url}/charges/8`, { method: 'PUT', headers: { 'x-recharge-version': '2021-11' } });
+    } finally {
+      await own.close();
+    }
+
+    expect(answered).toEqual([
+      { method: 'PUT', path: '/orders/7', status: 200 },
+      { method: 'PUT', path: '/charges/8', status: 401 },
+    ]);
+  });
+});

@@ -1,0 +1,263 @@
+import { parseArgs } from 'node:util';
+import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Secrets } from '../../shared/config';
+import { makeSecretsProvider } from '../../shared/secrets';
+import { DEV_SECRETS } from '../local/dev-defaults';
+import { readState } from '../local/state';
+import { queueDepth } from './stats';
+import { resolveTarget, stateFilePath, TARGET_HELP, TARGET_OPTIONS, type Target, UsageError } from './target';
+
+export const DOCTOR_HELP = `Usage: order-webhooks doctor [options]
+
+Checks the local mode (default) or the deployed stack (--aws) and prints a checklist, with the fix for
+each failed check. Credentials are checked for presence only: no value is ever printed.
+
+Options:
+  --json               machine-readable output
+${TARGET_HELP}
+                       With --aws also: SECRET_ARN (output SecretArn), IDEMPOTENCY_TABLE,
+                       RECHARGE_API_URL (default https://api.rechargeapps.com), RECHARGE_API_VERSION.
+  -h, --help
+
+Exit code 1 when any check fails (warnings do not fail).`;
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';
+
+export interface CheckResult {
+  status: CheckStatus;
+  detail: string;
+  /** What to do about it (for warn and fail). */
+  fix?: string;
+}
+
+export interface DoctorContext {
+  target: Target;
+  env: NodeJS.ProcessEnv;
+  /** Credentials the deployment (or local mode) uses, read once; an Error when unreadable. */
+  secrets(): Promise<Secrets | Error>;
+  rechargeApiUrl: string;
+  rechargeApiVersion: string;
+  /** Names of credentials the local mode runs on development values. */
+  devCredentials: string[];
+}
+
+/**
+ * One check of the checklist. Add a check by appending to DOCTOR_CHECKS (e.g. ReCharge webhook
+ * subscriptions, KMS or WAF): each is independent and reports its own fix.
+ */
+export interface DoctorCheck {
+  name: string;
+  run(ctx: DoctorContext): Promise<CheckResult>;
+}
+
+const REQUIRED_FOR: Record<string, (keyof Secrets)[]> = {
+  'ReCharge webhooks': ['RECHARGE_WEBHOOK_SECRETS'],
+  'ReCharge write-back': ['RECHARGE_API_TOKEN'],
+  'Wix Cashier Pay': ['WIX_CASHIER_PAY_TOKENS'],
+  Sevi: ['SEVI_WEBHOOK_TOKENS'],
+};
+
+const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value));
+
+export const DOCTOR_CHECKS: DoctorCheck[] = [
+  {
+    name: 'credential keys present',
+    async run(ctx) {
+      const secrets = await ctx.secrets();
+      if (secrets instanceof Error)
+        return {
+          status: 'fail',
+          detail: `cannot read the credentials: ${secrets.message}`,
+          fix: 'check SECRET_ARN (output SecretArn) and your AWS access to it',
+        };
+      const missing = Object.entries(REQUIRED_FOR)
+        .filter(([, keys]) => keys.some((key) => !present(secrets[key])))
+        .map(([what, keys]) => `${keys.join(', ')} (${what})`);
+      if (ctx.env.ORDER_SYSTEM === 'http' && !secrets.ORDER_SYSTEM_SECRET)
+        missing.push('ORDER_SYSTEM_SECRET (orderSystem=http)');
+      if (missing.length > 0)
+        return {
+          status: 'fail',
+          detail: `missing: ${missing.join('; ')}`,
+          fix: 'put them in the secret (docs/deployment.md "Fill the secret") or the environment; omit providers you do not use',
+        };
+      if (ctx.devCredentials.length > 0)
+        return {
+          status: 'warn',
+          detail: `development values in use: ${ctx.devCredentials.join(', ')}`,
+          fix: 'fine for trying it out; set real ones before pointing a provider here',
+        };
+      return { status: 'ok', detail: 'every credential key is set' };
+    },
+  },
+  {
+    name: 'ReCharge token works',
+    async run(ctx) {
+      const secrets = await ctx.secrets();
+      const token = secrets instanceof Error ? undefined : secrets.RECHARGE_API_TOKEN;
+      if (!token) return { status: 'skipped', detail: 'no RECHARGE_API_TOKEN' };
+      let status: number;
+      try {
+        const res = await fetch(`${ctx.rechargeApiUrl.replace(/\/+$/, '')}/orders?limit=1`, {
+          headers: { 'X-Recharge-Access-Token': token, 'X-Recharge-Version': ctx.rechargeApiVersion },
+          signal: AbortSignal.timeout(5000),
+        });
+        status = res.status;
+        await res.body?.cancel().catch(() => undefined);
+      } catch (error) {
+        return {
+          status: 'fail',
+          detail: `${ctx.rechargeApiUrl} unreachable (${(error as Error).name})`,
+          fix: 'check RECHARGE_API_URL and the network',
+        };
+      }
+      if (status === 401)
+        return {
+          status: 'fail',
+          detail: 'ReCharge rejected the token (401)',
+          fix: 'create a new API token in ReCharge and put it in RECHARGE_API_TOKEN',
+        };
+      if (status === 403)
+        return {
+          status: 'fail',
+          detail: 'the token lacks a scope (403)',
+          fix: 'give the token read_orders and write_orders',
+        };
+      return { status: 'ok', detail: `accepted by ${ctx.rechargeApiUrl} (HTTP ${status})` };
+    },
+  },
+  {
+    name: 'queue and dead-letter queue',
+    async run({ target }) {
+      if (!target.queueUrl || !target.dlqUrl)
+        return {
+          status: 'skipped',
+          detail: 'QUEUE_URL / DLQ_URL not set',
+          fix: 'set them from the outputs QueueUrl and DeadLetterQueueUrl',
+        };
+      const [queue, dlq] = await Promise.all([
+        queueDepth(target.sqs, target.queueUrl),
+        queueDepth(target.sqs, target.dlqUrl),
+      ]);
+      const detail = `queue ${queue.visible} waiting, ${queue.inFlight} in flight; dead-letter ${dlq.visible + dlq.inFlight}`;
+      if (dlq.visible + dlq.inFlight > 0)
+        return {
+          status: 'fail',
+          detail,
+          fix: 'read them with `order-webhooks dlq list`, fix the cause, then `dlq redrive` (docs/operations.md)',
+        };
+      return { status: 'ok', detail };
+    },
+  },
+  {
+    name: 'worker last succeeded',
+    async run({ target, env }) {
+      if (!target.idempotencyTable) return { status: 'skipped', detail: 'IDEMPOTENCY_TABLE not set' };
+      const ttl = Number(env.IDEMPOTENCY_TTL_SECONDS || 259_200);
+      let newest = 0;
+      let start: ScanCommandInput['ExclusiveStartKey'];
+      do {
+        const out = await target.dynamo.send(
+          new ScanCommand({
+            TableName: target.idempotencyTable,
+            FilterExpression: 'begins_with(pk, :delivery) AND #status = :completed',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':delivery': { S: 'delivery#' }, ':completed': { S: 'COMPLETED' } },
+            ProjectionExpression: 'expiresAt',
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of out.Items ?? []) newest = Math.max(newest, Number(item.expiresAt?.N ?? 0));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      if (newest === 0)
+        return {
+          status: 'warn',
+          detail: `no delivery completed in the last ${ttl / 3600} h`,
+          fix: 'send a test webhook (`order-webhooks send`) and watch the worker logs',
+        };
+      // A completed record expires TTL seconds after its completion.
+      return {
+        status: 'ok',
+        detail: `last delivery completed at ${new Date((newest - ttl) * 1000).toISOString()}`,
+      };
+    },
+  },
+  {
+    name: 'alarms in ALARM',
+    async run({ target }) {
+      if (target.kind === 'local') return { status: 'skipped', detail: 'no alarms in the local mode' };
+      return {
+        status: 'skipped',
+        detail: 'not checked yet (needs the CloudWatch client)',
+        fix: 'open DashboardUrl; its alarm widgets show the state',
+      };
+    },
+  },
+];
+
+const MARK: Record<CheckStatus, string> = { ok: '[ok]  ', warn: '[warn]', fail: '[FAIL]', skipped: '[skip]' };
+
+export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_CHECKS): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...TARGET_OPTIONS },
+  });
+  if (values.help) {
+    process.stdout.write(`${DOCTOR_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const target = await resolveTarget(values);
+  const env = process.env;
+  const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
+  const devCredentials = state?.devCredentials ?? [];
+  let secrets: Promise<Secrets | Error> | undefined;
+  const ctx: DoctorContext = {
+    target,
+    env,
+    devCredentials,
+    rechargeApiUrl: state?.rechargeApiUrl ?? env.RECHARGE_API_URL ?? 'https://api.rechargeapps.com',
+    rechargeApiVersion: env.RECHARGE_API_VERSION || '2021-11',
+    secrets: () => {
+      secrets ??= (async () => {
+        try {
+          if (target.kind === 'local') {
+            // The local mode's credentials: its development values, or the environment it shares.
+            const local: Record<string, unknown> = { ...env };
+            for (const name of devCredentials) local[name] = DEV_SECRETS[name as keyof typeof DEV_SECRETS];
+            return await makeSecretsProvider({ SECRET_MAX_AGE_SECONDS: 300 }, local as NodeJS.ProcessEnv)();
+          }
+          return await makeSecretsProvider(
+            { SECRET_ARN: env.SECRET_ARN, SECRET_MAX_AGE_SECONDS: 300 },
+            env,
+          )();
+        } catch (error) {
+          return error as Error;
+        }
+      })();
+      return secrets;
+    },
+  };
+  const results: (CheckResult & { name: string })[] = [];
+  for (const check of checks) {
+    let result: CheckResult;
+    try {
+      result = await check.run(ctx);
+    } catch (error) {
+      result = {
+        status: 'fail',
+        detail: `check failed: ${(error as Error).name}: ${(error as Error).message}`,
+      };
+    }
+    results.push({ name: check.name, ...result });
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else
+    for (const r of results)
+      process.stdout.write(
+        `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
+      );
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
