@@ -154,6 +154,7 @@ async function bundles(runs = 10) {
   const files: Record<string, BundleRun> = {};
   files.ingest = await bundleForLambda({
     entryPoint: path.join(root, 'functions/ingest/handler.ts'),
+    lambda: 'ingest',
     outfile: path.join(out, 'ingest-bundle.js'),
     analyzeFile: path.join(out, 'ingest-bundle.analyze.txt'),
   });
@@ -170,6 +171,7 @@ async function bundles(runs = 10) {
   files.ingestAsDeployed = {
     ...(await bundleForLambda({
       entryPoint: path.join(root, 'functions/ingest/handler.ts'),
+      lambda: 'ingest',
       outfile: path.join(out, 'deployed', 'ingest-bundle.js'),
       sourcemap: true,
     })),

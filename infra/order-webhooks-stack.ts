@@ -155,6 +155,7 @@ export class OrderWebhooksStack extends Stack {
     // --- Ingest ------------------------------------------------------------------------------
     this.ingest = new AppFunction(this, 'Ingest', {
       entry: 'functions/ingest/handler.ts',
+      lambda: 'ingest',
       description: 'order-webhooks ingest: verify and enqueue webhooks',
       // Memory buys CPU, which shortens cold starts: Wix gives up after about 1.25 s.
       memorySize: 1024,
@@ -221,6 +222,7 @@ export class OrderWebhooksStack extends Stack {
     // --- Worker ------------------------------------------------------------------------------
     this.worker = new AppFunction(this, 'Worker', {
       entry: 'functions/worker/handler.ts',
+      lambda: 'worker',
       description: 'order-webhooks worker: sync queued webhooks to the order system',
       memorySize: 512,
       timeout: workerTimeout,

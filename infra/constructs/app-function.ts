@@ -12,7 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLING } from '../bundling';
+import { LAMBDA_BUNDLING, type LambdaName, lambdaBundling } from '../bundling';
 
 /** Repository root: entry points, package-lock.json and tsconfig.json live here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -26,6 +26,8 @@ export const SERVICE_NAME = 'order-webhooks';
 export interface AppFunctionProps {
   /** Entry file relative to the repository root, exporting `handler`. */
   readonly entry: string;
+  /** Which function it is: picks its runtime-provided modules (infra/bundling.ts). */
+  readonly lambda?: LambdaName;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -88,7 +90,9 @@ export class AppFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
       // One definition, also used to build the bundles the local mode and the e2e test run.
-      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [] },
+      bundling: props.lambda
+        ? lambdaBundling(props.lambda)
+        : { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [] },
     });
     if (props.tracing)
       Validations.of(this.role).acknowledge({

@@ -26,41 +26,50 @@ export interface S3ArchiveOptions {
   /** Bounds connection and request time of one call (a claim-check body may be megabytes). */
   timeoutMs?: number;
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /**
+   * The SDK module, imported statically by a caller that uses S3 on every invocation (the worker
+   * archives each record): the client is then created here, at init, not on the first record.
+   */
+  sdk?: S3Module;
 }
 
 export type S3Archive = ArchiveWriter & ArchiveReader & ClaimStore;
 
-type S3Module = typeof import('@aws-sdk/client-s3');
+export type S3Module = typeof import('@aws-sdk/client-s3');
 
 /** Newest first would need a full listing; a query with no range looks at the last day. */
 const DEFAULT_RANGE_MS = 86_400_000;
 
 /**
- * The archive, the claim store and the archive reader over one S3 bucket. The SDK module is
- * imported on first use, not at cold start: the ingest touches S3 only for bodies beyond the SQS
- * limit, so ordinary webhooks (and the ingest's init time) never pay for loading it.
+ * The archive, the claim store and the archive reader over one S3 bucket. Without `options.sdk`
+ * the SDK module is imported on first use, not at cold start: the ingest touches S3 only for
+ * bodies beyond the SQS limit, so ordinary webhooks never pay for loading it (and the ingest's
+ * bundle leaves it to the Lambda runtime: see infra/bundling.ts).
  */
 export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
   const { bucket } = options;
-  let loaded: Promise<{ s3: S3Client; sdk: S3Module }> | undefined;
+  const client = (sdk: S3Module) => ({
+    sdk,
+    s3: new sdk.S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      maxAttempts: 2,
+      ...(options.timeoutMs
+        ? {
+            requestHandler: {
+              connectionTimeout: Math.max(10, Math.floor(options.timeoutMs / 3)),
+              requestTimeout: options.timeoutMs,
+            },
+          }
+        : {}),
+    }),
+  });
+  let loaded: Promise<{ s3: S3Client; sdk: S3Module }> | undefined = options.sdk
+    ? Promise.resolve(client(options.sdk))
+    : undefined;
   const load = () => {
-    loaded ??= import('@aws-sdk/client-s3').then((sdk) => ({
-      sdk,
-      s3: new sdk.S3Client({
-        region: options.region,
-        ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        maxAttempts: 2,
-        ...(options.timeoutMs
-          ? {
-              requestHandler: {
-                connectionTimeout: Math.max(10, Math.floor(options.timeoutMs / 3)),
-                requestTimeout: options.timeoutMs,
-              },
-            }
-          : {}),
-      }),
-    }));
+    loaded ??= import('@aws-sdk/client-s3').then(client);
     return loaded;
   };
 
