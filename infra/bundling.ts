@@ -32,7 +32,9 @@ export type LambdaName = 'ingest' | 'worker';
  * v3). Ingest: @aws-sdk/client-s3 serves only the claim check (bodies beyond the SQS limit, rare)
  * and is loaded by a dynamic import() then (shared/archive/s3-archive.ts); bundled, every cold start
  * parsed it (init vs the SQS-only bundle 1.37 -> 1.78, docs/benchmarks.md). Accepted risk: that one
- * PutObject runs on the runtime's SDK v3 release, not our pinned one. The worker archives every
+ * PutObject runs on the runtime's SDK v3 release, not our pinned one. The bundle keeps it as a real
+ * `import()`: Lambda's Node.js 18+ runtimes resolve ES imports through NODE_PATH (/var/runtime/node_modules),
+ * and the runtime's CJS build names its exports for Node's loader. The worker archives every
  * record, so it bundles its pinned client and creates it at init.
  */
 export const RUNTIME_PROVIDED_MODULES: Record<LambdaName, readonly string[]> = {
