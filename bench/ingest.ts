@@ -6,14 +6,24 @@
  *    wiring that runs at import inside Lambda, and as deployed with source maps), against bundles
  *    that only import @aws-sdk/client-sqs (or also construct the client), built in the same run.
  *    The bundle's contents: bench/out/ingest-bundle.analyze.txt (esbuild --analyze).
+ * 3. Ack latency with the archive off and on, in one run, against the real emulator (fauxqs: SQS and
+ *    S3 on loopback), interleaved: off (no bucket), on as built (the worker archives; the ingest
+ *    touches S3 only for bodies beyond the SQS limit), the rejected alternative (the ingest writes
+ *    the archive object in parallel with SendMessage), and a 3 MB body through the claim check.
  * Results: bench/out/ingest.json (and printed).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeHandler } from '../functions/ingest/handler';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type IngestHandlerDeps, makeHandler } from '../functions/ingest/handler';
+import { startSqsEmulator } from '../scripts/local/emulators';
+import { ensureBucket, ensureQueues } from '../scripts/local/resources';
+import { toArchived } from '../shared/archive/archive';
+import { makeS3Archive } from '../shared/archive/s3-archive';
 import { parseSecrets } from '../shared/config';
 import { signRechargeBody } from '../shared/providers/recharge/signature';
+import { makeSqsClient, makeSqsSender } from '../shared/queue/sqs-sender';
 import { bundleForLambda, type InitSample, measureInit, median } from './lib/bundle';
 import { measure, percentile, round, type Summary } from './lib/stats';
 
@@ -129,6 +139,7 @@ const LAMBDA_ENV: NodeJS.ProcessEnv = {
   RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: '172800',
   QUEUE_SEND_TIMEOUT_MS: '700',
   SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks-AbCdEf',
+  ARCHIVE_BUCKET: 'order-webhooks-archive-bench',
 };
 /** What the stack adds on top: an external source map, read because of --enable-source-maps. */
 const SOURCE_MAPS: NodeJS.ProcessEnv = { NODE_OPTIONS: '--enable-source-maps' };
@@ -143,6 +154,7 @@ async function bundles(runs = 10) {
   const files: Record<string, BundleRun> = {};
   files.ingest = await bundleForLambda({
     entryPoint: path.join(root, 'functions/ingest/handler.ts'),
+    lambda: 'ingest',
     outfile: path.join(out, 'ingest-bundle.js'),
     analyzeFile: path.join(out, 'ingest-bundle.analyze.txt'),
   });
@@ -159,6 +171,7 @@ async function bundles(runs = 10) {
   files.ingestAsDeployed = {
     ...(await bundleForLambda({
       entryPoint: path.join(root, 'functions/ingest/handler.ts'),
+      lambda: 'ingest',
       outfile: path.join(out, 'deployed', 'ingest-bundle.js'),
       sourcemap: true,
     })),
@@ -218,12 +231,114 @@ async function bundles(runs = 10) {
   };
 }
 
+/** Ack latency (handler start to answer) over real loopback SQS and S3, archive off and on, interleaved. */
+async function archiveAck(rounds = Number(process.env.BENCH_ARCHIVE_ROUNDS ?? 200)) {
+  const emulator = await startSqsEmulator();
+  try {
+    const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+    const region = 'us-east-1';
+    const sqsClient = makeSqsClient({ region, endpoint: emulator.endpoint, timeoutMs: 2000, credentials });
+    const { queueUrl } = await ensureQueues(sqsClient, 'bench-archive');
+    const bucket = 'bench-archive';
+    await ensureBucket(
+      new S3Client({ region, endpoint: emulator.endpoint, forcePathStyle: true, credentials }),
+      bucket,
+    );
+    const sender = makeSqsSender(sqsClient, queueUrl, 2000);
+    const archive = makeS3Archive({
+      bucket,
+      region,
+      endpoint: emulator.endpoint,
+      credentials,
+      timeoutMs: 3000,
+    });
+    const base: Omit<IngestHandlerDeps, 'sendToQueue'> = {
+      settings: {
+        maxMessageBytes: 1_048_576,
+        rechargeTimestampToleranceSeconds: 172_800,
+        queueSendTimeoutMs: 2000,
+        secretsTimeoutMs: 1000,
+        claimPutTimeoutMs: 3000,
+      },
+      getSecrets: (
+        (secrets) => async () =>
+          secrets
+      )(parseSecrets({ RECHARGE_WEBHOOK_SECRETS: SECRET })),
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+    };
+    const variants = {
+      off: makeHandler({ ...base, sendToQueue: (w, signal) => sender.send(w, signal) }),
+      onAsBuilt: makeHandler({
+        ...base,
+        claims: archive,
+        sendToQueue: (w, signal) => sender.send(w, signal),
+      }),
+      onInIngestParallel: makeHandler({
+        ...base,
+        claims: archive,
+        sendToQueue: async (w, signal) => {
+          await Promise.all([sender.send(w, signal), archive.put(toArchived(w, undefined))]);
+        },
+      }),
+    };
+    const eventFor = (body: string) => ({
+      path: '/webhooks/recharge/order/created',
+      httpMethod: 'POST',
+      headers: signRechargeBody(body, SECRET, { scheme: 'timestamp' }),
+      multiValueHeaders: {},
+      body,
+      isBase64Encoded: false,
+    });
+    const small = eventFor(orderBody(16 * 1024));
+    const large = eventFor(orderBody(3 * 1024 * 1024));
+    const samples: Record<string, number[]> = {
+      off: [],
+      onAsBuilt: [],
+      onInIngestParallel: [],
+      claimCheck3MB: [],
+    };
+    const time = async (name: string, run: () => Promise<{ statusCode: number }>) => {
+      const t0 = performance.now();
+      const res = await run();
+      if (res.statusCode !== 200) throw new Error(`${name}: ${res.statusCode}`);
+      samples[name]?.push(performance.now() - t0);
+    };
+    for (let i = 0; i < rounds + 20; i++) {
+      const warm = i < 20;
+      for (const [name, handler] of Object.entries(variants)) {
+        if (warm) await handler(small);
+        else await time(name, () => handler(small));
+      }
+      if (i % 10 === 0) {
+        if (warm) await variants.onAsBuilt(large);
+        else await time('claimCheck3MB', () => variants.onAsBuilt(large));
+      }
+    }
+    return Object.fromEntries(
+      Object.entries(samples).map(([name, xs]) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return [
+          name,
+          {
+            samples: xs.length,
+            p50: round(percentile(sorted, 50), 2),
+            p99: round(percentile(sorted, 99), 2),
+          },
+        ];
+      }),
+    );
+  } finally {
+    await emulator.stop();
+  }
+}
+
 async function main() {
   mkdirSync(out, { recursive: true });
   const results = {
     node: process.version,
     at: new Date().toISOString(),
     latencyMs: await latency(),
+    archiveAckMs: await archiveAck(),
     bundle: await bundles(),
     targets: { ratioAt16KB: '<= 3', initMs: '< 150', initRatioIngestVsSqsOnly: '<= 1.3' },
   };
@@ -233,6 +348,8 @@ async function main() {
       `${label.padEnd(6)} handler p50 ${row.handler.p50.toFixed(3)} ms p99 ${row.handler.p99.toFixed(3)} ms | floor p50 ${row.floor.p50.toFixed(3)} ms p99 ${row.floor.p99.toFixed(3)} ms | ratio p50 ${row.ratioP50}`,
     );
   }
+  for (const [name, row] of Object.entries(results.archiveAckMs))
+    console.log(`ack ${name.padEnd(20)} p50 ${row.p50} ms p99 ${row.p99} ms (${row.samples} requests)`);
   const b = results.bundle;
   console.log(`init: median of ${b.runs} fresh processes each; wall [p25-p75] and process CPU time`);
   for (const [name, w] of Object.entries(b.initWallMs)) {

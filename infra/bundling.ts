@@ -25,11 +25,38 @@ export const LAMBDA_BUNDLING = {
   tsconfig: path.join(ROOT, 'tsconfig.json'),
 } as const satisfies nodejs.BundlingOptions;
 
+export type LambdaName = 'ingest' | 'worker';
+
+/**
+ * Modules a function's bundle leaves out, taken from the Lambda runtime (Node.js 24 ships AWS SDK
+ * v3). Ingest: @aws-sdk/client-s3 serves only the claim check (bodies beyond the SQS limit, rare)
+ * and is loaded by a dynamic import() then (shared/archive/s3-archive.ts); bundled, every cold start
+ * parsed it (init vs the SQS-only bundle 1.37 -> 1.78, docs/benchmarks.md). Accepted risk: that one
+ * PutObject runs on the runtime's SDK v3 release, not our pinned one. The bundle keeps it as a real
+ * `import()`: Lambda's Node.js 18+ runtimes resolve ES imports through NODE_PATH (/var/runtime/node_modules),
+ * and the runtime's CJS build names its exports for Node's loader. The worker archives every
+ * record, so it bundles its pinned client and creates it at init.
+ */
+export const RUNTIME_PROVIDED_MODULES: Record<LambdaName, readonly string[]> = {
+  ingest: ['@aws-sdk/client-s3'],
+  worker: [],
+};
+
+/** LAMBDA_BUNDLING for one function (the stack's NodejsFunction `bundling`). */
+export function lambdaBundling(name: LambdaName): nodejs.BundlingOptions {
+  return {
+    ...LAMBDA_BUNDLING,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    externalModules: [...LAMBDA_BUNDLING.externalModules, ...RUNTIME_PROVIDED_MODULES[name]],
+  };
+}
+
 /**
  * esbuild options equal to what NodejsFunction runs for LAMBDA_BUNDLING (CommonJS for the node
- * platform, as NodejsFunction's default `format`), for building the same bundle outside CDK.
+ * platform, as NodejsFunction's default `format`), for building the same bundle outside CDK; with
+ * `name`, that function's runtime-provided modules left external too (lambdaBundling).
  */
-export function esbuildOptions(): BuildOptions {
+export function esbuildOptions(name?: LambdaName): BuildOptions {
   const b = LAMBDA_BUNDLING;
   return {
     bundle: true,
@@ -41,8 +68,8 @@ export function esbuildOptions(): BuildOptions {
     sourcesContent: b.sourcesContent,
     target: b.target,
     mainFields: [...b.mainFields],
-    // bundleAwsSDK + no externalModules: nothing is left external.
-    external: [...b.externalModules],
+    // bundleAwsSDK + no externalModules: nothing is left external but the runtime-provided modules.
+    external: [...b.externalModules, ...(name ? RUNTIME_PROVIDED_MODULES[name] : [])],
     tsconfig: b.tsconfig,
     logLevel: 'error',
   };

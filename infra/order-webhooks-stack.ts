@@ -13,7 +13,9 @@ import {
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -24,7 +26,7 @@ import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
 import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
-import { QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
+import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
 import type { StackSettings } from './settings';
@@ -63,6 +65,7 @@ export class OrderWebhooksStack extends Stack {
   readonly deadLetterQueue: sqs.Queue;
   readonly idempotencyTable: dynamodb.Table;
   readonly ordersTable: dynamodb.ITable;
+  readonly archiveBucket: s3.Bucket;
   readonly secret: secretsmanager.ISecret;
   readonly monitoring: Monitoring;
 
@@ -155,6 +158,7 @@ export class OrderWebhooksStack extends Stack {
     // --- Ingest ------------------------------------------------------------------------------
     this.ingest = new AppFunction(this, 'Ingest', {
       entry: 'functions/ingest/handler.ts',
+      lambda: 'ingest',
       description: 'order-webhooks ingest: verify and enqueue webhooks',
       // Memory buys CPU, which shortens cold starts: Wix gives up after about 1.25 s.
       memorySize: 1024,
@@ -221,6 +225,7 @@ export class OrderWebhooksStack extends Stack {
     // --- Worker ------------------------------------------------------------------------------
     this.worker = new AppFunction(this, 'Worker', {
       entry: 'functions/worker/handler.ts',
+      lambda: 'worker',
       description: 'order-webhooks worker: sync queued webhooks to the order system',
       memorySize: 512,
       timeout: workerTimeout,
@@ -299,6 +304,64 @@ export class OrderWebhooksStack extends Stack {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]);
+
+    // --- Archive -----------------------------------------------------------------------------
+    // Every verified webhook as received (raw/, index/) and bodies beyond the SQS limit (claim/):
+    // key layout in shared/archive/archive.ts. Kept on stack deletion, like the orders ledger.
+    const archiveKey = s.archiveKmsKeyArn
+      ? kms.Key.fromKeyArn(this, 'ArchiveKey', s.archiveKmsKeyArn)
+      : undefined;
+    const retention = Duration.days(s.archiveRetentionDays);
+    this.archiveBucket = new s3.Bucket(this, 'ArchiveBucket', {
+      encryption: archiveKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: archiveKey,
+      bucketKeyEnabled: archiveKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'raw',
+          prefix: 'raw/',
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(ARCHIVE_DEFAULTS.infrequentAccessAfterDays),
+            },
+          ],
+          expiration: retention,
+        },
+        // Zero-byte index keys: Infrequent Access would bill each as 128 KB.
+        { id: 'index', prefix: 'index/', expiration: retention },
+        { id: 'claim', prefix: 'claim/', expiration: Duration.days(ARCHIVE_DEFAULTS.claimRetentionDays) },
+        { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    Validations.of(this.archiveBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the two function roles write here (each write is logged per record with its key fields); server access logs would need a second bucket with its own retention for one more log line per webhook. Audit reads with CloudTrail S3 data events if required.',
+    });
+    // Exactly the calls the code makes: ingest PutObject claim/ (large bodies); worker GetObject
+    // claim/, PutObject raw/ and index/ (archive step). Listing and reading the archive is the CLI's,
+    // with the operator's own credentials.
+    this.ingest.bindBucket(
+      'ARCHIVE_BUCKET',
+      this.archiveBucket,
+      [{ action: 's3:PutObject', prefix: 'claim/' }],
+      archiveKey,
+    );
+    this.worker.bindBucket(
+      'ARCHIVE_BUCKET',
+      this.archiveBucket,
+      [
+        { action: 's3:GetObject', prefix: 'claim/' },
+        { action: 's3:PutObject', prefix: 'raw/' },
+        { action: 's3:PutObject', prefix: 'index/' },
+      ],
+      archiveKey,
+    );
 
     // --- Secrets -----------------------------------------------------------------------------
     this.secret = s.existingSecretArn
@@ -386,6 +449,11 @@ export class OrderWebhooksStack extends Stack {
       value: this.ordersTable.tableName,
       description:
         'Orders table (retained on destroy): ORDERS_TABLE for the CLI, existingOrdersTableName to reattach.',
+    });
+    new CfnOutput(this, 'ArchiveBucketName', {
+      value: this.archiveBucket.bucketName,
+      description:
+        'Audit archive of every webhook (retained on destroy): ARCHIVE_BUCKET for `order-webhooks archive/replay --aws`.',
     });
     new CfnOutput(this, 'SecretArn', {
       value: this.secret.secretArn,

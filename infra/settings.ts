@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pick } from 'zod/mini';
 import { leaseProblem, workerEnvSchema } from '../shared/config';
-import { QUEUE_DEFAULTS } from '../shared/resources';
+import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS } from '../shared/resources';
 
 /**
  * Deploy-time settings, read from CDK context (`cdk.json` "context" or `-c key=value`).
@@ -103,6 +103,14 @@ export const stackSettingsSchema = z
     workerTimeoutSeconds: int(QUEUE_DEFAULTS.workerTimeoutSeconds, 10, 900),
     /** An in-progress delivery older than this is taken over; must exceed workerTimeoutSeconds. */
     idempotencyLeaseSeconds: int(workerDefaults.IDEMPOTENCY_LEASE_SECONDS, 11, 86_400),
+    /** Days archived webhooks are kept (after 30 days in S3 Infrequent Access). */
+    archiveRetentionDays: int(
+      ARCHIVE_DEFAULTS.retentionDays,
+      ARCHIVE_DEFAULTS.infrequentAccessAfterDays + 1,
+      36_500,
+    ),
+    /** Encrypt the archive bucket with this customer-managed KMS key instead of S3-managed keys. */
+    archiveKmsKeyArn: arn('kms').optional(),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {

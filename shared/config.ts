@@ -60,6 +60,8 @@ const awsSchema = z.object({
   DYNAMODB_ENDPOINT: optionalUrl,
   /** Tests only: append every AWS call to this file (shared/aws/call-recorder.ts); never set in AWS. */
   AWS_CALL_RECORD_FILE: z.optional(z.string()),
+  /** Local emulator only (fauxqs also emulates S3). */
+  S3_ENDPOINT: optionalUrl,
 });
 
 export const ingestEnvSchema = z.extend(awsSchema, {
@@ -77,6 +79,12 @@ export const ingestEnvSchema = z.extend(awsSchema, {
   ),
   /** Whole budget for SendMessage, retries included: providers time out at 1.25 s (Wix) and 5 s. */
   QUEUE_SEND_TIMEOUT_MS: intFromEnv(700, 50),
+  /** The audit archive bucket; bodies beyond the SQS limit go there (claim/) when it is set, else 413. */
+  ARCHIVE_BUCKET: z.optional(required()),
+  /** Largest body accepted at all: API Gateway's own 10 MB (Lambda's 6 MB event limit bites first). */
+  MAX_BODY_BYTES: intFromEnv(10_485_760, 1024),
+  /** Budget of the claim-check PutObject (large bodies only; 503 when exceeded). */
+  CLAIM_PUT_TIMEOUT_MS: intFromEnv(3000, 100),
 });
 export type IngestEnv = z.infer<typeof ingestEnvSchema>;
 
@@ -110,6 +118,8 @@ export const workerEnvSchema = z.extend(awsSchema, {
   ...rechargeRateFields,
   /** The main queue's maxReceiveCount: a record deferred for rate budget near it is re-queued fresh. */
   QUEUE_MAX_RECEIVE_COUNT: intFromEnv(5, 1),
+  /** The audit archive bucket: each provider delivery is archived as the record's first step. */
+  ARCHIVE_BUCKET: z.optional(required()),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 

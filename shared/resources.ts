@@ -24,3 +24,16 @@ export const QUEUE_DEFAULTS = {
 
 /** The CloudFormation stack's default name (the CDK stack id); the CLI's `--stack` default. */
 export const STACK_NAME = 'OrderWebhooks';
+
+/** The audit archive bucket: key layout in shared/archive/archive.ts. */
+export const ARCHIVE_DEFAULTS = {
+  /** raw/ and index/ objects expire after this (context archiveRetentionDays). */
+  retentionDays: 400,
+  /** raw/ objects move to Infrequent Access after this. */
+  infrequentAccessAfterDays: 30,
+  /**
+   * claim/ objects expire after this: longer than a message can live (4 days in the queue, then 14
+   * in the dead-letter queue), and the worker has copied the body to raw/ by then anyway.
+   */
+  claimRetentionDays: 30,
+} as const;

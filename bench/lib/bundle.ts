@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { analyzeMetafile, build } from 'esbuild';
-import { esbuildOptions } from '../../infra/bundling';
+import { esbuildOptions, type LambdaName } from '../../infra/bundling';
 import { summarize } from './stats';
 
 /**
@@ -17,11 +17,13 @@ export async function bundleForLambda(options: {
   stdin?: { contents: string; resolveDir: string };
   sourcemap?: boolean;
   analyzeFile?: string;
+  /** The function bundled: its runtime-provided modules stay external, as in the stack. */
+  lambda?: LambdaName;
 }): Promise<{ outfile: string; bytes: number }> {
   const result = await build({
     ...(options.entryPoint ? { entryPoints: [options.entryPoint] } : {}),
     ...(options.stdin ? { stdin: { ...options.stdin, loader: 'ts' } } : {}),
-    ...esbuildOptions(),
+    ...esbuildOptions(options.lambda),
     outfile: options.outfile,
     sourcemap: Boolean(options.sourcemap),
     metafile: Boolean(options.analyzeFile),

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { makeS3Archive } from '#shared/archive/s3-archive';
 import { recordAwsCalls } from '#shared/aws/call-recorder';
 import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
@@ -68,7 +69,20 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
       rechargeRequireTimestamp: config.RECHARGE_REQUIRE_TIMESTAMP,
       queueSendTimeoutMs: config.QUEUE_SEND_TIMEOUT_MS,
       secretsTimeoutMs: 2000,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      claimPutTimeoutMs: config.CLAIM_PUT_TIMEOUT_MS,
     },
+    // The S3 SDK is loaded on the first large body only (see makeS3Archive): no cold-start cost.
+    ...(config.ARCHIVE_BUCKET
+      ? {
+          claims: makeS3Archive({
+            bucket: config.ARCHIVE_BUCKET,
+            region: config.AWS_REGION,
+            endpoint: config.S3_ENDPOINT,
+            timeoutMs: config.CLAIM_PUT_TIMEOUT_MS,
+          }),
+        }
+      : {}),
     getSecrets: makeSecretsProvider(config, env, 'ingest'),
     sendToQueue: (webhook, signal) => sender.send(webhook, signal),
     log: {

@@ -1,16 +1,18 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLING } from '../bundling';
+import { LAMBDA_BUNDLING, type LambdaName, lambdaBundling } from '../bundling';
 
 /** Repository root: entry points, package-lock.json and tsconfig.json live here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -24,6 +26,8 @@ export const SERVICE_NAME = 'order-webhooks';
 export interface AppFunctionProps {
   /** Entry file relative to the repository root, exporting `handler`. */
   readonly entry: string;
+  /** Which function it is: picks its runtime-provided modules (infra/bundling.ts). */
+  readonly lambda?: LambdaName;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -86,7 +90,9 @@ export class AppFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
       // One definition, also used to build the bundles the local mode and the e2e test run.
-      bundling: { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [] },
+      bundling: props.lambda
+        ? lambdaBundling(props.lambda)
+        : { ...LAMBDA_BUNDLING, mainFields: [...LAMBDA_BUNDLING.mainFields], externalModules: [] },
     });
     if (props.tracing)
       Validations.of(this.role).acknowledge({
@@ -139,6 +145,32 @@ export class AppFunction extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
       }),
     );
+    return this;
+  }
+
+  /**
+   * `name` = the bucket name; may call exactly these object actions under these key prefixes
+   * (bucket.grantPut/grantRead would add tagging, legal hold, ACL and version actions the code
+   * never makes). With a KMS key: GenerateDataKey for writes, Decrypt for reads, on that key only.
+   */
+  bindBucket(
+    name: string,
+    bucket: s3.IBucket,
+    grants: readonly { action: 's3:GetObject' | 's3:PutObject'; prefix: string }[],
+    key?: kms.IKey,
+  ): this {
+    this.fn.addEnvironment(name, bucket.bucketName);
+    for (const { action, prefix } of grants) {
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [action], resources: [bucket.arnForObjects(`${prefix}*`)] }),
+      );
+      key?.grant(this.fn, action === 's3:PutObject' ? 'kms:GenerateDataKey' : 'kms:Decrypt');
+      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Archive object keys under ${prefix} name each delivery; the grant is one object action (${action}) on that prefix only.`,
+      });
+    }
     return this;
   }
 

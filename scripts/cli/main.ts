@@ -3,9 +3,11 @@
  * stack. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 import { existsSync } from 'node:fs';
+import { ARCHIVE_HELP, runArchive } from './archive';
 import { DLQ_HELP, runDlq } from './dlq';
 import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
+import { REPLAY_HELP, runReplay } from './replay';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
 import { CliError, UsageError, usageMessage } from './target';
@@ -33,6 +35,12 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
       help: DOCTOR_HELP,
       summary: 'checklist of a deployment or the local mode, with fixes',
     },
+    archive: {
+      run: runArchive,
+      help: ARCHIVE_HELP,
+      summary: 'list and show archived webhooks (what they sent)',
+    },
+    replay: { run: runReplay, help: REPLAY_HELP, summary: 'send archived webhooks again through the queue' },
   };
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])

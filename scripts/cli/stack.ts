@@ -7,10 +7,16 @@ export const STACK_OUTPUTS = {
   queueUrl: 'QueueUrl',
   dlqUrl: 'DeadLetterQueueUrl',
   ordersTable: 'OrdersTableName',
+  archiveBucket: 'ArchiveBucketName',
 } as const;
 
 /** Environment variables that override the stack's outputs, by target field. */
-const OVERRIDE_VARS = { queueUrl: 'QUEUE_URL', dlqUrl: 'DLQ_URL', ordersTable: 'ORDERS_TABLE' } as const;
+const OVERRIDE_VARS = {
+  queueUrl: 'QUEUE_URL',
+  dlqUrl: 'DLQ_URL',
+  ordersTable: 'ORDERS_TABLE',
+  archiveBucket: 'ARCHIVE_BUCKET',
+} as const;
 
 type Field = keyof typeof STACK_OUTPUTS;
 
@@ -22,6 +28,8 @@ export interface AwsLocation {
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
+  /** The audit archive (ArchiveBucketName); only `archive` and `replay` need it. */
+  archiveBucket: string | undefined;
   /** One line for the operator: stack, region, and which names came from where. */
   description: string;
 }
@@ -87,11 +95,15 @@ export async function locateStack(
     throw new CliError(
       'no AWS region: pass --region <region the stack was deployed to>, set AWS_REGION, or set `region` in your AWS profile (aws configure)',
     );
+  // The archive bucket is not required for the shortcut: only archive/replay need it, and they say so.
   if (overrides.queueUrl && overrides.dlqUrl && overrides.ordersTable && input.stack === undefined)
     return {
       region,
       stack: undefined,
-      ...(overrides as Record<Field, string>),
+      queueUrl: overrides.queueUrl,
+      dlqUrl: overrides.dlqUrl,
+      ordersTable: overrides.ordersTable,
+      archiveBucket: overrides.archiveBucket,
       description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,
     };
 

@@ -23,6 +23,10 @@ export interface Target {
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
   idempotencyTable: string | undefined;
+  /** The audit archive bucket (local mode, or the stack's ArchiveBucketName; env ARCHIVE_BUCKET overrides). */
+  archiveBucket: string | undefined;
+  /** The emulator's S3 endpoint in the local mode; undefined in AWS. */
+  s3Endpoint: string | undefined;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
 }
@@ -39,9 +43,10 @@ export const TARGET_OPTIONS = {
 export const TARGET_HELP = `Target (default: the running local mode found in .local/endpoints.json):
   --data-dir <dir>     the local mode's data folder (env LOCAL_DATA_DIR)
   --state-file <file>  the local mode's endpoints file
-  --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue and
-                       table come from the stack's CloudFormation outputs; env QUEUE_URL, DLQ_URL,
-                       ORDERS_TABLE override them (with all three set, no CloudFormation call).
+  --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue,
+                       table and archive bucket come from the stack's CloudFormation outputs; env
+                       QUEUE_URL, DLQ_URL, ORDERS_TABLE, ARCHIVE_BUCKET override them (with the first
+                       three set, no CloudFormation call).
                        Chosen automatically when no local mode runs and one of these is given.
   --stack <name>       the stack's name (default ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
@@ -97,12 +102,14 @@ export async function resolveTarget(
       dlqUrl: state.dlqUrl,
       ordersTable: state.ordersTable,
       idempotencyTable: state.idempotencyTable,
+      archiveBucket: state.archiveBucket,
+      s3Endpoint: state.s3Endpoint,
       sqs: new SQSClient({ endpoint: state.sqsEndpoint, region: state.region, credentials }),
       dynamo: new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region: state.region, credentials }),
     };
   }
   const env = process.env;
-  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE;
+  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE || env.ARCHIVE_BUCKET;
   if (!wantsAws && !configured) {
     const why = existsSync(file)
       ? `${file} belongs to a local mode that is no longer running`
@@ -114,7 +121,12 @@ export async function resolveTarget(
   const where: AwsLocation = await locateStack({
     stack: values.stack,
     region: values.region,
-    overrides: { queueUrl: env.QUEUE_URL, dlqUrl: env.DLQ_URL, ordersTable: env.ORDERS_TABLE },
+    overrides: {
+      queueUrl: env.QUEUE_URL,
+      dlqUrl: env.DLQ_URL,
+      ordersTable: env.ORDERS_TABLE,
+      archiveBucket: env.ARCHIVE_BUCKET,
+    },
   });
   (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
   return {
@@ -126,6 +138,8 @@ export async function resolveTarget(
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
     idempotencyTable: env.IDEMPOTENCY_TABLE || undefined,
+    archiveBucket: where.archiveBucket,
+    s3Endpoint: undefined,
     sqs: new SQSClient({ region: where.region }),
     dynamo: new DynamoDBClient({ region: where.region }),
   };

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../infra/bundling';
@@ -17,12 +16,16 @@ export interface LambdaBundles {
  * into a temporary folder: `npm start -- --bundled` and the bundled e2e run what Lambda runs.
  */
 export async function buildLambdaBundles(): Promise<LambdaBundles> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'order-webhooks-bundles-'));
+  // Under the project's node_modules: the modules a bundle leaves to the Lambda runtime
+  // (RUNTIME_PROVIDED_MODULES, e.g. the ingest's S3 client) resolve from there, as Lambda's do from its runtime.
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(path.join(cache, 'order-webhooks-bundles-'));
   const out = (name: string) => path.join(dir, name, 'index.js');
   await Promise.all(
     (['ingest', 'worker'] as const).map((name) =>
       build({
-        ...esbuildOptions(),
+        ...esbuildOptions(name),
         entryPoints: [path.join(ROOT, 'functions', name, 'handler.ts')],
         outfile: out(name),
       }),

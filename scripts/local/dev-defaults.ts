@@ -15,6 +15,7 @@ export const LOCAL_NAMES = {
   queue: 'order-webhooks',
   idempotencyTable: 'order-webhooks-idempotency',
   ordersTable: 'order-webhooks-orders',
+  archiveBucket: 'order-webhooks-archive',
 } as const;
 
 export const DEFAULT_PORT = 3000;

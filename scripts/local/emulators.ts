@@ -129,15 +129,23 @@ export async function startDynamoDbLocal(
 }
 
 /**
- * Starts the fauxqs SQS emulator in its own process on loopback. In memory, unless `snapshotFile`
+ * Starts the fauxqs SQS (and S3) emulator in its own process on loopback. In memory, unless `snapshotFile`
  * is given: then queued messages are saved there on stop (and every `snapshotIntervalMs`) and
  * restored into re-created queues of the same name (see fauxqs-server.mjs).
  */
 export async function startSqsEmulator(
-  options: { port?: number; snapshotFile?: string; snapshotIntervalMs?: number; detached?: boolean } = {},
+  options: {
+    port?: number;
+    snapshotFile?: string;
+    snapshotIntervalMs?: number;
+    detached?: boolean;
+    /** Keep S3 buckets and objects in this folder (written through, loaded on start). */
+    s3Dir?: string;
+  } = {},
 ): Promise<Emulator> {
   const port = options.port ?? (await getFreePort());
   const env: NodeJS.ProcessEnv = { ...process.env, FAUXQS_PORT: String(port) };
+  if (options.s3Dir) env.FAUXQS_S3_DIR = options.s3Dir;
   if (options.snapshotFile) env.FAUXQS_SNAPSHOT = options.snapshotFile;
   if (options.snapshotIntervalMs) env.FAUXQS_SNAPSHOT_INTERVAL_MS = String(options.snapshotIntervalMs);
   if (options.detached) env.FAUXQS_IGNORE_SIGINT = '1';

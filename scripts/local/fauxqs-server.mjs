@@ -8,7 +8,12 @@
 // put into a queue as soon as a queue of the same name is created again (the local mode re-creates
 // its queues with the current settings). In-flight messages come back visible, with their receive
 // count, exactly as if their visibility timeout had expired.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+//
+// S3 (fauxqs serves it on the same port): with FAUXQS_S3_DIR=<dir>, buckets and objects are kept in
+// that folder as they are written (one body file and one metadata file per object, the key
+// URI-encoded into the file name) and loaded again on start, so the local archive outlives restarts.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { buildApp } from 'fauxqs';
 
 // SqsStore is not in fauxqs's package exports; it is the same module buildApp uses internally.
@@ -17,6 +22,82 @@ const { SqsStore } = await import(new URL('./sqs/sqsStore.js', import.meta.resol
 const port = Number(process.env.FAUXQS_PORT ?? 4566);
 const snapshotFile = process.env.FAUXQS_SNAPSHOT || undefined;
 const snapshotIntervalMs = Number(process.env.FAUXQS_SNAPSHOT_INTERVAL_MS ?? 0);
+
+const { S3Store } = await import(new URL('./s3/s3Store.js', import.meta.resolve('fauxqs')).href);
+const s3Dir = process.env.FAUXQS_S3_DIR || undefined;
+const s3Store = new S3Store();
+if (s3Dir) persistS3(s3Store, s3Dir);
+
+/** Loads `dir` into the store, then mirrors every bucket and object write there. */
+function persistS3(store, dir) {
+  mkdirSync(dir, { recursive: true });
+  const file = (bucket, key, ext) => path.join(dir, bucket, `${encodeURIComponent(key)}.${ext}`);
+  for (const bucket of readdirSync(dir)) {
+    if (!statSync(path.join(dir, bucket)).isDirectory()) continue;
+    store.createBucket(bucket);
+    for (const name of readdirSync(path.join(dir, bucket))) {
+      if (!name.endsWith('.body')) continue;
+      const key = decodeURIComponent(name.slice(0, -'.body'.length));
+      try {
+        const meta = JSON.parse(readFileSync(file(bucket, key, 'meta'), 'utf8'));
+        const object = store.putObject(
+          bucket,
+          key,
+          readFileSync(file(bucket, key, 'body')),
+          meta.contentType,
+          meta.metadata,
+        );
+        object.lastModified = new Date(meta.lastModified ?? Date.now());
+      } catch (error) {
+        process.stderr.write(`fauxqs: skipping unreadable object ${bucket}/${key}: ${error.message}\n`);
+      }
+    }
+  }
+  const write = (target, data) => {
+    const tmp = `${target}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, target);
+  };
+  const save = (bucket, object) => {
+    write(file(bucket, object.key, 'body'), object.body);
+    const meta = {
+      contentType: object.contentType,
+      metadata: object.metadata,
+      lastModified: object.lastModified,
+    };
+    write(file(bucket, object.key, 'meta'), JSON.stringify(meta));
+  };
+  const createBucket = store.createBucket.bind(store);
+  store.createBucket = (name) => {
+    createBucket(name);
+    mkdirSync(path.join(dir, name), { recursive: true });
+  };
+  const putObject = store.putObject.bind(store);
+  store.putObject = (bucket, key, ...rest) => {
+    const object = putObject(bucket, key, ...rest);
+    save(bucket, object);
+    return object;
+  };
+  const completeMultipartUpload = store.completeMultipartUpload.bind(store);
+  store.completeMultipartUpload = (uploadId, parts) => {
+    const bucket = store.multipartUploads.get(uploadId)?.bucket;
+    const object = completeMultipartUpload(uploadId, parts);
+    if (bucket) save(bucket, object);
+    return object;
+  };
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = (bucket, key) => {
+    deleteObject(bucket, key);
+    for (const ext of ['body', 'meta']) rmSync(file(bucket, key, ext), { force: true });
+  };
+  const deleteObjects = store.deleteObjects.bind(store);
+  store.deleteObjects = (bucket, keys) => {
+    const deleted = deleteObjects(bucket, keys);
+    for (const key of deleted)
+      for (const ext of ['body', 'meta']) rmSync(file(bucket, key, ext), { force: true });
+    return deleted;
+  };
+}
 
 const sqsStore = new SqsStore();
 /** Messages read from the snapshot whose queue has not been created again yet, by queue name. */
@@ -56,7 +137,7 @@ function writeSnapshot() {
   renameSync(tmp, snapshotFile);
 }
 
-const app = buildApp({ logger: false, stores: { sqsStore } });
+const app = buildApp({ logger: false, stores: { sqsStore, s3Store } });
 await app.listen({ port, host: '127.0.0.1' });
 process.stdout.write(`fauxqs listening on ${port}\n`);
 

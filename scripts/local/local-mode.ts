@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseWorkerEnv } from '../../shared/config';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
@@ -12,7 +13,7 @@ import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
 import { assertCanListen, assertLocalSettings } from './preflight';
-import { ensureQueues, ensureTables } from './resources';
+import { ensureBucket, ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
 import { installLineLogs } from './terminal-logs';
@@ -162,15 +163,18 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
   bundling?.catch(() => undefined); // awaited below; a failure surfaces there
   try {
     // Emulators in their own process groups: Ctrl-C reaches only us, and we stop them last.
-    const [dynamo, sqs] = await Promise.all([
+    // S3 on a second fauxqs process: archive writes must not slow the SQS answers the ingest waits
+    // for (in AWS they are separate services too).
+    const [dynamo, sqs, s3] = await Promise.all([
       startDynamoDbLocal({ dataDir: dataDir ? path.join(dataDir, 'dynamodb') : undefined, detached: true }),
       startSqsEmulator({
         snapshotFile: dataDir ? path.join(dataDir, 'sqs-messages.json') : undefined,
         snapshotIntervalMs: dataDir ? 2000 : undefined,
         detached: true,
       }),
+      startSqsEmulator({ s3Dir: dataDir ? path.join(dataDir, 's3') : undefined, detached: true }),
     ]);
-    started.push(dynamo, sqs);
+    started.push(dynamo, sqs, s3);
 
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials });
@@ -179,6 +183,10 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       idempotency: LOCAL_NAMES.idempotencyTable,
       orders: LOCAL_NAMES.ordersTable,
     });
+    await ensureBucket(
+      new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region, credentials }),
+      LOCAL_NAMES.archiveBucket,
+    );
     const { queueUrl, dlqUrl } = await ensureQueues(sqsClient, LOCAL_NAMES.queue, {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount ?? settings.maxReceiveCount,
@@ -218,6 +226,9 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       ORDERS_TABLE: LOCAL_NAMES.ordersTable,
       SQS_ENDPOINT: sqs.endpoint,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
+      // fauxqs also emulates S3: the archive and claim checks work as in the stack.
+      S3_ENDPOINT: s3.endpoint,
+      ARCHIVE_BUCKET: LOCAL_NAMES.archiveBucket,
       RECHARGE_API_URL: rechargeApiUrl,
       POWERTOOLS_SERVICE_NAME: 'order-webhooks',
       WORKER_TIMEOUT_SECONDS: String(options.workerTimeoutSeconds ?? settings.workerTimeoutSeconds),
@@ -296,9 +307,11 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       dlqUrl,
       idempotencyTable: LOCAL_NAMES.idempotencyTable,
       ordersTable: LOCAL_NAMES.ordersTable,
+      archiveBucket: LOCAL_NAMES.archiveBucket,
+      s3Endpoint: s3.endpoint,
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
-      emulatorPids: [dynamo.pid, sqs.pid].filter((p): p is number => p !== undefined),
+      emulatorPids: [dynamo.pid, sqs.pid, s3.pid].filter((p): p is number => p !== undefined),
       devCredentials: defaulted,
     };
     writeState(stateFile, state);
@@ -347,6 +360,7 @@ function banner(
     `State:    ${info.stateFile}`,
     `ReCharge: ${state.fakeRechargeUrl ? `built-in fake ReCharge API at ${state.fakeRechargeUrl} (set RECHARGE_API_URL to use a real one)` : state.rechargeApiUrl}`,
     `SQS:      ${state.sqsEndpoint} (queue ${LOCAL_NAMES.queue}, dead-letter queue ${LOCAL_NAMES.queue}-dlq)`,
+    `S3:       ${state.s3Endpoint} (archive bucket ${LOCAL_NAMES.archiveBucket}: \`npm run cli -- archive list --provider recharge\`)`,
     `DynamoDB: ${state.dynamodbEndpoint} (tables ${state.idempotencyTable}, ${state.ordersTable})`,
   ];
   if (info.defaulted.length > 0) {

@@ -4,6 +4,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUE_DEFAULTS, TABLE_KEYS } from '../../shared/resources';
 
@@ -92,4 +93,14 @@ export async function ensureQueues(
     }),
   );
   return { queueUrl: main.QueueUrl as string, dlqUrl };
+}
+
+/** Creates the archive bucket (the stack's ArchiveBucket) if it does not exist yet. Idempotent. */
+export async function ensureBucket(client: S3Client, name: string): Promise<void> {
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (error) {
+    const code = (error as Error).name;
+    if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw error;
+  }
 }

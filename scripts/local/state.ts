@@ -19,6 +19,9 @@ export interface LocalState {
   dlqUrl: string;
   idempotencyTable: string;
   ordersTable: string;
+  /** The audit archive bucket on the emulator's S3 (a second fauxqs process, at s3Endpoint). */
+  archiveBucket?: string;
+  s3Endpoint?: string;
   /** The built-in fake ReCharge API, when no RECHARGE_API_URL was configured. */
   fakeRechargeUrl: string | null;
   rechargeApiUrl: string;

@@ -21,6 +21,8 @@ export interface HistoryEntry {
   transactionId?: string;
   /** applied; ignored (backwards transition); stale (older than stored state); recorded (kept as sent). */
   outcome: 'applied' | 'ignored' | 'stale' | 'recorded';
+  /** Set when the entry came from a replayed (or reconciled) message rather than a provider delivery. */
+  origin?: 'replay' | 'reconcile';
 }
 
 /** The stored state of one provider order (one ledger item; see shared/order-system/ledger.ts). */
@@ -126,9 +128,9 @@ function newRecord(event: OrderEvent, now: string): OrderRecord {
 export function applyOrderEvent(
   stored: OrderRecord | undefined,
   event: OrderEvent,
-  delivery: { deliveryKey: string; now: string },
+  delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
 ): ApplyResult {
-  const { deliveryKey, now } = delivery;
+  const { deliveryKey, now, origin } = delivery;
   if (stored?.history.some((h) => h.deliveryKey === deliveryKey)) {
     return {
       record: stored,
@@ -144,7 +146,7 @@ export function applyOrderEvent(
   const record: OrderRecord = structuredClone(stored ?? newRecord(event, now));
   const entries: HistoryEntry[] = [];
   const entry = (e: Omit<HistoryEntry, 'at' | 'deliveryKey' | 'topic'>) =>
-    entries.push({ at: now, deliveryKey, topic: event.topic, ...e });
+    entries.push({ at: now, deliveryKey, topic: event.topic, ...(origin ? { origin } : {}), ...e });
 
   const eventTime = toMillis(event.occurredAt);
   const storedTime = toMillis(record.sourceUpdatedAt);

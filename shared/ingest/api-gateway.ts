@@ -26,7 +26,14 @@ export function toIngestRequest(event: ProxyEventLike): IngestRequest {
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   const path = [event.path, event.requestContext?.path].find((p) => typeof p === 'string' && p !== '') ?? '/';
   const method = typeof event.httpMethod === 'string' ? event.httpMethod : 'GET';
-  return { method, path, headers, body };
+  const requestId = event.requestContext?.requestId;
+  return {
+    method,
+    path,
+    headers,
+    body,
+    ...(typeof requestId === 'string' && requestId !== '' ? { requestId } : {}),
+  };
 }
 
 /** The Lambda proxy result for an ingest response. */

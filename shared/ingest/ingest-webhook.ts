@@ -1,13 +1,8 @@
+import { type ClaimStore, needsClaimCheck, offloadBody } from '../archive/claim-check';
 import type { Secrets } from '../config';
 import type { Log } from '../logger';
 import { INGEST_PROVIDERS } from '../providers/ingest-registry';
-import {
-  DEAD_LETTER_HEADROOM_BYTES,
-  messageSizeBytes,
-  PROVIDERS,
-  type Provider,
-  type QueuedWebhook,
-} from '../queue/message';
+import { PROVIDERS, type Provider, type QueuedWebhook } from '../queue/message';
 import type { EnvelopeIssue, Headers, IngestProvider, IngestSettings } from './provider';
 import { withTimeout } from './timeout';
 
@@ -19,6 +14,8 @@ export interface IngestRequest {
   readonly headers: Headers;
   /** Raw body bytes (already base64-decoded when API Gateway encoded them). */
   readonly body: Buffer;
+  /** API Gateway's request id, kept with the archived webhook. */
+  readonly requestId?: string;
 }
 
 /** How a request ended; drives the metric and the log level. */
@@ -43,7 +40,15 @@ export interface IngestDeps {
   readonly now?: () => number;
   /** Defaults to the registry; tests may pass a subset. */
   readonly providers?: Readonly<Record<Provider, IngestProvider>>;
+  /**
+   * Where bodies beyond the SQS limit go (claim check). Without it such bodies get 413, as before.
+   * Ordinary webhooks never touch it: the worker archives them (see shared/worker/process-record.ts).
+   */
+  readonly claims?: ClaimStore;
 }
+
+/** API Gateway's own payload limit (REST APIs); Lambda's 6 MB event limit applies before it in AWS. */
+const DEFAULT_MAX_BODY_BYTES = 10_485_760;
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -107,9 +112,10 @@ function describeError(error: unknown): Record<string, string> {
 
 /**
  * Verifies one webhook request and queues it. Order: route, method, size, UTF-8, credentials,
- * authenticity, envelope, delivery key, exact message size, SendMessage. Answers 200 `queued` only
- * after SendMessage resolved; 503 when the queue (or the credential store) failed or exceeded its
- * budget, so the provider retries. Never throws for caller input; logs one line per request.
+ * authenticity, envelope, delivery key, exact message size (beyond the SQS limit: the body to S3
+ * first, the claim check), SendMessage. Answers 200 `queued` only after SendMessage resolved; 503
+ * when the queue, S3 (large bodies) or the credential store failed or exceeded its budget, so the
+ * provider retries. Never throws for caller input; logs one line per request.
  */
 export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
   const started = performance.now();
@@ -142,10 +148,12 @@ export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): P
       'method not allowed',
     );
 
-  // Cheap size checks first: a body larger than the whole message budget is refused before hashing.
+  // Cheap size checks first: a body no message (or claim check) can carry is refused before hashing.
+  const maxBody = deps.claims
+    ? (deps.settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+    : deps.settings.maxMessageBytes;
   const declared = Number(request.headers['content-length']);
-  if (request.body.length > deps.settings.maxMessageBytes || declared > deps.settings.maxMessageBytes)
-    return reject(413, 'payload too large');
+  if (request.body.length > maxBody || declared > maxBody) return reject(413, 'payload too large');
 
   let text: string;
   try {
@@ -203,14 +211,30 @@ export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): P
     deliveryKey: decision.deliveryKey,
     receivedAt: new Date(nowMs).toISOString(),
     verification: auth.verification,
+    ...(request.requestId ? { requestId: request.requestId } : {}),
     body: text,
   };
-  if (messageSizeBytes(webhook) + DEAD_LETTER_HEADROOM_BYTES > deps.settings.maxMessageBytes)
-    return reject(413, 'payload too large');
+  let message = webhook;
+  if (needsClaimCheck(webhook, deps.settings.maxMessageBytes)) {
+    const claims = deps.claims;
+    if (!claims) return reject(413, 'payload too large');
+    fields.claimCheck = true;
+    // Its own budget, and 503 on failure: nothing is acknowledged that is not stored.
+    try {
+      message = await withTimeout(
+        (signal) => offloadBody(webhook, claims, signal),
+        deps.settings.claimPutTimeoutMs ?? 3000,
+        'storing the body in s3',
+      );
+    } catch (error) {
+      fields.error = describeError(error);
+      return finish(respond(503, { error: 'storage unavailable' }, 'unavailable'), 'storage unavailable');
+    }
+  }
 
   try {
     await withTimeout(
-      (signal) => deps.sendToQueue(webhook, signal),
+      (signal) => deps.sendToQueue(message, signal),
       deps.settings.queueSendTimeoutMs,
       'sending to the queue',
     );

@@ -15,6 +15,10 @@ export interface IngestSettings {
   readonly queueSendTimeoutMs: number;
   /** Budget for reading credentials (a Secrets Manager call on a cold cache). */
   readonly secretsTimeoutMs: number;
+  /** Largest body accepted when a claim store is configured (default API Gateway's 10 MB). */
+  readonly maxBodyBytes?: number;
+  /** Budget of the claim-check write for bodies beyond the SQS limit. */
+  readonly claimPutTimeoutMs?: number;
 }
 
 /** What a provider's authenticity check gets to look at. */

@@ -25,8 +25,29 @@ export function sanitizeReason(reason: string): string {
 }
 
 /**
+ * Original attributes in the order they are kept when the failure fields leave no room for all:
+ * the five that identify the webhook and `origin` always fit (4 + 6 = 10); `requestId` (audit
+ * only, already in the archive) and `ExtendedPayloadSize` (the pointer itself is in the body, and
+ * our worker reads it from there) are given up first. Unknown attributes come last.
+ */
+const KEEP_ORDER: readonly string[] = [
+  ATTR.provider,
+  ATTR.topic,
+  ATTR.deliveryKey,
+  ATTR.receivedAt,
+  ATTR.verification,
+  ATTR.origin,
+  ATTR.extendedPayloadSize,
+  ATTR.requestId,
+];
+const keepRank = (name: string) => {
+  const rank = KEEP_ORDER.indexOf(name);
+  return rank === -1 ? KEEP_ORDER.length : rank;
+};
+
+/**
  * The attributes of a dead-lettered message: the failure fields first, then the original
- * attributes (Lambda's camelCase shape converted back), at most 10 in all as SQS requires.
+ * attributes (Lambda's camelCase shape converted back) in KEEP_ORDER, at most 10 in all as SQS requires.
  */
 export function deadLetterAttributes(
   original: SQSRecord['messageAttributes'],
@@ -38,7 +59,8 @@ export function deadLetterAttributes(
     [ATTR.failureStep]: { DataType: 'String', StringValue: letter.step },
     [ATTR.failedAt]: { DataType: 'String', StringValue: letter.failedAt },
   };
-  for (const [name, value] of Object.entries(original ?? {})) {
+  const originals = Object.entries(original ?? {}).sort(([a], [b]) => keepRank(a) - keepRank(b));
+  for (const [name, value] of originals) {
     if (Object.keys(attributes).length >= MAX_MESSAGE_ATTRIBUTES) break;
     if (name in attributes) continue;
     const dataType = value.dataType || 'String';

@@ -43,6 +43,13 @@ export const queuedWebhookSchema = z.object({
    * again on purpose. The worker applies all three the same way (state machine, step idempotency).
    */
   origin: z.optional(z.enum(ORIGINS)),
+  /** API Gateway's request id of the delivery, for the audit archive (dropped first on dead-lettering). */
+  requestId: z.optional(nonEmpty()),
+  /**
+   * Set when `body` is a claim-check pointer (see shared/archive/claim-check.ts): the size of the
+   * provider's body kept in S3. Sent as the SQS Extended Client's `ExtendedPayloadSize` attribute.
+   */
+  extendedPayloadSize: z.optional(z.number()),
   body: z.string(),
 });
 export type QueuedWebhook = z.infer<typeof queuedWebhookSchema>;
@@ -56,6 +63,10 @@ export const ATTR = {
   verification: 'verification',
   /** Only on reconciled or replayed messages. */
   origin: 'origin',
+  /** Only when the ingest knew it; the first attribute given up when dead-lettering needs the room. */
+  requestId: 'requestId',
+  /** The SQS Extended Client's name: only on claim-check messages (body = pointer to S3). */
+  extendedPayloadSize: 'ExtendedPayloadSize',
   /** Added by the worker when it moves a message to the dead-letter queue. */
   failureClass: 'failureClass',
   failureReason: 'failureReason',
@@ -82,6 +93,12 @@ export function toMessageAttributes(webhook: QueuedWebhook): Record<string, Mess
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const key of META_KEYS) attributes[ATTR[key]] = stringAttr(webhook[key]);
   if (webhook.origin) attributes[ATTR.origin] = stringAttr(webhook.origin);
+  if (webhook.requestId) attributes[ATTR.requestId] = stringAttr(webhook.requestId);
+  if (webhook.extendedPayloadSize !== undefined)
+    attributes[ATTR.extendedPayloadSize] = {
+      DataType: 'Number',
+      StringValue: String(webhook.extendedPayloadSize),
+    };
   return attributes;
 }
 
@@ -116,5 +133,13 @@ export function fromSqsRecord(record: Pick<SQSRecord, 'body' | 'messageAttribute
   const meta: Record<string, string | undefined> = {};
   for (const key of META_KEYS) meta[key] = record.messageAttributes[ATTR[key]]?.stringValue;
   const origin = record.messageAttributes[ATTR.origin]?.stringValue;
-  return queuedWebhookSchema.parse({ ...meta, ...(origin ? { origin } : {}), body: record.body });
+  const requestId = record.messageAttributes[ATTR.requestId]?.stringValue;
+  const size = record.messageAttributes[ATTR.extendedPayloadSize]?.stringValue;
+  return queuedWebhookSchema.parse({
+    ...meta,
+    ...(origin ? { origin } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(size !== undefined ? { extendedPayloadSize: Number(size) } : {}),
+    body: record.body,
+  });
 }

@@ -1,6 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as s3Sdk from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { makeS3Archive } from '../archive/s3-archive';
 import { boundByCallDeadline } from '../aws/call-deadline';
 import { recordAwsCalls } from '../aws/call-recorder';
 import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
@@ -111,8 +113,21 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     },
   });
 
+  // One bucket: the archive (first step of each record) and the claim-check bodies it reads.
+  // The S3 client is created here, at init (SDK imported statically, bundled): loading it lazily
+  // put its load time on the first record, inside the worker's working time (graceful-stop e2e).
+  const archive = env.ARCHIVE_BUCKET
+    ? makeS3Archive({
+        bucket: env.ARCHIVE_BUCKET,
+        region: env.AWS_REGION,
+        endpoint: env.S3_ENDPOINT,
+        sdk: s3Sdk,
+      })
+    : undefined;
+
   return {
     env,
+    ...(archive ? { archive, claims: archive } : {}),
     idempotency: new IdempotencyStore({
       client: dynamo,
       table: env.IDEMPOTENCY_TABLE,

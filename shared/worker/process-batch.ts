@@ -1,7 +1,23 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { resolveBody } from '../archive/claim-check';
 import { runWithCallDeadline } from '../aws/call-deadline';
 import { METRIC } from '../metrics';
-import { prepareRecord, processRecord, type RecordResult, type WorkerDeps } from './process-record';
+import {
+  type PreparedRecord,
+  prepareRecord,
+  processRecord,
+  type RecordResult,
+  type WorkerDeps,
+} from './process-record';
+
+/** Parses a record, reading its body from S3 first when the message is a claim-check pointer. */
+async function loadRecord(record: SQSRecord, deps: WorkerDeps): Promise<PreparedRecord> {
+  try {
+    return prepareRecord(record, await resolveBody(record.body, deps.claims));
+  } catch (error) {
+    return { record, error: { step: 'read-claim', error }, groupKey: record.messageId };
+  }
+}
 
 /** The part of the Lambda context the worker uses. */
 export interface InvocationClock {
@@ -31,8 +47,7 @@ export async function processBatch(
   const deadline = deps.now() + remaining - deps.safetyMarginMs;
 
   const groups = new Map<string, ReturnType<typeof prepareRecord>[]>();
-  for (const record of records) {
-    const prepared = prepareRecord(record);
+  for (const prepared of await Promise.all(records.map((record) => loadRecord(record, deps)))) {
     const group = groups.get(prepared.groupKey);
     if (group) group.push(prepared);
     else groups.set(prepared.groupKey, [prepared]);

@@ -1,6 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
 // $ZodError matches errors from classic zod and zod/mini alike (the queue message schema is zod/mini).
 import { $ZodError } from 'zod/v4/core';
+import { type ArchiveWriter, toArchived } from '../archive/archive';
+import type { ClaimStore } from '../archive/claim-check';
 import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
@@ -37,6 +39,10 @@ export interface WorkerDeps {
   concurrency: number;
   /** Time kept back from the invocation's remaining time, for reporting the batch result. */
   safetyMarginMs: number;
+  /** The audit archive; each provider delivery is archived as the record's first step. */
+  archive?: ArchiveWriter;
+  /** Claim-check bodies (messages whose body is a pointer to S3). */
+  claims?: ClaimStore;
   /** Fault injection for tests (a crash between steps): awaited after each completed step. */
   hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
   /** Keeps failed records that carry `retryAfterSeconds` away until then (see shared/queue/defer). */
@@ -78,11 +84,15 @@ export interface PreparedRecord {
   groupKey: string;
 }
 
-/** Parses a record's message and payload without side effects. */
-export function prepareRecord(record: SQSRecord): PreparedRecord {
+/**
+ * Parses a record's message and payload without side effects. `body`: the provider's body when the
+ * message carried a claim-check pointer (read by processBatch); `record` stays as received, so a
+ * dead-lettered record keeps its pointer rather than megabytes.
+ */
+export function prepareRecord(record: SQSRecord, body: string = record.body): PreparedRecord {
   let webhook: QueuedWebhook;
   try {
-    webhook = fromSqsRecord(record);
+    webhook = fromSqsRecord({ body, messageAttributes: record.messageAttributes });
   } catch (error) {
     return { record, error: { step: 'parse-message', error }, groupKey: record.messageId };
   }
@@ -180,6 +190,25 @@ export async function processRecord(
     }
   };
 
+  // Archive first, before anything can fail for good: off the ack path (the ingest answers without
+  // waiting for S3, see the ingest's claim check for the exception), idempotent by key, and a
+  // failure leaves the record to SQS so no delivery is processed without being archived.
+  if (webhook && deps.archive && !webhook.origin) {
+    step = 'archive';
+    try {
+      await deps.archive.put(
+        toArchived(webhook, parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined),
+      );
+    } catch (error) {
+      deps.metrics.count(METRIC.transientFailure);
+      return done('transient-failure', true, { reason: messageOf(error) });
+    }
+    step = prepared.error?.step ?? 'claim-delivery';
+  }
+  if (prepared.error?.step === 'read-claim' && !isPermanentFailure(prepared.error.error)) {
+    deps.metrics.count(METRIC.transientFailure);
+    return done('transient-failure', true, { reason: messageOf(prepared.error.error) });
+  }
   if (prepared.error || !webhook || !parsed) return deadLetter(prepared.error?.error);
   if (parsed.kind === 'ignore') {
     deps.metrics.count(METRIC.recordIgnored);
@@ -261,7 +290,11 @@ async function applyEvent(
   let result: ReturnType<typeof applyOrderEvent> | undefined;
   for (let attempt = 0; attempt < APPLY_ATTEMPTS && !record; attempt++) {
     const stored = await deps.orders.get(event.ref);
-    result = applyOrderEvent(stored, event, { deliveryKey: webhook.deliveryKey, now: now() });
+    result = applyOrderEvent(stored, event, {
+      deliveryKey: webhook.deliveryKey,
+      now: now(),
+      origin: webhook.origin,
+    });
     record = result.changed ? await deps.orders.save(result.record, stored?.version) : result.record;
   }
   if (!record || !result) throw new TransientError('order item kept changing under concurrent writers');

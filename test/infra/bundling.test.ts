@@ -1,4 +1,12 @@
-import { esbuildOptions, LAMBDA_BUNDLING } from '../../infra/bundling';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  esbuildOptions,
+  LAMBDA_BUNDLING,
+  lambdaBundling,
+  RUNTIME_PROVIDED_MODULES,
+} from '../../infra/bundling';
+import { buildLambdaBundles } from '../../scripts/local/bundles';
 
 /**
  * The bundles the bundled e2e run and the benchmarks build come from the stack's own bundling
@@ -28,4 +36,28 @@ describe('one bundling definition', () => {
   it('builds CommonJS for node, as NodejsFunction does by default', () => {
     expect(esbuild).toMatchObject({ bundle: true, platform: 'node', format: 'cjs' });
   });
+});
+
+describe('modules left to the Lambda runtime', () => {
+  it('are the same for the stack and the esbuild builds, per function', () => {
+    for (const name of ['ingest', 'worker'] as const)
+      expect(esbuildOptions(name).external).toEqual(lambdaBundling(name).externalModules);
+    expect(RUNTIME_PROVIDED_MODULES.ingest).toEqual(['@aws-sdk/client-s3']);
+    expect(RUNTIME_PROVIDED_MODULES.worker).toEqual([]);
+  });
+
+  it('keep the S3 client out of the ingest bundle, and resolve where the bundled local mode loads it', async () => {
+    const bundles = await buildLambdaBundles();
+    try {
+      const ingest = readFileSync(bundles.ingest, 'utf8');
+      const worker = readFileSync(bundles.worker, 'utf8');
+      // An S3 command our code never names: in the worker's bundled client, absent from the ingest.
+      expect(worker).toContain('ListBucketsCommand');
+      expect(ingest).not.toContain('ListBucketsCommand');
+      expect(ingest).toContain('@aws-sdk/client-s3');
+      expect(() => createRequire(bundles.ingest).resolve('@aws-sdk/client-s3')).not.toThrow();
+    } finally {
+      bundles.remove();
+    }
+  }, 60_000);
 });

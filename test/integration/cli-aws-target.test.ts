@@ -13,6 +13,7 @@ const OUTPUTS = (region: string, prefix: string) => ({
   QueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${prefix}-Queue`,
   DeadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${prefix}-DeadLetterQueue`,
   OrdersTableName: `${prefix}-OrdersTable`,
+  ArchiveBucketName: `${prefix.toLowerCase()}-archivebucket`,
   DashboardUrl: 'https://example.invalid',
 });
 
@@ -28,6 +29,7 @@ const VARS = [
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
+  'ARCHIVE_BUCKET',
   'LOCAL_DATA_DIR',
 ] as const;
 
@@ -85,6 +87,7 @@ describe('the CLI finds the deployed stack (--aws)', () => {
       queueUrl: OUTPUTS('eu-west-3', 'prod').QueueUrl,
       dlqUrl: OUTPUTS('eu-west-3', 'prod').DeadLetterQueueUrl,
       ordersTable: 'prod-OrdersTable',
+      archiveBucket: 'prod-archivebucket',
     });
     // The SQS and DynamoDB clients sign for the stack's region, not us-east-1.
     expect(await target.sqs.config.region()).toBe('eu-west-3');

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ensureQueues, ensureTables, type QueueUrls, type TableNames } from '../../scripts/local/resources';
+import {
+  ensureBucket,
+  ensureQueues,
+  ensureTables,
+  type QueueUrls,
+  type TableNames,
+} from '../../scripts/local/resources';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -38,4 +45,23 @@ export async function createTestQueues(
   options?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number },
 ): Promise<QueueUrls> {
   return ensureQueues(client, `webhooks-${randomUUID().slice(0, 8)}`, options);
+}
+
+/** An S3 client for the emulator (fauxqs serves S3 on its SQS endpoint; path-style). */
+export function testS3Client(): S3Client {
+  return new S3Client({
+    endpoint: endpoint('TEST_SQS_ENDPOINT'),
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials,
+  });
+}
+
+/** A fresh, uniquely named archive bucket for one suite; env for the handlers that use it. */
+export async function createTestBucket(
+  client: S3Client,
+): Promise<{ bucket: string; env: { ARCHIVE_BUCKET: string; S3_ENDPOINT: string } }> {
+  const bucket = `archive-${randomUUID().slice(0, 8)}`;
+  await ensureBucket(client, bucket);
+  return { bucket, env: { ARCHIVE_BUCKET: bucket, S3_ENDPOINT: endpoint('TEST_SQS_ENDPOINT') } };
 }

@@ -152,8 +152,13 @@ export async function throughQueue(
 ): Promise<SQSRecord[]> {
   for (const webhook of webhooks)
     await sqs.send(new SendMessageCommand(toSendMessageInput(queueUrl, webhook)));
+  return receiveRecords(sqs, queueUrl, webhooks.length);
+}
+
+/** Receives (and deletes) up to `count` messages as Lambda SQS records, waiting briefly for them. */
+export async function receiveRecords(sqs: SQSClient, queueUrl: string, count: number): Promise<SQSRecord[]> {
   const records: SQSRecord[] = [];
-  for (let i = 0; i < 10 && records.length < webhooks.length; i++) {
+  for (let i = 0; i < 10 && records.length < count; i++) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
