@@ -103,6 +103,12 @@ export const stackSettingsSchema = z
     workerTimeoutSeconds: int(QUEUE_DEFAULTS.workerTimeoutSeconds, 10, 900),
     /** An in-progress delivery older than this is taken over; must exceed workerTimeoutSeconds. */
     idempotencyLeaseSeconds: int(workerDefaults.IDEMPOTENCY_LEASE_SECONDS, 11, 86_400),
+    /** Minutes between reconciliation passes (and subscription checks) against ReCharge. */
+    reconcileIntervalMinutes: int(15, 1, 1440),
+    /** Base URL ReCharge calls; default the API's URL (or https://<domainName>). */
+    publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    /** `recreate` missing ReCharge subscriptions, `check` only reports them, `off`. */
+    rechargeWebhookGuard: z.enum(['recreate', 'check', 'off']).default('recreate'),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {

@@ -107,7 +107,6 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     log.warn('webhook subscriptions not checked', { error: message });
     return { outcome: 'failed', recreated: [], stillMissing: [], error: message };
   }
-  metrics.count(METRIC.subscriptionMissing, plan.missing.length);
   const recreated: ExpectedSubscription[] = [];
   const stillMissing: ExpectedSubscription[] = [];
   let error: string | undefined;
@@ -143,6 +142,8 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     }
   }
   metrics.count(METRIC.subscriptionRecreated, recreated.length);
+  // Missing after this run: recreated ones are counted above, so one event raises one alarm.
+  metrics.count(METRIC.subscriptionMissing, stillMissing.length);
   const outcome = stillMissing.length > 0 ? 'missing' : recreated.length > 0 ? 'recreated' : 'ok';
   log.info('webhook subscriptions checked', {
     outcome,

@@ -76,7 +76,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     };
     for (let i = 0; i < orders.length; i += 20)
       await Promise.all(orders.slice(i, i + 20).map((order, j) => arrange(order, i + j)));
-    await world.settle();
+    await world.settle(300_000);
     const before = await listOrders(world.dynamo, world.tables.orders, { provider: 'recharge' });
     expect(before.length).toBeLessThan(orders.length * 0.5);
 
@@ -87,7 +87,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       overlapSeconds: 3600,
       lookbackSeconds: 259_200,
     });
-    await world.settle();
+    await world.settle(300_000);
 
     // Assert
     expect(first).toMatchObject({ outcome: 'completed', listed: 300, unreadable: 0 });
@@ -117,13 +117,25 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       lookbackSeconds: 259_200,
     });
     expect(second).toMatchObject({ outcome: 'completed', listed: 300, behind: 0, enqueued: 0 });
-  }, 120_000);
+  }, 400_000);
 
   it('leaves the watermark where it was when ReCharge answers 429 in the middle of the listing, and counts failures in a row', async () => {
     const deps = world.reconcileDeps({}, { sleep: async () => undefined });
     const state = makeStateStore(ordersDocumentClient(world.dynamo), world.tables.orders);
     for (let i = 0; i < 260; i++)
-      world.recharge.orders.set(String(i + 1), rechargeOrder(version, { updatedAt: minutesAgo(5) }));
+      world.recharge.orders.set(
+        String(i + 1),
+        rechargeOrder(version, { status: 'queued', updatedAt: minutesAgo(5) }),
+      );
+    const established = await runReconcilePass(deps.ports, {
+      deadline: Date.now() + 60_000,
+      overlapSeconds: 3600,
+      lookbackSeconds: 259_200,
+      dryRun: true,
+    });
+    expect(established).toMatchObject({ outcome: 'dry-run', enqueued: 0 });
+    expect(established.behind).toBeGreaterThanOrEqual(260);
+    await state.recordCompleted('recharge', minutesAgo(60), new Date().toISOString());
     const watermarkBefore = (await state.get('recharge')).watermark;
     expect(watermarkBefore).toBeDefined();
 
@@ -160,9 +172,9 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     // The state item is not an order: the ledger listing never shows it.
     expect((await listOrders(world.dynamo, world.tables.orders)).some((o) => !o.providerOrderId)).toBe(false);
     expect(reconcileStateKey('recharge').pk).toBe('RECONCILE#recharge');
-    await world.settle();
+    await world.settle(300_000);
     for (let i = 0; i < 260; i++) world.recharge.orders.delete(String(i + 1));
-  }, 60_000);
+  }, 200_000);
 
   it('recreates a deleted subscription after a complete pass, counts it, and never touches a foreign one', async () => {
     const { recharge } = world.reconcileDeps();
@@ -209,5 +221,5 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     const again = world.reconcileDeps();
     await runScheduledReconcile(again, Date.now() + 30_000);
     expect(again.metrics.counts[METRIC.subscriptionRecreated]).toBe(0);
-  }, 60_000);
+  }, 200_000);
 });
