@@ -116,18 +116,13 @@ export class Monitoring extends Construct {
       });
     }
 
-    const app = (
-      metricName: string,
-      label: string,
-      statistic: string = cloudwatch.Stats.SUM,
-      period: Duration = FIVE_MINUTES,
-    ) =>
+    const app = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
         dimensionsMap: { service: SERVICE_NAME },
         statistic,
-        period,
+        period: FIVE_MINUTES,
         label,
       });
     alarm('WorkerConfigError', {
@@ -159,10 +154,19 @@ export class Monitoring extends Construct {
 
     // Reconciliation: one datapoint per pass, so the period follows the schedule.
     const passPeriod = Duration.minutes(Math.max(5, props.reconcileIntervalMinutes));
+    // No label: a labelled metric renders as a metric query, unlike the other alarms.
+    const perPass = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic,
+        period: passPeriod,
+      });
     alarm('ReconcileOrdersBehind', {
       alarmDescription:
         'The reconciler found ReCharge orders our records were behind (each one is a missed or failed webhook) and re-queued them: check webhook delivery, the ingest and the subscriptions.',
-      metric: app(METRIC.reconcileBehind, 'orders behind', cloudwatch.Stats.SUM, passPeriod),
+      metric: perPass(METRIC.reconcileBehind, cloudwatch.Stats.SUM),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -170,12 +174,7 @@ export class Monitoring extends Construct {
     alarm('ReconcileFailedTwiceInARow', {
       alarmDescription:
         'Two reconciliation passes in a row failed (ReCharge 429/5xx/timeouts, the token, or the queue): missed webhooks are not being recovered; the watermark waits.',
-      metric: app(
-        METRIC.reconcileFailuresInARow,
-        'failed passes in a row',
-        cloudwatch.Stats.MAXIMUM,
-        passPeriod,
-      ),
+      metric: perPass(METRIC.reconcileFailuresInARow, cloudwatch.Stats.MAXIMUM),
       threshold: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -183,7 +182,7 @@ export class Monitoring extends Construct {
     alarm('WebhookSubscriptionRecreated', {
       alarmDescription:
         'A ReCharge webhook subscription of ours had been deleted (ReCharge does this after 48 h of failed deliveries) and was recreated: find out why deliveries failed.',
-      metric: app(METRIC.subscriptionRecreated, 'subscriptions recreated', cloudwatch.Stats.SUM, passPeriod),
+      metric: perPass(METRIC.subscriptionRecreated, cloudwatch.Stats.SUM),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -191,7 +190,7 @@ export class Monitoring extends Construct {
     alarm('WebhookSubscriptionMissing', {
       alarmDescription:
         'A ReCharge webhook subscription of ours is missing and was not recreated (RECHARGE_WEBHOOK_GUARD=check, the pass failed, or the POST failed): run `order-webhooks recharge-webhooks check --aws`.',
-      metric: app(METRIC.subscriptionMissing, 'subscriptions missing', cloudwatch.Stats.MAXIMUM, passPeriod),
+      metric: perPass(METRIC.subscriptionMissing, cloudwatch.Stats.MAXIMUM),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
