@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { DLQ_HELP, runDlq } from './dlq';
 import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
+import { RECHARGE_WEBHOOKS_HELP, runRechargeWebhooks } from './recharge-webhooks';
+import { RECONCILE_HELP, runReconcile } from './reconcile';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
 import { CliError, UsageError, usageMessage } from './target';
@@ -33,13 +35,19 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
       help: DOCTOR_HELP,
       summary: 'checklist of a deployment or the local mode, with fixes',
     },
+    reconcile: { run: runReconcile, help: RECONCILE_HELP, summary: 'one ReCharge reconciliation pass now' },
+    'recharge-webhooks': {
+      run: runRechargeWebhooks,
+      help: RECHARGE_WEBHOOKS_HELP,
+      summary: 'list, check and register the ReCharge webhook subscriptions',
+    },
   };
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(18)}${c.summary}`)
   .join('\n')}
 
 Run \`order-webhooks <command> --help\` for a command's options. A .env file in the working
