@@ -66,7 +66,9 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
   const sqs = testSqsClient();
   const [tables, queues, recharge] = await Promise.all([
     createTestTables(dynamo),
-    createTestQueues(sqs, { visibilityTimeoutSeconds: 10 }),
+    // Generous: this process runs the fake, the ingest and the worker on one event loop, and a batch cut
+    // short by its deadline would abort a PUT the fake already applied (then retried: a second PUT).
+    createTestQueues(sqs, { visibilityTimeoutSeconds: 180 }),
     startFakeRecharge({ webhookSecret: WEBHOOK_SECRET }),
   ]);
   const secrets = parseSecrets({ RECHARGE_WEBHOOK_SECRETS: WEBHOOK_SECRET });
@@ -124,7 +126,7 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
     region: 'us-east-1',
     batchSize: 10,
     concurrency: 4,
-    functionTimeoutMs: 20_000,
+    functionTimeoutMs: 120_000,
     waitTimeSeconds: 1,
   });
 
