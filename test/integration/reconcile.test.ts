@@ -76,7 +76,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     };
     for (let i = 0; i < orders.length; i += 20)
       await Promise.all(orders.slice(i, i + 20).map((order, j) => arrange(order, i + j)));
-    await world.settle(300_000);
+    await world.settle(500_000);
     const before = await listOrders(world.dynamo, world.tables.orders, { provider: 'recharge' });
     expect(before.length).toBeLessThan(orders.length * 0.5);
 
@@ -87,7 +87,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       overlapSeconds: 3600,
       lookbackSeconds: 259_200,
     });
-    await world.settle(300_000);
+    await world.settle(500_000);
 
     // Assert
     expect(first).toMatchObject({ outcome: 'completed', listed: 300, unreadable: 0 });
@@ -117,7 +117,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       lookbackSeconds: 259_200,
     });
     expect(second).toMatchObject({ outcome: 'completed', listed: 300, behind: 0, enqueued: 0 });
-  }, 400_000);
+  }, 600_000);
 
   it('leaves the watermark where it was when ReCharge answers 429 in the middle of the listing, and counts failures in a row', async () => {
     const deps = world.reconcileDeps({}, { sleep: async () => undefined });
@@ -172,7 +172,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     // The state item is not an order: the ledger listing never shows it.
     expect((await listOrders(world.dynamo, world.tables.orders)).some((o) => !o.providerOrderId)).toBe(false);
     expect(reconcileStateKey('recharge').pk).toBe('RECONCILE#recharge');
-    await world.settle(300_000);
+    await world.settle(500_000);
     for (let i = 0; i < 260; i++) world.recharge.orders.delete(String(i + 1));
   }, 200_000);
 
