@@ -369,7 +369,8 @@ export class OrderWebhooksStack extends Stack {
     // An imported secret's grantRead grants no kms:Decrypt: under a customer managed key every
     // function that reads it needs it explicitly, or GetSecretValue fails with AccessDenied.
     if (s.existingSecretKmsKeyArn)
-      for (const fn of [this.ingest, this.worker, this.reconcile]) fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
+      for (const fn of [this.ingest, this.worker, this.reconcile])
+        fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
 
     // --- Monitoring --------------------------------------------------------------------------
     const alarmTopic = s.alarmTopicArn

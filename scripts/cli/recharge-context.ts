@@ -20,11 +20,11 @@ const quiet: Log = {
  * The reconciler's dependencies for the CLI: against the running local mode (its queue, table and
  * ReCharge API), or with --aws against the deployed stack (QUEUE_URL, ORDERS_TABLE, the secret).
  */
-export function cliReconcileDeps(
-  values: { 'data-dir'?: string; 'state-file'?: string; aws?: boolean; url?: string },
+export async function cliReconcileDeps(
+  values: Parameters<typeof resolveTarget>[0] & { url?: string },
   log: Log = quiet,
-): { deps: ReconcileDeps; target: Target; baseUrl: string | undefined } {
-  const target = resolveTarget(values);
+): Promise<{ deps: ReconcileDeps; target: Target; baseUrl: string | undefined }> {
+  const target = await resolveTarget(values);
   const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.QUEUE_URL = need(target.queueUrl, 'QUEUE_URL');

@@ -43,7 +43,7 @@ export async function runRechargeWebhooks(argv: string[]): Promise<number> {
   if (!action || !['list', 'check', 'register'].includes(action))
     throw new UsageError('expected list, check or register');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const { deps, baseUrl } = cliReconcileDeps(values);
+  const { deps, baseUrl } = await cliReconcileDeps(values);
   const topics = values.topics
     ? values.topics
         .split(',')

@@ -50,7 +50,7 @@ export async function runReconcile(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const sinceMs = values.since === undefined ? undefined : parseSince(values.since);
-  const { deps } = cliReconcileDeps(values);
+  const { deps } = await cliReconcileDeps(values);
   const result = await runReconcilePass(deps.ports, {
     deadline: Date.now() + 14 * 60_000,
     overlapSeconds: deps.env.RECONCILE_OVERLAP_SECONDS,
