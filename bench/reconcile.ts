@@ -3,7 +3,7 @@
  * them behind our records (never seen), the rest in sync. Measures ReCharge list calls (floor:
  * ceil(N / 250)), DynamoDB reads (BatchGetItem calls, floor ceil(N / 100)), SQS calls, wall time
  * with the fake answering at once, and the time the pass would take against ReCharge's real
- * 2 calls/s (and against the reconciler's own 1 call/s share). Writes bench/out/reconcile.json.
+ * 2 calls/s. Writes bench/out/reconcile.json.
  * Usage: `npm run bench:reconcile [-- --orders 10000 --behind-percent 1]`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { ensureQueues, ensureTables } from '../scripts/local/resources';
 import { samplePayload } from '../scripts/samples/index';
 import { ledgerOrderId, ORDER_SK, orderItemPk, ordersDocumentClient } from '../shared/order-system/ledger';
 import { rechargeTime } from '../shared/providers/recharge/order';
-import { buildReconcileDeps, RECONCILE_BUCKET } from '../shared/reconcile/deps';
+import { MemoryRateBudget } from '../shared/recharge-api/rate-budget';
+import { buildReconcileDeps } from '../shared/reconcile/deps';
 import { runReconcilePass } from '../shared/reconcile/pass';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -114,7 +115,7 @@ async function main() {
       log: silent,
       metrics: { count() {} },
       // Unthrottled here: the wall time measures our work; ReCharge's limit is projected below.
-      rechargeBucket: { capacity: 1e9, leakPerSecond: 1e9 },
+      rechargeBudget: new MemoryRateBudget({ capacity: 1e9, perSecond: 1e9 }),
       onCall: (backend) => {
         calls[backend] += 1;
       },
@@ -145,10 +146,6 @@ async function main() {
       ),
       // The bucket already drained by the workers (a renewal day): every call waits its 0.5 s.
       projectedSecondsAtRecharge2PerSecondNoBurst: Number((wallSeconds + calls.recharge / 2).toFixed(1)),
-      projectedSecondsAtReconcilerShare: Number(
-        (wallSeconds + rateLimitedSeconds(calls.recharge, RECONCILE_BUCKET)).toFixed(1),
-      ),
-      reconcilerBucket: RECONCILE_BUCKET,
       node: process.version,
     };
     const dir = path.join(__dirname, 'out');
@@ -168,9 +165,6 @@ async function main() {
     );
     console.log(
       `  projected at 2 calls/s with the bucket already full (no burst): ${out.projectedSecondsAtRecharge2PerSecondNoBurst} s`,
-    );
-    console.log(
-      `  projected at the reconciler's share (${RECONCILE_BUCKET.leakPerSecond}/s, ${RECONCILE_BUCKET.capacity} burst): ${out.projectedSecondsAtReconcilerShare} s`,
     );
     console.log('  -> bench/out/reconcile.json');
   } finally {

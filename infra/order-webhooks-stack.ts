@@ -327,7 +327,11 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('RECHARGE_API_URL', s.rechargeApiUrl)
       .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
       .setEnv('PUBLIC_BASE_URL', s.publicBaseUrl ?? baseUrl)
-      .setEnv('RECHARGE_WEBHOOK_GUARD', s.rechargeWebhookGuard);
+      .setEnv('RECHARGE_WEBHOOK_GUARD', s.rechargeWebhookGuard)
+      // One ReCharge rate budget for the token, shared with the worker: its item in the idempotency table.
+      .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
+      .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))
+      .setEnv('RECHARGE_RATE_PER_SECOND', String(s.rechargeRatePerSecond));
     // Its watermark item only: reads and writes are limited to that partition key.
     this.reconcile.fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -336,6 +340,14 @@ export class OrderWebhooksStack extends Stack {
         conditions: {
           'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [reconcileStateKey('recharge').pk] },
         },
+      }),
+    );
+    // The rate budget's items only (`ratebudget#...`), never the worker's delivery and step records.
+    this.reconcile.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.idempotencyTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratebudget#*'] } },
       }),
     );
     // A failed run is not retried by Lambda: the next tick lists the same window again.

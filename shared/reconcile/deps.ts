@@ -6,7 +6,7 @@ import { METRIC } from '../metrics';
 import { ordersDocumentClient } from '../order-system/ledger';
 import { rechargeReconcileSource } from '../providers/recharge/reconcile';
 import { RechargeClient } from '../recharge-api/client';
-import { LeakyBucket } from '../recharge-api/rate-limiter';
+import { type RateBudget, sharedRateBudget } from '../recharge-api/rate-budget';
 import { createWebhook, listWebhooks } from '../recharge-api/webhooks';
 import { makeSecretsProvider } from '../secrets';
 import { powertoolsMetricsSink } from '../worker/deps';
@@ -17,20 +17,14 @@ import type { ReconcilePorts } from './pass';
 import { makeStateStore } from './state-store';
 import type { GuardPorts } from './subscription-guard';
 
-/**
- * The reconciler's own client-side bucket: half of ReCharge's 2 calls/s and a shallow burst, so the
- * workers (which share the token) keep most of the budget. Until one budget is shared by every
- * caller of the token, this headroom is what keeps list calls from starving write-backs.
- */
-export const RECONCILE_BUCKET = { capacity: 10, leakPerSecond: 1 } as const;
-
 export interface BuildReconcileDepsOptions {
   env?: NodeJS.ProcessEnv;
   log?: Log;
   metrics?: MetricsSink;
   dynamo?: DynamoDBClient;
   sqs?: SQSClient;
-  rechargeBucket?: { capacity: number; leakPerSecond: number };
+  /** Override the shared rate budget (a MemoryRateBudget for benchmarks). */
+  rechargeBudget?: RateBudget;
   /** Counts every call made to each backend (benchmark, tests). */
   onCall?: (backend: 'recharge' | 'dynamodb' | 'sqs') => void;
   /** Client overrides for tests (a fast sleep for 429 back-off). */
@@ -46,7 +40,7 @@ export interface ReconcileDeps {
 
 /**
  * Builds the reconciler's dependencies from the environment (reconcileEnvSchema), once per cold
- * start: every ReCharge call goes through one RechargeClient (its bucket, timeouts, 429 handling).
+ * start: every ReCharge call goes through one RechargeClient (the shared rate budget, timeouts, 429 handling).
  */
 export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): ReconcileDeps {
   const env = parseEnv(reconcileEnvSchema, options.env ?? process.env);
@@ -72,7 +66,9 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
     version: env.RECHARGE_API_VERSION,
     timeoutMs: env.RECHARGE_TIMEOUT_MS,
     token: async () => (await secrets()).RECHARGE_API_TOKEN,
-    bucket: new LeakyBucket({ ...(options.rechargeBucket ?? RECONCILE_BUCKET), sleep: options.sleep }),
+    // The same budget as every worker container (one per token, in the idempotency table): list and
+    // webhook calls take their slots from it, so the reconciler can never push the token over its limit.
+    budget: options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     onCall: (call) => {
       options.onCall?.('recharge');

@@ -64,7 +64,7 @@ describe('reconcile function in the stack', () => {
     expect(reconcileFunction(every5).props.Timeout).toBe(240);
   });
 
-  it('grants exactly: send to the main queue, BatchGetItem on orders, Get/UpdateItem on its watermark item only, read the secret', () => {
+  it('grants exactly: send to the main queue, BatchGetItem on orders, Get/UpdateItem on its watermark item only, the rate budget, read the secret', () => {
     const onOrders = statements.filter((s) => [s.Resource].flat().some((r) => refOf(r) === ordersId));
     expect(onOrders.map((s) => ({ actions: [s.Action].flat().sort(), condition: s.Condition }))).toEqual(
       expect.arrayContaining([
@@ -81,16 +81,24 @@ describe('reconcile function in the stack', () => {
     expect(onQueue.flatMap((s) => [s.Action].flat())).not.toContain('sqs:ReceiveMessage');
     const all = statements.flatMap((s) => [s.Action].flat());
     expect(all).toContain('secretsmanager:GetSecretValue');
-    expect(all.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+    expect([...new Set(all.filter((a) => a.startsWith('dynamodb:')))].sort()).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
     ]);
-    // Nothing on the idempotency table: the reconciler never touches the worker's dedup records.
+    // On the idempotency table only the shared ReCharge rate budget's items, never the worker's records.
     const idempotencyId = only(template, 'AWS::DynamoDB::Table', {
       TimeToLiveSpecification: Match.objectLike({ Enabled: true }),
     }).id;
-    expect(statements.some((s) => [s.Resource].flat().some((r) => refOf(r) === idempotencyId))).toBe(false);
+    const onIdempotency = statements.filter((s) =>
+      [s.Resource].flat().some((r) => refOf(r) === idempotencyId),
+    );
+    expect(onIdempotency.map((s) => ({ actions: [s.Action].flat(), condition: s.Condition }))).toEqual([
+      {
+        actions: ['dynamodb:UpdateItem'],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratebudget#*'] } },
+      },
+    ]);
   });
 
   it('tells the guard the API URL as the base ReCharge calls, unless publicBaseUrl overrides it', () => {

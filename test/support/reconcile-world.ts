@@ -14,13 +14,14 @@ import { type Poller, type SqsHandler, startSqsPoller } from '../../scripts/loca
 import { samplePayload } from '../../scripts/samples/index';
 import { parseSecrets } from '../../shared/config';
 import { makeSqsClient, makeSqsSender } from '../../shared/queue/sqs-sender';
+import { MemoryRateBudget } from '../../shared/recharge-api/rate-budget';
 import { buildReconcileDeps, type ReconcileDeps } from '../../shared/reconcile/deps';
 import { buildWorkerDeps } from '../../shared/worker/deps';
 import { createTestQueues, createTestTables, testDynamoClient, testSqsClient } from './aws';
 import { type JsonObject, recordingLog, recordingMetrics } from './fake-worker';
 
 export const WEBHOOK_SECRET = 'reconcile-test-client-secret';
-const FAST_BUCKET = { capacity: 10_000, leakPerSecond: 10_000 };
+const FAST_BUDGET = () => new MemoryRateBudget({ capacity: 10_000, perSecond: 10_000 });
 
 /**
  * The whole pipeline in one process, every part real: the fake ReCharge (keeping orders, listing
@@ -116,7 +117,7 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
     sqs,
     log: recordingLog(),
     metrics: recordingMetrics(),
-    rechargeBucket: FAST_BUCKET,
+    rechargeBudget: FAST_BUDGET(),
     safetyMarginMs: 1000,
   });
   const poller: Poller = await startSqsPoller({

@@ -1,7 +1,7 @@
 import { rechargeBehindReason, rechargeReconcileSource } from '../../../shared/providers/recharge/reconcile';
 import { rechargeOrderSchema } from '../../../shared/providers/recharge/schemas';
 import { RechargeClient } from '../../../shared/recharge-api/client';
-import { LeakyBucket } from '../../../shared/recharge-api/rate-limiter';
+import { MemoryRateBudget } from '../../../shared/recharge-api/rate-budget';
 import type { OrderSnapshot } from '../../../shared/reconcile/types';
 
 const order = (fields: Record<string, unknown>) =>
@@ -69,7 +69,7 @@ describe('synthetic delivery', () => {
       version: '2021-11',
       token: async () => 't',
       timeoutMs: 100,
-      bucket: new LeakyBucket({ capacity: 1, leakPerSecond: 1 }),
+      budget: new MemoryRateBudget({ capacity: 1, perSecond: 1 }),
     }),
   );
   const raw = { id: 42, status: 'success', updated_at: '2026-11-20T08:15:02', extra_field: { kept: true } };

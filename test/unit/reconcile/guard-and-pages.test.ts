@@ -1,7 +1,7 @@
 import { parseSince } from '../../../scripts/cli/reconcile';
 import { RechargeClient } from '../../../shared/recharge-api/client';
 import { nextLink } from '../../../shared/recharge-api/pages';
-import { LeakyBucket } from '../../../shared/recharge-api/rate-limiter';
+import { MemoryRateBudget } from '../../../shared/recharge-api/rate-budget';
 import { planSubscriptions } from '../../../shared/reconcile/subscription-guard';
 
 const TOPICS = ['order/created', 'order/processed', 'order/updated'];
@@ -65,7 +65,7 @@ describe('pagination', () => {
       version: '2021-01',
       token: async () => 'secret-token',
       timeoutMs: 100,
-      bucket: new LeakyBucket({ capacity: 10, leakPerSecond: 10 }),
+      budget: new MemoryRateBudget({ capacity: 10, perSecond: 10 }),
     });
     const original = globalThis.fetch;
     globalThis.fetch = (async (url: string) => {
