@@ -13,6 +13,9 @@ import {
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -26,6 +29,7 @@ import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
 import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
+import { reconcileStateKey } from '../shared/reconcile/state-store';
 import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
@@ -61,6 +65,7 @@ export class OrderWebhooksStack extends Stack {
   readonly api: apigw.RestApi;
   readonly ingest: AppFunction;
   readonly worker: AppFunction;
+  readonly reconcile: AppFunction;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly idempotencyTable: dynamodb.Table;
@@ -363,6 +368,59 @@ export class OrderWebhooksStack extends Stack {
       archiveKey,
     );
 
+    // --- Reconciliation (ReCharge) -------------------------------------------------------------
+    // Webhooks are lossy (ReCharge deletes a subscription after 48 h of failures): on a schedule,
+    // list the orders changed since the watermark, enqueue the ones behind as synthetic deliveries,
+    // and keep our webhook subscriptions alive.
+    const baseUrl = s.domainName ? `https://${s.domainName}/` : this.api.url;
+    this.reconcile = new AppFunction(this, 'Reconcile', {
+      entry: 'functions/reconcile/handler.ts',
+      description: 'order-webhooks reconcile: re-sync ReCharge orders whose webhooks were missed',
+      memorySize: 512,
+      // Ends before the next tick (up to Lambda's 15 min), so two scheduled passes never overlap.
+      timeout: Duration.seconds(Math.min(900, Math.max(60, s.reconcileIntervalMinutes * 60 - 60))),
+      logRetention,
+      tracing: s.tracing,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+    this.reconcile
+      .bindQueueSender('QUEUE_URL', this.queue)
+      // Reads the worker's order items in batches; nothing else in the table.
+      .bindTable('ORDERS_TABLE', this.ordersTable, ['dynamodb:BatchGetItem'])
+      .setEnv('RECHARGE_API_URL', s.rechargeApiUrl)
+      .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
+      .setEnv('PUBLIC_BASE_URL', s.publicBaseUrl ?? baseUrl)
+      .setEnv('RECHARGE_WEBHOOK_GUARD', s.rechargeWebhookGuard)
+      // One ReCharge rate budget for the token, shared with the worker: its item in the idempotency table.
+      .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
+      .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))
+      .setEnv('RECHARGE_RATE_PER_SECOND', String(s.rechargeRatePerSecond));
+    // Its watermark item only: reads and writes are limited to that partition key.
+    this.reconcile.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.ordersTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [reconcileStateKey('recharge').pk] },
+        },
+      }),
+    );
+    // The rate budget's items only (`ratebudget#...`), never the worker's delivery and step records.
+    this.reconcile.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.idempotencyTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratebudget#*'] } },
+      }),
+    );
+    // A failed run is not retried by Lambda: the next tick lists the same window again.
+    this.reconcile.fn.configureAsyncInvoke({ retryAttempts: 0 });
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'order-webhooks: reconcile ReCharge orders and check webhook subscriptions',
+      schedule: events.Schedule.rate(Duration.minutes(s.reconcileIntervalMinutes)),
+      targets: [new eventTargets.LambdaFunction(this.reconcile.fn)],
+    });
+
     // --- Secrets -----------------------------------------------------------------------------
     this.secret = s.existingSecretArn
       ? // The complete ARN (with the -XXXXXX suffix) so the grant names exactly this secret.
@@ -382,10 +440,12 @@ export class OrderWebhooksStack extends Stack {
       });
     this.ingest.bindSecret('SECRET_ARN', this.secret);
     this.worker.bindSecret('SECRET_ARN', this.secret);
-    // An imported secret's grantRead grants no kms:Decrypt: under a customer managed key both
-    // functions need it explicitly, or GetSecretValue fails with AccessDenied.
+    this.reconcile.bindSecret('SECRET_ARN', this.secret);
+    // An imported secret's grantRead grants no kms:Decrypt: under a customer managed key every
+    // function that reads it needs it explicitly, or GetSecretValue fails with AccessDenied.
     if (s.existingSecretKmsKeyArn)
-      for (const fn of [this.ingest, this.worker]) fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
+      for (const fn of [this.ingest, this.worker, this.reconcile])
+        fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
 
     // --- Monitoring --------------------------------------------------------------------------
     const alarmTopic = s.alarmTopicArn
@@ -404,6 +464,8 @@ export class OrderWebhooksStack extends Stack {
       api: this.api,
       ingest: this.ingest.fn,
       worker: this.worker.fn,
+      reconcile: this.reconcile.fn,
+      reconcileIntervalMinutes: s.reconcileIntervalMinutes,
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       oldestMessageAgeAlarmSeconds: s.oldestMessageAgeAlarmSeconds,
@@ -412,7 +474,6 @@ export class OrderWebhooksStack extends Stack {
     });
 
     // --- Outputs -----------------------------------------------------------------------------
-    const baseUrl = s.domainName ? `https://${s.domainName}/` : this.api.url;
     for (const [name, route] of Object.entries(WEBHOOK_ROUTES))
       new CfnOutput(this, name, { value: `${baseUrl}${route}`, description: routeHelp[name] });
     if (s.domainName && this.api.domainName)

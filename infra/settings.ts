@@ -111,6 +111,12 @@ export const stackSettingsSchema = z
     ),
     /** Encrypt the archive bucket with this customer-managed KMS key instead of S3-managed keys. */
     archiveKmsKeyArn: arn('kms').optional(),
+    /** Minutes between reconciliation passes (and subscription checks) against ReCharge. */
+    reconcileIntervalMinutes: int(15, 1, 1440),
+    /** Base URL ReCharge calls; default the API's URL (or https://<domainName>). */
+    publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    /** `recreate` missing ReCharge subscriptions, `check` only reports them, `off`. */
+    rechargeWebhookGuard: z.enum(['recreate', 'check', 'off']).default('recreate'),
     logRetentionDays: z.coerce
       .number()
       .refine((days) => (RETENTION_DAYS as readonly number[]).includes(days), {

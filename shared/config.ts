@@ -140,6 +140,42 @@ export function workerEnvProblems(env: NodeJS.ProcessEnv = process.env): string[
     problems.push('ORDER_SYSTEM_URL: is required when ORDER_SYSTEM=http');
   return problems;
 }
+/** ReCharge topics this product syncs, and so the subscriptions the guard keeps alive. */
+export const DEFAULT_RECHARGE_WEBHOOK_TOPICS = 'order/created,order/processed,order/updated';
+
+/** The reconcile function (and the CLI's `reconcile` / `recharge-webhooks`, local mode). */
+export const reconcileEnvSchema = z.extend(awsSchema, {
+  QUEUE_URL: required(),
+  ORDERS_TABLE: required(),
+  /** Holds the ReCharge rate budget shared with the workers (one per token). */
+  IDEMPOTENCY_TABLE: required(),
+  RECHARGE_RATE_CAPACITY: workerEnvSchema.shape.RECHARGE_RATE_CAPACITY,
+  RECHARGE_RATE_PER_SECOND: workerEnvSchema.shape.RECHARGE_RATE_PER_SECOND,
+  RECHARGE_API_URL: workerEnvSchema.shape.RECHARGE_API_URL,
+  RECHARGE_API_VERSION: workerEnvSchema.shape.RECHARGE_API_VERSION,
+  RECHARGE_TIMEOUT_MS: workerEnvSchema.shape.RECHARGE_TIMEOUT_MS,
+  /** Subtracted from the watermark: ReCharge's timestamps carry no zone. */
+  RECONCILE_OVERLAP_SECONDS: intFromEnv(3600),
+  /** How far back the first pass (no watermark yet) looks. */
+  RECONCILE_LOOKBACK_SECONDS: intFromEnv(259_200),
+  RECHARGE_WEBHOOK_TOPICS: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((value) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    ),
+    DEFAULT_RECHARGE_WEBHOOK_TOPICS.split(','),
+  ),
+  /** `recreate` missing subscriptions (default), `check` only reports them, `off` skips the guard. */
+  RECHARGE_WEBHOOK_GUARD: z._default(z.enum(['recreate', 'check', 'off']), 'recreate'),
+  /** Base URL ReCharge calls (the API's URL or custom domain); the guard is off without it. */
+  PUBLIC_BASE_URL: optionalUrl,
+});
+export type ReconcileEnv = z.infer<typeof reconcileEnvSchema>;
 
 /**
  * The lease must outlive any attempt: an attempt runs at most the worker timeout, and a lease that

@@ -21,6 +21,16 @@ export const METRIC = {
   configError: 'RecordConfigError',
   rechargeCalls: 'RechargeApiCalls',
   recharge429: 'RechargeApiThrottled',
+  /** Reconciler: each order found behind is a missed or failed webhook. */
+  reconcileListed: 'ReconcileOrdersListed',
+  reconcileBehind: 'ReconcileOrdersBehind',
+  reconcileEnqueued: 'ReconcileOrdersEnqueued',
+  reconcilePassFailed: 'ReconcilePassFailed',
+  /** Failed passes since the last complete one (0 after a complete pass). */
+  reconcileFailuresInARow: 'ReconcileFailedPassesInARow',
+  /** Subscription guard */
+  subscriptionMissing: 'WebhookSubscriptionMissing',
+  subscriptionRecreated: 'WebhookSubscriptionRecreated',
 } as const;
 
 /** One Powertools Metrics instance per process (EMF to stdout in Lambda). */

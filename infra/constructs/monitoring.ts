@@ -13,6 +13,9 @@ export interface MonitoringProps {
   readonly api: apigw.RestApi;
   readonly ingest: lambda.IFunction;
   readonly worker: lambda.IFunction;
+  /** The scheduled reconciler, and how often it runs (alarm periods follow it). */
+  readonly reconcile: lambda.IFunction;
+  readonly reconcileIntervalMinutes: number;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly oldestMessageAgeAlarmSeconds: number;
@@ -38,7 +41,7 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const { api, ingest, worker, queue, deadLetterQueue } = props;
+    const { api, ingest, worker, reconcile, queue, deadLetterQueue } = props;
     const action = new actions.SnsAction(props.alarmTopic);
 
     const alarm = (name: string, alarmProps: cloudwatch.AlarmProps) => {
@@ -95,6 +98,7 @@ export class Monitoring extends Construct {
     for (const [name, fn] of [
       ['Ingest', ingest],
       ['Worker', worker],
+      ['Reconcile', reconcile],
     ] as const) {
       alarm(`${name}Errors`, {
         alarmDescription: `The ${name.toLowerCase()} Lambda function fails invocations.`,
@@ -146,6 +150,50 @@ export class Monitoring extends Construct {
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
+    });
+
+    // Reconciliation: one datapoint per pass, so the period follows the schedule.
+    const passPeriod = Duration.minutes(Math.max(5, props.reconcileIntervalMinutes));
+    // No label: a labelled metric renders as a metric query, unlike the other alarms.
+    const perPass = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic,
+        period: passPeriod,
+      });
+    alarm('ReconcileOrdersBehind', {
+      alarmDescription:
+        'The reconciler found ReCharge orders our records were behind (each one is a missed or failed webhook) and re-queued them: check webhook delivery, the ingest and the subscriptions.',
+      metric: perPass(METRIC.reconcileBehind, cloudwatch.Stats.SUM),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('ReconcileFailedTwiceInARow', {
+      alarmDescription:
+        'Two reconciliation passes in a row failed (ReCharge 429/5xx/timeouts, the token, or the queue): missed webhooks are not being recovered; the watermark waits.',
+      metric: perPass(METRIC.reconcileFailuresInARow, cloudwatch.Stats.MAXIMUM),
+      threshold: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('WebhookSubscriptionRecreated', {
+      alarmDescription:
+        'A ReCharge webhook subscription of ours had been deleted (ReCharge does this after 48 h of failed deliveries) and was recreated: find out why deliveries failed.',
+      metric: perPass(METRIC.subscriptionRecreated, cloudwatch.Stats.SUM),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    alarm('WebhookSubscriptionMissing', {
+      alarmDescription:
+        'A ReCharge webhook subscription of ours is missing and was not recreated (RECHARGE_WEBHOOK_GUARD=check, the pass failed, or the POST failed): run `order-webhooks recharge-webhooks check --aws`.',
+      metric: perPass(METRIC.subscriptionMissing, cloudwatch.Stats.MAXIMUM),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
     });
     const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
       ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
@@ -258,6 +306,28 @@ export class Monitoring extends Construct {
         ],
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: this.alarms }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Reconciliation (ReCharge)',
+        width: 12,
+        left: [
+          app(METRIC.reconcileListed, 'orders listed'),
+          app(METRIC.reconcileBehind, 'orders behind'),
+          app(METRIC.reconcileEnqueued, 'orders re-queued'),
+          app(METRIC.reconcilePassFailed, 'passes failed'),
+          app(METRIC.reconcileFailuresInARow, 'failed passes in a row', cloudwatch.Stats.MAXIMUM),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'ReCharge webhook subscriptions',
+        width: 12,
+        left: [
+          app(METRIC.subscriptionRecreated, 'recreated'),
+          app(METRIC.subscriptionMissing, 'missing', cloudwatch.Stats.MAXIMUM),
+          reconcile.metricErrors({ period: FIVE_MINUTES, label: 'reconcile errors' }),
+        ],
+      }),
     );
   }
 }

@@ -7,6 +7,8 @@ import { ARCHIVE_HELP, runArchive } from './archive';
 import { DLQ_HELP, runDlq } from './dlq';
 import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
+import { RECHARGE_WEBHOOKS_HELP, runRechargeWebhooks } from './recharge-webhooks';
+import { RECONCILE_HELP, runReconcile } from './reconcile';
 import { REPLAY_HELP, runReplay } from './replay';
 import { runSend, SEND_HELP } from './send';
 import { runStats, STATS_HELP } from './stats';
@@ -41,13 +43,19 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
       summary: 'list and show archived webhooks (what they sent)',
     },
     replay: { run: runReplay, help: REPLAY_HELP, summary: 'send archived webhooks again through the queue' },
+    reconcile: { run: runReconcile, help: RECONCILE_HELP, summary: 'one ReCharge reconciliation pass now' },
+    'recharge-webhooks': {
+      run: runRechargeWebhooks,
+      help: RECHARGE_WEBHOOKS_HELP,
+      summary: 'list, check and register the ReCharge webhook subscriptions',
+    },
   };
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(18)}${c.summary}`)
   .join('\n')}
 
 Run \`order-webhooks <command> --help\` for a command's options. A .env file in the working

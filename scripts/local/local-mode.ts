@@ -13,6 +13,7 @@ import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
 import { assertCanListen, assertLocalSettings } from './preflight';
+import { type LocalReconciler, startLocalReconciler } from './reconciler';
 import { ensureBucket, ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
 import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
@@ -57,6 +58,8 @@ export interface LocalMode {
   stop(): Promise<void>;
   /** Abandons the worker's in-flight batches at once (as if its host died); for crash tests. */
   killWorker(): void;
+  /** The reconciler and subscription guard, unless RECONCILE_INTERVAL_SECONDS=0. */
+  readonly reconciler: LocalReconciler | undefined;
 }
 
 /** Settings of the local mode itself (no Lambda counterpart), read from the environment. */
@@ -83,6 +86,8 @@ export function localSettings(env: NodeJS.ProcessEnv) {
       Math.min(QUEUE_DEFAULTS.workerTimeoutSeconds, Math.max(10, visibilityTimeoutSeconds)),
     ),
     waitTimeSeconds: int('LOCAL_WAIT_TIME_SECONDS', 2),
+    /** Seconds between reconciliation passes and subscription checks; 0 turns them off. */
+    reconcileIntervalSeconds: int('RECONCILE_INTERVAL_SECONDS', 60),
   };
 }
 
@@ -211,7 +216,12 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
         tokens: [secrets.RECHARGE_API_TOKEN as string],
         latencyMs: Number(sourceEnv.LOCAL_FAKE_RECHARGE_LATENCY_MS ?? 0),
         onAnswer: (call) => fakeLog.info('fake recharge received', { ...call }),
+        // Signs the webhooks it delivers to its subscriptions as ReCharge would.
+        webhookSecret: (secrets.RECHARGE_WEBHOOK_SECRETS as string).split(',')[0]?.trim(),
       });
+      // A share of deliveries lost on purpose, to watch the reconciler recover them.
+      const dropRate = Number(sourceEnv.LOCAL_FAKE_RECHARGE_DROP_RATE ?? 0);
+      if (dropRate > 0) fakeRecharge.setDeliveryDrop(dropRate);
       const fake = fakeRecharge;
       started.push({ stop: () => fake.close() });
       rechargeApiUrl = fakeRecharge.url;
@@ -282,6 +292,8 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
     });
     started.push(poller);
 
+    let reconciler: LocalReconciler | undefined;
+    const reconcileInterval = settings.reconcileIntervalSeconds;
     let api: ApiGatewayServer;
     try {
       api = await startApiGateway(ingest, {
@@ -292,6 +304,25 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
         throw new Error(`port ${options.port ?? settings.port} is in use: set PORT or --port`);
       throw error;
+    }
+    if (reconcileInterval > 0) {
+      const { buildReconcileDeps } = await import('../../shared/reconcile/deps');
+      const baseUrl = sourceEnv.PUBLIC_BASE_URL || api.url;
+      const deps = buildReconcileDeps({ env: { ...process.env, PUBLIC_BASE_URL: baseUrl } });
+      reconciler = startLocalReconciler({
+        deps,
+        intervalSeconds: reconcileInterval,
+        baseUrl,
+        log: {
+          debug: (message, extra) => log.debug(message, extra ?? {}),
+          info: (message, extra) => log.info(message, extra ?? {}),
+          warn: (message, extra) => log.warn(message, extra ?? {}),
+          error: (message, extra) => log.error(message, extra ?? {}),
+        },
+      });
+      const running = reconciler;
+      // Reverse start order: stopped after the API and before the worker.
+      started.push({ stop: () => running.stop() });
     }
     started.push({ stop: () => api.close() });
 
@@ -324,6 +355,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       stateFile,
       fakeRecharge,
       killWorker: () => poller.kill(),
+      reconciler,
       stop() {
         stopping ??= (async () => {
           // Reverse start order: API first (no new work), then the worker drains, then the emulators.

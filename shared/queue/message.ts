@@ -13,6 +13,11 @@ export const VERIFICATION_SCHEMES = [
   'wix-path-token',
   'wix-jwt-rs256',
   'sevi-token',
+  /**
+   * Not a webhook: the reconciler read the order from the provider's API itself, with our access
+   * token over TLS (set together with `origin: 'reconcile'`).
+   */
+  'recharge-api',
 ] as const;
 export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
 

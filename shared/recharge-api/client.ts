@@ -28,6 +28,13 @@ export interface RechargeClientOptions {
   now?: () => number;
 }
 
+/** A 2xx answer read in full: its JSON body (undefined when empty) and headers (e.g. `Link`). */
+export interface RechargeAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
 /** Outcome of a charge write-back: the endpoint may not exist in 2021-11 (see the reference). */
 export type ChargeWriteOutcome = { outcome: 'updated' } | { outcome: 'unsupported'; status: number };
 
@@ -85,6 +92,25 @@ export class RechargeClient {
     this.now = options.now ?? Date.now;
   }
 
+  /** The API version every call sends (`X-Recharge-Version`); list and webhook bodies depend on it. */
+  get version(): RechargeApiVersion {
+    return this.options.version;
+  }
+
+  /**
+   * One API call whose answer is read (listing orders, webhook subscriptions): same bucket, timeout,
+   * 429 and back-off rules as the write-backs. `pathAndQuery` is relative to the base URL; a 2xx
+   * body that is not JSON is a TransientError (a proxy's error page), never parsed loosely.
+   */
+  async call(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    body: unknown,
+    deadline: number,
+  ): Promise<RechargeAnswer> {
+    return this.request(method, pathAndQuery, body, deadline, true);
+  }
+
   /** The PUT /orders body for the configured API version. */
   orderWriteBody(ids: ExternalOrderRef): Record<string, unknown> {
     return this.options.version === '2021-01'
@@ -124,11 +150,19 @@ export class RechargeClient {
     }
   }
 
-  private async request(method: string, path: string, body: unknown, deadline: number): Promise<void> {
+  private async request(
+    method: string,
+    pathAndQuery: string,
+    body: unknown,
+    deadline: number,
+    read = false,
+  ): Promise<RechargeAnswer> {
     const token = await this.options.token();
     if (!token) throw new ConfigError('RECHARGE_API_TOKEN is not set');
-    const url = `${this.options.baseUrl.replace(/\/+$/, '')}${path}`;
-    const text = JSON.stringify(body);
+    const url = this.resolve(pathAndQuery);
+    // Logged and put in errors without the query (it may carry a cursor, never a secret, but stays short).
+    const path = pathAndQuery.split('?')[0] ?? pathAndQuery;
+    const text = body === undefined ? undefined : JSON.stringify(body);
     const scope = rateBudgetScope(token);
     for (let attempt = 1; ; attempt++) {
       // A slot free now is always taken; a wait for one must end CALL_ROOM_MS before the deadline.
@@ -143,7 +177,7 @@ export class RechargeClient {
           headers: {
             'X-Recharge-Access-Token': token,
             'X-Recharge-Version': this.options.version,
-            'Content-Type': 'application/json',
+            ...(text === undefined ? {} : { 'Content-Type': 'application/json' }),
             Accept: 'application/json',
           },
           body: text,
@@ -168,9 +202,26 @@ export class RechargeClient {
         );
         continue;
       }
-      await res.body?.cancel().catch(() => undefined);
+      let answer: RechargeAnswer | undefined;
+      if (res.ok && read) {
+        try {
+          const raw = await res.text();
+          answer = { status: res.status, headers: res.headers, body: raw ? JSON.parse(raw) : undefined };
+        } catch (error) {
+          this.options.onCall?.({
+            method,
+            path,
+            status: res.status,
+            attempt,
+            durationMs: this.now() - started,
+          });
+          throw new TransientError(`recharge ${path} answered ${res.status} with an unreadable body`, {
+            cause: error,
+          });
+        }
+      } else await res.body?.cancel().catch(() => undefined);
       this.options.onCall?.({ method, path, status: res.status, attempt, durationMs: this.now() - started });
-      if (res.ok) return;
+      if (res.ok) return answer ?? { status: res.status, headers: res.headers, body: undefined };
       if (res.status === 429) {
         const wait = Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers));
         // Shared: the next slot of every container is pushed past the wait, so the retry below simply
@@ -189,6 +240,20 @@ export class RechargeClient {
         throw new RechargeHttpError(res.status, path);
       await this.backoff(attempt, deadline, `recharge ${path} answered ${res.status}`);
     }
+  }
+
+  /**
+   * A path relative to the base URL, or an absolute URL ReCharge handed back (a `Link: rel="next"`):
+   * the access token only ever goes to the configured origin and under its path.
+   */
+  private resolve(pathAndQuery: string): string {
+    const base = this.options.baseUrl.replace(/\/+$/, '');
+    if (!/^https?:\/\//i.test(pathAndQuery)) return `${base}${pathAndQuery}`;
+    const target = new URL(pathAndQuery);
+    const root = new URL(`${base}/`);
+    if (target.origin !== root.origin || !target.pathname.startsWith(root.pathname))
+      throw new PermanentError('recharge answered a link outside the configured API URL: not followed');
+    return target.href;
   }
 
   private async backoff(attempt: number, deadline: number, message: string, cause?: unknown): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ingestEnvSchema, parseEnv, workerEnvSchema } from '../../shared/config';
+import { ingestEnvSchema, parseEnv, reconcileEnvSchema, workerEnvSchema } from '../../shared/config';
 import { ALL_FEATURES, buildStack } from './build-stack';
 
 type Resources = Record<
@@ -21,7 +21,12 @@ function environmentOf(template: Template, description: string): Record<string, 
 function withDummyTokens(variables: Record<string, unknown>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(variables))
-    env[key] = typeof value === 'string' ? value : `dummy-${key.toLowerCase()}`;
+    env[key] =
+      typeof value === 'string'
+        ? value
+        : key.endsWith('_URL')
+          ? `https://dummy.example.com/${key.toLowerCase()}/`
+          : `dummy-${key.toLowerCase()}`;
   return env;
 }
 
@@ -33,6 +38,7 @@ describe.each([
   const cases = [
     ['order-webhooks ingest', ingestEnvSchema],
     ['order-webhooks worker', workerEnvSchema],
+    ['order-webhooks reconcile', reconcileEnvSchema],
   ] as const;
 
   it.each(cases)('%s: every variable it sets is one shared/config.ts reads', (description, schema) => {

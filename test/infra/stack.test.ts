@@ -103,13 +103,13 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('gives every log group a retention', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Resources);
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4);
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  it('runs both functions on the newest Node.js runtime, arm64, with source maps and JSON logs', () => {
+  it('runs every function on the newest Node.js runtime, arm64, with source maps and JSON logs', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -302,7 +302,7 @@ describe('OrderWebhooks stack with default settings', () => {
   });
 
   it('uses no wildcard actions and no wildcard resources in the function policies', () => {
-    for (const prefix of ['order-webhooks ingest', 'order-webhooks worker']) {
+    for (const prefix of ['order-webhooks ingest', 'order-webhooks worker', 'order-webhooks reconcile']) {
       const { statements } = grantedActions(template, prefix);
       for (const statement of statements) {
         for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
@@ -370,7 +370,7 @@ describe('OrderWebhooks stack with default settings', () => {
             Properties: { Namespace: 'AWS/Lambda', MetricName: metric, ...notify },
           }),
         ),
-      ).toHaveLength(2);
+      ).toHaveLength(3);
     // Sustained rejections: a credential mismatch makes providers retry and ReCharge give up.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,

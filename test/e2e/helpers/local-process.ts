@@ -82,6 +82,8 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
       LOCAL_WORKER_TIMEOUT_SECONDS: '8',
       // A batch abandoned by a crash is taken over after this (it must exceed the worker timeout).
       IDEMPOTENCY_LEASE_SECONDS: '10',
+      // The reconciler would add ReCharge calls the other suites do not expect; its own suite turns it on.
+      RECONCILE_INTERVAL_SECONDS: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

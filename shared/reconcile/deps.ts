@@ -1,0 +1,101 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseEnv, type ReconcileEnv, reconcileEnvSchema } from '../config';
+import { type Log, logger } from '../logger';
+import { METRIC } from '../metrics';
+import { ordersDocumentClient } from '../order-system/ledger';
+import { rechargeReconcileSource } from '../providers/recharge/reconcile';
+import { RechargeClient } from '../recharge-api/client';
+import { type RateBudget, sharedRateBudget } from '../recharge-api/rate-budget';
+import { createWebhook, listWebhooks } from '../recharge-api/webhooks';
+import { makeSecretsProvider } from '../secrets';
+import { powertoolsMetricsSink } from '../worker/deps';
+import type { MetricsSink } from '../worker/process-record';
+import { makeBatchEnqueuer } from './enqueue';
+import { makeSnapshotReader } from './order-snapshots';
+import type { ReconcilePorts } from './pass';
+import { makeStateStore } from './state-store';
+import type { GuardPorts } from './subscription-guard';
+
+export interface BuildReconcileDepsOptions {
+  env?: NodeJS.ProcessEnv;
+  log?: Log;
+  metrics?: MetricsSink;
+  dynamo?: DynamoDBClient;
+  sqs?: SQSClient;
+  /** Override the shared rate budget (a MemoryRateBudget for benchmarks). */
+  rechargeBudget?: RateBudget;
+  /** Counts every call made to each backend (benchmark, tests). */
+  onCall?: (backend: 'recharge' | 'dynamodb' | 'sqs') => void;
+  /** Client overrides for tests (a fast sleep for 429 back-off). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReconcileDeps {
+  env: ReconcileEnv;
+  ports: ReconcilePorts;
+  guard: GuardPorts;
+  recharge: RechargeClient;
+}
+
+/**
+ * Builds the reconciler's dependencies from the environment (reconcileEnvSchema), once per cold
+ * start: every ReCharge call goes through one RechargeClient (the shared rate budget, timeouts, 429 handling).
+ */
+export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): ReconcileDeps {
+  const env = parseEnv(reconcileEnvSchema, options.env ?? process.env);
+  const log: Log = options.log ?? {
+    debug: (message, extra) => logger.debug(message, extra ?? {}),
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
+  const sink = options.metrics ?? powertoolsMetricsSink();
+  const dynamo =
+    options.dynamo ??
+    new DynamoDBClient({
+      region: env.AWS_REGION,
+      ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    });
+  const sqs =
+    options.sqs ??
+    new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
+  const secrets = makeSecretsProvider(env, options.env ?? process.env);
+  const recharge = new RechargeClient({
+    baseUrl: env.RECHARGE_API_URL,
+    version: env.RECHARGE_API_VERSION,
+    timeoutMs: env.RECHARGE_TIMEOUT_MS,
+    token: async () => (await secrets()).RECHARGE_API_TOKEN,
+    // The same budget as every worker container (one per token, in the idempotency table): list and
+    // webhook calls take their slots from it, so the reconciler can never push the token over its limit.
+    budget: options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    onCall: (call) => {
+      options.onCall?.('recharge');
+      sink.count(METRIC.rechargeCalls);
+      if (call.status === 429) sink.count(METRIC.recharge429);
+      log.debug('recharge call', { ...call });
+    },
+  });
+  const doc = ordersDocumentClient(dynamo);
+  const ports: ReconcilePorts = {
+    source: rechargeReconcileSource(recharge),
+    readSnapshots: makeSnapshotReader({
+      doc,
+      table: env.ORDERS_TABLE,
+      onCall: () => options.onCall?.('dynamodb'),
+    }),
+    enqueue: makeBatchEnqueuer(sqs, env.QUEUE_URL, { onCall: () => options.onCall?.('sqs') }),
+    state: makeStateStore(doc, env.ORDERS_TABLE),
+    log,
+    metrics: sink,
+    now: Date.now,
+  };
+  const guard: GuardPorts = {
+    list: (deadline) => listWebhooks(recharge, deadline),
+    create: (subscription, deadline) => createWebhook(recharge, subscription, deadline),
+    log,
+    metrics: sink,
+  };
+  return { env, ports, guard, recharge };
+}

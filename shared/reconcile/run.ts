@@ -1,0 +1,42 @@
+import type { ReconcileDeps } from './deps';
+import { type ReconcilePassResult, runReconcilePass } from './pass';
+import { type GuardResult, guardSubscriptions } from './subscription-guard';
+
+export interface ScheduledRunResult {
+  pass: ReconcilePassResult;
+  guard?: GuardResult;
+}
+
+/**
+ * One scheduled run: the reconciliation pass, then the subscription guard. The guard recreates a
+ * missing subscription only when this run's pass completed: ReCharge deleted it after 48 h of
+ * failed deliveries, so the pass must first have listed and enqueued what changed in that gap
+ * (and proved the API token works); otherwise the subscription is reported and the next run retries.
+ * Never throws for a failed pass or check (both are counted and alarmed); only bad configuration does.
+ */
+export async function runScheduledReconcile(
+  deps: Pick<ReconcileDeps, 'env' | 'ports' | 'guard'>,
+  deadline: number,
+  overrides: { baseUrl?: string } = {},
+): Promise<ScheduledRunResult> {
+  const { env } = deps;
+  const pass = await runReconcilePass(deps.ports, {
+    deadline,
+    overlapSeconds: env.RECONCILE_OVERLAP_SECONDS,
+    lookbackSeconds: env.RECONCILE_LOOKBACK_SECONDS,
+  });
+  const baseUrl = overrides.baseUrl ?? env.PUBLIC_BASE_URL;
+  if (env.RECHARGE_WEBHOOK_GUARD === 'off') return { pass };
+  if (!baseUrl) {
+    deps.ports.log.warn('webhook subscriptions not checked', { reason: 'PUBLIC_BASE_URL is not set' });
+    return { pass };
+  }
+  const guard = await guardSubscriptions(deps.guard, {
+    baseUrl,
+    topics: env.RECHARGE_WEBHOOK_TOPICS,
+    mode: env.RECHARGE_WEBHOOK_GUARD,
+    passCoveredGap: pass.outcome === 'completed',
+    deadline,
+  });
+  return { pass, guard };
+}
