@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Secrets } from '../../shared/config';
@@ -5,7 +7,15 @@ import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
 import { queueDepth } from './stats';
-import { resolveTarget, stateFilePath, TARGET_HELP, TARGET_OPTIONS, type Target, UsageError } from './target';
+import {
+  projectRoot,
+  resolveTarget,
+  stateFilePath,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  type Target,
+  UsageError,
+} from './target';
 
 export const DOCTOR_HELP = `Usage: order-webhooks doctor [options]
 
@@ -39,6 +49,8 @@ export interface DoctorContext {
   rechargeApiVersion: string;
   /** Names of credentials the local mode runs on development values. */
   devCredentials: string[];
+  /** The stack settings the merchant keeps under "context" in cdk.json (empty when unreadable). */
+  stackSettings: Record<string, unknown>;
 }
 
 /**
@@ -184,6 +196,20 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     },
   },
   {
+    name: 'WAF web ACL lets webhook bodies through',
+    async run({ target, stackSettings }) {
+      if (target.kind === 'local') return { status: 'skipped', detail: 'no WAF in the local mode' };
+      if (!stackSettings.wafWebAclArn) return { status: 'ok', detail: 'no wafWebAclArn in cdk.json' };
+      // The managed core rule set blocks bodies over 8 KB (SizeRestrictions_BODY): large ReCharge
+      // orders would get 403 until ReCharge deletes the subscription. The ACL's rules are not read here.
+      return {
+        status: 'warn',
+        detail: 'a web ACL is attached to the webhook API (wafWebAclArn)',
+        fix: 'if it uses AWSManagedRulesCommonRuleSet, set its SizeRestrictions_BODY rule to Count (docs/deployment.md, "WAF")',
+      };
+    },
+  },
+  {
     name: 'alarms in ALARM',
     async run({ target }) {
       if (target.kind === 'local') return { status: 'skipped', detail: 'no alarms in the local mode' };
@@ -218,6 +244,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     target,
     env,
     devCredentials,
+    stackSettings: readStackSettings(projectRoot(process.cwd())),
     rechargeApiUrl: state?.rechargeApiUrl ?? env.RECHARGE_API_URL ?? 'https://api.rechargeapps.com',
     rechargeApiVersion: env.RECHARGE_API_VERSION || '2021-11',
     secrets: () => {
@@ -260,4 +287,14 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
         `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
       );
   return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** The "context" of the project's cdk.json: the stack settings a deploy uses. */
+export function readStackSettings(root: string): Record<string, unknown> {
+  try {
+    const json = JSON.parse(readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context?: unknown };
+    return json.context && typeof json.context === 'object' ? (json.context as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
