@@ -13,3 +13,11 @@ export interface Log {
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
 }
+
+/** The process logger as a `Log` (what the functions pass to shared code outside tests). */
+export const processLog: Log = {
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+};

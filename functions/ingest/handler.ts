@@ -5,7 +5,7 @@ import { recordAwsCalls } from '#shared/aws/call-recorder';
 import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
 import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
-import { logger } from '#shared/logger';
+import { processLog } from '#shared/logger';
 import { METRIC, metrics } from '#shared/metrics';
 import { makeSqsClient, makeSqsSender } from '#shared/queue/sqs-sender';
 import { makeSecretsProvider } from '#shared/secrets';
@@ -85,12 +85,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
       : {}),
     getSecrets: makeSecretsProvider(config, env, 'ingest'),
     sendToQueue: (webhook, signal) => sender.send(webhook, signal),
-    log: {
-      debug: (message, extra) => logger.debug(message, extra ?? {}),
-      info: (message, extra) => logger.info(message, extra ?? {}),
-      warn: (message, extra) => logger.warn(message, extra ?? {}),
-      error: (message, extra) => logger.error(message, extra ?? {}),
-    },
+    log: processLog,
     metrics: {
       count: (name) => metrics.addMetric(name, MetricUnit.Count, 1),
       flush: () => metrics.publishStoredMetrics(),

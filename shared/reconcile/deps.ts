@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseEnv, type ReconcileEnv, reconcileEnvSchema } from '../config';
-import { type Log, logger } from '../logger';
+import { type Log, processLog } from '../logger';
 import { METRIC } from '../metrics';
 import { ordersDocumentClient } from '../order-system/ledger';
 import { rechargeReconcileSource } from '../providers/recharge/reconcile';
@@ -44,12 +44,7 @@ export interface ReconcileDeps {
  */
 export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): ReconcileDeps {
   const env = parseEnv(reconcileEnvSchema, options.env ?? process.env);
-  const log: Log = options.log ?? {
-    debug: (message, extra) => logger.debug(message, extra ?? {}),
-    info: (message, extra) => logger.info(message, extra ?? {}),
-    warn: (message, extra) => logger.warn(message, extra ?? {}),
-    error: (message, extra) => logger.error(message, extra ?? {}),
-  };
+  const log: Log = options.log ?? processLog;
   const sink = options.metrics ?? powertoolsMetricsSink();
   const dynamo =
     options.dynamo ??

@@ -9,7 +9,7 @@ import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
 import { IdempotencyStore } from '../idempotency/store';
-import { type Log, logger } from '../logger';
+import { type Log, processLog } from '../logger';
 import { METRIC, metrics } from '../metrics';
 import { HttpOrderSystem } from '../order-system/http';
 import { LedgerOrderSystem, OrderStore } from '../order-system/ledger';
@@ -52,12 +52,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   const problems = workerEnvProblems(source);
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const env = parseWorkerEnv(source);
-  const log: Log = options.log ?? {
-    debug: (message, extra) => logger.debug(message, extra ?? {}),
-    info: (message, extra) => logger.info(message, extra ?? {}),
-    warn: (message, extra) => logger.warn(message, extra ?? {}),
-    error: (message, extra) => logger.error(message, extra ?? {}),
-  };
+  const log: Log = options.log ?? processLog;
   const sink = options.metrics ?? powertoolsMetricsSink();
   const dynamo =
     options.dynamo ??
