@@ -13,14 +13,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  type SendMessageCommandInput,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { makeHandler } from '../functions/worker/handler';
+import { queuedMessageCount } from '../scripts/cli/stats';
 import { startDynamoDbLocal, startSqsEmulator } from '../scripts/local/emulators';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../scripts/local/fake-recharge';
 import { ensureQueues, ensureTables } from '../scripts/local/resources';
@@ -128,25 +124,6 @@ async function sendAll(sqs: SQSClient, queueUrl: string, items: QueuedWebhook[])
         if (out.Failed?.length) throw new Error(`enqueue failed for ${out.Failed.length} messages`);
       }
     }),
-  );
-}
-
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 
@@ -317,7 +294,7 @@ async function runOnce(
     await sleep(250);
     await Promise.all(echoes);
     echoes = [];
-    const depth = await queueDepth(sqs, queues.queueUrl);
+    const depth = await queuedMessageCount(sqs, queues.queueUrl);
     if (process.env.BENCH_DEBUG && Date.now() % 5000 < 260)
       process.stdout.write(
         `t=${round((Date.now() - drainStart) / 1000, 1)} depth=${depth} applied=${fake.applied().length}\n`,
@@ -357,7 +334,7 @@ async function runOnce(
   // call): reported as queueEmptySeconds.
   const lastWrite = Math.max(...applied.map((r) => r.at));
   const drainSeconds = (lastWrite - drainStart) / 1000;
-  const deadLettered = await queueDepth(sqs, queues.dlqUrl);
+  const deadLettered = await queuedMessageCount(sqs, queues.dlqUrl);
   await fake.close();
   return {
     K,

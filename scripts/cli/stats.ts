@@ -46,6 +46,12 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
   };
 }
 
+/** Every message the queue holds: waiting, in flight and delayed. */
+export async function queuedMessageCount(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const d = await queueDepth(sqs, queueUrl);
+  return d.visible + d.inFlight + d.delayed;
+}
+
 export async function runStats(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,

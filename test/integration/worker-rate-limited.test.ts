@@ -1,6 +1,6 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { makeHandler } from '../../functions/worker/handler';
+import { queuedMessageCount } from '../../scripts/cli/stats';
 import { makeContext } from '../../scripts/local/api-gateway';
 import { type Poller, type SqsHandler, startSqsPoller, toSqsRecord } from '../../scripts/local/sqs-poller';
 import { samplePayload } from '../../scripts/samples/index';
@@ -10,25 +10,6 @@ import { createTestQueues } from '../support/aws';
 import { createWorkerWorld, type JsonObject, queuedWebhook, type WorkerWorld } from '../support/fake-worker';
 
 jest.setTimeout(120_000);
-
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
 
 describe('a record that waits for the ReCharge rate budget', () => {
   let world: WorkerWorld;
@@ -94,7 +75,8 @@ describe('a record that waits for the ReCharge rate budget', () => {
       waitTimeSeconds: 1,
     });
     await waitFor(
-      async () => world.recharge.applied().length === 1 && (await depth(world.sqs, queues.queueUrl)) === 0,
+      async () =>
+        world.recharge.applied().length === 1 && (await queuedMessageCount(world.sqs, queues.queueUrl)) === 0,
       'the write-back to go through and the queue to empty',
       90_000,
     );
@@ -104,6 +86,6 @@ describe('a record that waits for the ReCharge rate budget', () => {
     const calls = world.recharge.requests.map((r) => `${r.path} ${r.status}`);
     expect(calls).toEqual([...Array(5).fill('/orders/880000001 429'), '/orders/880000001 200']);
     // Six attempts with a redrive limit of 2, and nothing in the dead-letter queue.
-    expect(await depth(world.sqs, queues.dlqUrl)).toBe(0);
+    expect(await queuedMessageCount(world.sqs, queues.dlqUrl)).toBe(0);
   });
 });
