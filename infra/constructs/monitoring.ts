@@ -27,6 +27,18 @@ export interface MonitoringProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** When an alarm fires: above `threshold` (`>`) or from it on (`>=`), over `evaluationPeriods` periods. */
+const above = (threshold: number, evaluationPeriods = 1) => ({
+  threshold,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  evaluationPeriods,
+});
+const atLeast = (threshold: number, evaluationPeriods = 1) => ({
+  threshold,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  evaluationPeriods,
+});
+
 /**
  * ReCharge calls one queued message costs at most: a prepaid order/created writes the order and the
  * charge (2), but its processed, echo and duplicate deliveries cost none; 1 per message over-estimates
@@ -62,9 +74,7 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      ...above(0),
     });
     // Age beyond what the backlog explains: a renewal day's backlog drains at the ReCharge budget, so
     // its oldest message is expected to be up to (messages x calls per message / rate) old.
@@ -83,17 +93,13 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
         label: 'oldest message age beyond expected drain (s)',
       }),
-      threshold: props.oldestMessageAgeAlarmSeconds,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
+      ...above(props.oldestMessageAgeAlarmSeconds, 5),
     });
     alarm('Api5xx', {
       alarmDescription:
         'The webhook API answers 5xx (providers will retry, but a queue or ingest outage is likely).',
       metric: api.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      ...atLeast(1),
     });
     for (const [name, fn] of [
       ['Ingest', ingest],
@@ -103,35 +109,35 @@ export class Monitoring extends Construct {
       alarm(`${name}Errors`, {
         alarmDescription: `The ${name.toLowerCase()} Lambda function fails invocations.`,
         metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+        ...atLeast(1),
       });
       alarm(`${name}Throttles`, {
         alarmDescription: `The ${name.toLowerCase()} Lambda function is throttled (account concurrency).`,
         metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+        ...atLeast(1),
       });
     }
 
-    const app = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
+    // An alarm's metric has no label: a labelled metric renders as a metric-math alarm.
+    const appMetric = (
+      metricName: string,
+      { statistic = cloudwatch.Stats.SUM, period = FIVE_MINUTES, label }: cloudwatch.MetricOptions = {},
+    ) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
         dimensionsMap: { service: SERVICE_NAME },
         statistic,
-        period: FIVE_MINUTES,
-        label,
+        period,
+        ...(label ? { label } : {}),
       });
+    const app = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
+      appMetric(metricName, { label, statistic });
     alarm('WorkerConfigError', {
       alarmDescription:
         'The worker cannot work with its settings (e.g. ReCharge refused the API token with 401/403): records wait in the queue, retried every 5 minutes. Fix the credential in the secret; see the runbook.',
       metric: app(METRIC.configError, 'configuration problem'),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      ...atLeast(1),
     });
     // Sustained rejections (mostly 401s) on real routes mean a credential mismatch (a rotated secret, a short token,
     // rechargeRequireTimestamp on while the store still sends only the legacy header): the provider
@@ -139,61 +145,37 @@ export class Monitoring extends Construct {
     alarm('WebhooksRejected', {
       alarmDescription:
         'The ingest keeps rejecting webhooks (mostly 401: credentials or signature scheme; also 400/413): see the ingest log `reason`.',
-      // No label: a labelled metric renders as a metric-math alarm.
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: METRIC.rejected,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: cloudwatch.Stats.SUM,
-        period: FIVE_MINUTES,
-      }),
-      threshold: 5,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
+      metric: appMetric(METRIC.rejected),
+      ...atLeast(5, 3),
     });
 
     // Reconciliation: one datapoint per pass, so the period follows the schedule.
     const passPeriod = Duration.minutes(Math.max(5, props.reconcileIntervalMinutes));
-    // No label: a labelled metric renders as a metric query, unlike the other alarms.
     const perPass = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic,
-        period: passPeriod,
-      });
+      appMetric(metricName, { statistic, period: passPeriod });
     alarm('ReconcileOrdersBehind', {
       alarmDescription:
         'The reconciler found ReCharge orders our records were behind (each one is a missed or failed webhook) and re-queued them: check webhook delivery, the ingest and the subscriptions.',
       metric: perPass(METRIC.reconcileBehind, cloudwatch.Stats.SUM),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      ...above(0),
     });
     alarm('ReconcileFailedTwiceInARow', {
       alarmDescription:
         'Two reconciliation passes in a row failed (ReCharge 429/5xx/timeouts, the token, or the queue): missed webhooks are not being recovered; the watermark waits.',
       metric: perPass(METRIC.reconcileFailuresInARow, cloudwatch.Stats.MAXIMUM),
-      threshold: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      ...atLeast(2),
     });
     alarm('WebhookSubscriptionRecreated', {
       alarmDescription:
         'A ReCharge webhook subscription of ours had been deleted (ReCharge does this after 48 h of failed deliveries) and was recreated: find out why deliveries failed.',
       metric: perPass(METRIC.subscriptionRecreated, cloudwatch.Stats.SUM),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      ...above(0),
     });
     alarm('WebhookSubscriptionMissing', {
       alarmDescription:
         'A ReCharge webhook subscription of ours is missing and was not recreated (RECHARGE_WEBHOOK_GUARD=check, the pass failed, or the POST failed): run `order-webhooks recharge-webhooks check --aws`.',
       metric: perPass(METRIC.subscriptionMissing, cloudwatch.Stats.MAXIMUM),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      ...above(0),
     });
     const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
       ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
