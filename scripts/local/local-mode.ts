@@ -12,6 +12,7 @@ import { buildLambdaBundles } from './bundles';
 import { DEFAULT_PORT, DEV_SECRETS, LOCAL_NAMES } from './dev-defaults';
 import { startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { type FakeRecharge, startFakeRecharge } from './fake-recharge';
+import { LAMBDA_NODE_MAJOR, nodeMajor } from './lambda-node';
 import { assertCanListen, assertLocalSettings } from './preflight';
 import { type LocalReconciler, startLocalReconciler } from './reconciler';
 import { ensureBucket, ensureQueues, ensureTables } from './resources';
@@ -381,7 +382,7 @@ function banner(
     : '<your WIX_CASHIER_PAY_TOKENS token>';
   const lines = [
     '',
-    `order-webhooks local mode is running (${info.bundled ? "Lambda's esbuild bundles" : 'same handlers as in Lambda'}, on local emulators)`,
+    `order-webhooks local mode is running (${info.bundled ? `Lambda's esbuild bundles on Node ${process.version}` : 'same handlers as in Lambda'}, on local emulators)`,
     '',
     'Webhook URLs:',
     `  ReCharge         POST ${state.apiUrl}/webhooks/recharge/order/created   (or /order/processed, /order/updated, or /webhooks/recharge with X-Recharge-Topic)`,
@@ -395,6 +396,11 @@ function banner(
     `S3:       ${state.s3Endpoint} (archive bucket ${LOCAL_NAMES.archiveBucket}: \`npm run cli -- archive list --provider recharge\`)`,
     `DynamoDB: ${state.dynamodbEndpoint} (tables ${state.idempotencyTable}, ${state.ordersTable})`,
   ];
+  if (info.bundled && nodeMajor(process.version) !== LAMBDA_NODE_MAJOR)
+    lines.push(
+      '',
+      `Note: Lambda runs Node ${LAMBDA_NODE_MAJOR}, this is Node ${process.version} (docs/local-mode.md, "Which Node").`,
+    );
   if (info.defaulted.length > 0) {
     lines.push(
       '',

