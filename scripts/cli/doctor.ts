@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Secrets } from '../../shared/config';
+import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
+import { checkStackAlarms } from './doctor-alarms';
 import { queueDepth } from './stats';
 import {
   projectRoot,
@@ -51,6 +54,10 @@ export interface DoctorContext {
   devCredentials: string[];
   /** The stack settings the merchant keeps under "context" in cdk.json (empty when unreadable). */
   stackSettings: Record<string, unknown>;
+  /** AWS: the CloudFormation stack's name (its alarms are named after it). */
+  stackName: string;
+  /** AWS: a CloudWatch client for the target's region (created on first use). */
+  cloudWatch(): Pick<CloudWatchClient, 'send'>;
 }
 
 /**
@@ -211,13 +218,9 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   },
   {
     name: 'alarms in ALARM',
-    async run({ target }) {
+    async run({ target, stackName, cloudWatch }) {
       if (target.kind === 'local') return { status: 'skipped', detail: 'no alarms in the local mode' };
-      return {
-        status: 'skipped',
-        detail: 'not checked yet (needs the CloudWatch client)',
-        fix: 'open DashboardUrl; its alarm widgets show the state',
-      };
+      return checkStackAlarms(cloudWatch(), stackName);
     },
   },
 ];
@@ -240,11 +243,17 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
   const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
   const devCredentials = state?.devCredentials ?? [];
   let secrets: Promise<Secrets | Error> | undefined;
+  let cloudWatch: CloudWatchClient | undefined;
   const ctx: DoctorContext = {
     target,
     env,
     devCredentials,
     stackSettings: readStackSettings(projectRoot(process.cwd())),
+    stackName: target.stack ?? values.stack ?? STACK_NAME,
+    cloudWatch: () => {
+      cloudWatch ??= new CloudWatchClient({ region: target.region });
+      return cloudWatch;
+    },
     rechargeApiUrl: state?.rechargeApiUrl ?? env.RECHARGE_API_URL ?? 'https://api.rechargeapps.com',
     rechargeApiVersion: env.RECHARGE_API_VERSION || '2021-11',
     secrets: () => {
@@ -280,6 +289,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     }
     results.push({ name: check.name, ...result });
   }
+  cloudWatch?.destroy();
   if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else
     for (const r of results)
