@@ -17,7 +17,14 @@ import { assertCanListen, assertLocalSettings } from './preflight';
 import { type LocalReconciler, startLocalReconciler } from './reconciler';
 import { ensureBucket, ensureQueues, ensureTables } from './resources';
 import { type Poller, type SqsHandler, startSqsPoller } from './sqs-poller';
-import { defaultStateFile, isAlive, type LocalState, readState, removeState, writeState } from './state';
+import {
+  assertStateFileFree,
+  defaultStateFile,
+  type LocalState,
+  readState,
+  removeState,
+  writeState,
+} from './state';
 import { installLineLogs } from './terminal-logs';
 
 export interface LocalModeOptions {
@@ -114,13 +121,9 @@ function checkWorkerSettings(env: NodeJS.ProcessEnv, workerTimeoutSeconds: numbe
 }
 
 function killStaleEmulators(stateFile: string): void {
+  assertStateFileFree(stateFile);
   const previous = readState(stateFile);
   if (!previous) return;
-  if (previous.pid !== process.pid && isAlive(previous.pid)) {
-    throw new Error(
-      `another local mode (pid ${previous.pid}) is using ${path.dirname(stateFile)}; stop it first or use --data-dir`,
-    );
-  }
   // A crashed run (kill -9) can leave its emulators behind; kill only if the pid is still ours.
   for (const pid of previous.emulatorPids ?? []) {
     try {

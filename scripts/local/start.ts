@@ -3,10 +3,13 @@
  * a `.env` file in the working directory is read first (variables already set win).
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR } from './dev-defaults';
-import { type LocalMode, startLocal } from './local-mode';
+import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './dev-defaults';
+import type { LocalMode } from './local-mode';
+import { assertCanListen, assertLocalSettings } from './preflight';
 import { resolveStartOptions } from './start-options';
+import { assertStateFileFree, defaultStateFile } from './state';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -52,6 +55,23 @@ async function main(): Promise<void> {
   else if (values['env-file']) throw new Error(`env file not found: ${envFile}`);
 
   const options = resolveStartOptions(values, process.env);
+  // Checked before local-mode.ts is loaded (with the AWS SDK, Powertools and esbuild: ~0.6 s of CPU),
+  // so a bad PORT/HOST or a busy port is named in under a second (docs/local-mode.md); startLocal
+  // checks again for its other callers.
+  assertLocalSettings(process.env, { port: options.port, host: options.host });
+  // Another run on this folder is named as such, before its port is reported busy.
+  assertStateFileFree(
+    options.stateFile ?? defaultStateFile(options.dataDir && path.resolve(options.dataDir)),
+  );
+  await assertCanListen(
+    options.port ?? Number(process.env.PORT || DEFAULT_PORT),
+    options.host ?? (process.env.HOST || '127.0.0.1'),
+    {
+      port: options.port === undefined ? 'PORT' : '--port',
+      host: options.host === undefined ? 'HOST' : '--host',
+    },
+  );
+  const { startLocal } = await import('./local-mode');
 
   let local: LocalMode | undefined;
   let stoppingSince: number | undefined;

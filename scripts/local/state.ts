@@ -65,3 +65,12 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Throws when a running local mode (not this process) owns the endpoints file: one run per folder. */
+export function assertStateFileFree(file: string): void {
+  const previous = readState(file);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid))
+    throw new Error(
+      `another local mode (pid ${previous.pid}) is using ${path.dirname(file)}; stop it first or use --data-dir`,
+    );
+}

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { runStartToExit } from './helpers/local-process';
+import path from 'node:path';
+import { runStartToExit, tempDir } from './helpers/local-process';
 
 jest.setTimeout(60_000);
 
@@ -48,6 +50,21 @@ describe('npm start with bad settings', () => {
       expect(code).toBe(1);
       expect(output).toContain(`PORT: port ${port} is in use`);
       expect(output).not.toContain('local mode is running');
+    });
+
+    it('held by another local mode on the same folder is reported as that run, not as a busy port', async () => {
+      const data = tempDir('e2e-lock-');
+      // A live process (this test's) owns the folder's endpoints file, as a running local mode does.
+      writeFileSync(path.join(data.dir, 'endpoints.json'), JSON.stringify({ pid: process.pid }));
+      try {
+        const { code, output } = await runStartToExit({ PORT: String(port) }, ['--data-dir', data.dir]);
+
+        expect(code).toBe(1);
+        expect(output).toContain(`another local mode (pid ${process.pid}) is using ${data.dir}`);
+        expect(output).not.toContain('is in use');
+      } finally {
+        data.remove();
+      }
     });
   });
 });
