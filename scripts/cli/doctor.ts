@@ -3,12 +3,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
-import type { Secrets } from '../../shared/config';
+import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
 import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
 import { checkStackAlarms } from './doctor-alarms';
+import { checkRechargeSubscriptions } from './doctor-subscriptions';
 import { queueDepth } from './stats';
 import {
   projectRoot,
@@ -29,7 +30,8 @@ Options:
   --json               machine-readable output
 ${TARGET_HELP}
                        With --aws also: SECRET_ARN (output SecretArn), IDEMPOTENCY_TABLE,
-                       RECHARGE_API_URL (default https://api.rechargeapps.com), RECHARGE_API_VERSION.
+                       RECHARGE_API_URL (default https://api.rechargeapps.com), RECHARGE_API_VERSION,
+                       PUBLIC_BASE_URL (output ApiUrl or your domain: the subscriptions check).
   -h, --help
 
 Exit code 1 when any check fails (warnings do not fail).`;
@@ -143,6 +145,32 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
           fix: 'give the token read_orders and write_orders',
         };
       return { status: 'ok', detail: `accepted by ${ctx.rechargeApiUrl} (HTTP ${status})` };
+    },
+  },
+  {
+    name: "ReCharge's subscriptions point at our URLs",
+    async run(ctx) {
+      const secrets = await ctx.secrets();
+      const token = secrets instanceof Error ? undefined : secrets.RECHARGE_API_TOKEN;
+      if (!token) return { status: 'skipped', detail: 'no RECHARGE_API_TOKEN' };
+      const baseUrl = ctx.env.PUBLIC_BASE_URL || ctx.env.WEBHOOK_API_URL || ctx.target.apiUrl;
+      if (!baseUrl)
+        return {
+          status: 'skipped',
+          detail: 'the URL ReCharge should call is not known',
+          fix: 'set PUBLIC_BASE_URL to the output ApiUrl (or your custom domain)',
+        };
+      const topics = (ctx.env.RECHARGE_WEBHOOK_TOPICS || DEFAULT_RECHARGE_WEBHOOK_TOPICS)
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      return checkRechargeSubscriptions({
+        rechargeApiUrl: ctx.rechargeApiUrl,
+        rechargeApiVersion: ctx.rechargeApiVersion,
+        token,
+        baseUrl,
+        topics,
+      });
     },
   },
   {
