@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stoppingSince !== undefined) {
       // One Ctrl-C reaches this process twice: from the terminal (the whole foreground process
-      // group) and relayed by tsx/npm. Only a second press, later, forces the exit.
+      // group) and relayed by npm. Only a second press, later, forces the exit.
       if (Date.now() - stoppingSince < 1000) return;
       process.stderr.write('forced exit\n');
       process.exit(130);

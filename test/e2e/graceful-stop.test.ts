@@ -15,7 +15,7 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Ctrl-C in a terminal signals the whole foreground process group, and tsx relays it too, so the
+ * Ctrl-C in a terminal signals the whole foreground process group, and npm relays it too, so the
  * local mode receives SIGINT twice at once. That must still be a graceful stop: the batch in flight
  * finishes (its ReCharge write lands and the record is acknowledged), the process exits 0, and no
  * emulator is left running.
