@@ -28,7 +28,7 @@ Options:
 
 Environment: see docs/local-mode.md (RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_URL, ORDER_SYSTEM, LOCAL_* ...).`;
 
-// Lambda runs Node 22+; the SDK's notice about Node 20 is noise for the local mode.
+// Lambda runs Node 24 (and npm scripts do on linux x64); the SDK's notice about Node 20 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
