@@ -33,6 +33,9 @@ export async function cliReconcileDeps(
   if (state) {
     env.RECHARGE_API_URL = process.env.RECHARGE_API_URL || state.rechargeApiUrl;
     env.RECHARGE_API_TOKEN = process.env.RECHARGE_API_TOKEN || DEV_SECRETS.RECHARGE_API_TOKEN;
+    // List the way the local mode's worker reads (a 2021-01 local mode pages by Link header).
+    if (!process.env.RECHARGE_API_VERSION && state.rechargeApiVersion)
+      env.RECHARGE_API_VERSION = state.rechargeApiVersion;
     // The local mode never reads a secret from AWS.
     delete env.SECRET_ARN;
   }
