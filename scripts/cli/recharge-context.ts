@@ -29,6 +29,8 @@ export async function cliReconcileDeps(
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.QUEUE_URL = need(target.queueUrl, 'QUEUE_URL');
   env.ORDERS_TABLE = need(target.ordersTable, 'ORDERS_TABLE');
+  // The shared ReCharge rate budget lives there (one per token, with the workers').
+  env.IDEMPOTENCY_TABLE = need(target.idempotencyTable, 'IDEMPOTENCY_TABLE');
   env.AWS_REGION = target.region;
   if (state) {
     env.RECHARGE_API_URL = process.env.RECHARGE_API_URL || state.rechargeApiUrl;

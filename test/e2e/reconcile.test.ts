@@ -68,6 +68,12 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
         // The fake has no rate limit: ReCharge's 2 calls/s would make 360 write-backs take 3 minutes.
         RECHARGE_RATE_CAPACITY: '1000',
         RECHARGE_RATE_PER_SECOND: '1000',
+        // Lambda-like working time per batch (the suite default of 8 s leaves 3 s): a batch cut off at
+        // its deadline after ReCharge applied a PUT would PUT again on redelivery, and this test
+        // counts PUTs. The lease outlives the batch, as in the stack.
+        LOCAL_VISIBILITY_TIMEOUT_SECONDS: '60',
+        LOCAL_WORKER_TIMEOUT_SECONDS: '60',
+        IDEMPOTENCY_LEASE_SECONDS: '70',
       },
     });
     await waitFor(
@@ -90,6 +96,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     // Arrange: every 5th prepaid, some queued or failed, a few paid then refunded with every
     // webhook lost; a third delivered (some twice), a few out of order (the update first, the
     // created retried late), the rest lost.
+    const T0 = Date.now();
     const all: FakeOrder[] = [];
     const delivered = new Set<string>();
     const outOfOrder = new Set<string>();
@@ -128,12 +135,18 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     };
     for (let i = 0; i < all.length; i += 20)
       await Promise.all(all.slice(i, i + 20).map((order, j) => arrange(order, i + j)));
+    console.log('arranged', Date.now() - T0);
     await settle('the delivered webhooks to be applied');
+    console.log('settled', Date.now() - T0);
     const before = await orders(lp);
     expect(before.length).toBeLessThan(ORDERS * 0.5);
+    expect(before.filter((o) => refunded.has(o.providerOrderId))).toEqual([]);
 
     // Act: one pass through the CLI (two pages of 250), then the worker applies what it enqueued.
+    // ReCharge delivers again (the echoes of the write-backs below included).
+    fake.setDeliveryDrop(0);
     const first = await cliPass();
+    console.log('pass', Date.now() - T0);
     await settle('the enqueued orders to be applied');
 
     // Assert
@@ -157,7 +170,8 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
       const orderPuts = puts.filter((r) => r.path === `/orders/${order.id}`);
       expect(orderPuts).toHaveLength(paid ? 1 : 0);
       if (paid)
-        expect(orderPuts[0]?.body).toMatchObject({ external_order_id: { ecommerce: record?.externalId } });
+        // 2021-11 writes `{ ecommerce: id }`, 2021-01 the id itself.
+        expect(JSON.stringify(orderPuts[0]?.body)).toContain(`"${record?.externalId}"`);
       expect(puts.filter((r) => r.path === `/charges/${chargeIdOf(order)}`)).toHaveLength(
         paid && isPrepaid(order) ? 1 : 0,
       );
@@ -165,14 +179,15 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     // Paid, then refunded, every webhook lost: created from its state, refunded, ids written back once.
     expect(refunded.size).toBeGreaterThan(0);
     for (const id of refunded) {
-      expect(fake.deliveries.filter((d) => d.orderId === id && d.outcome !== 'dropped')).toEqual([]);
       expect(ledger.find((o) => o.providerOrderId === id)).toMatchObject({ status: 'refunded' });
       expect(ledger.find((o) => o.providerOrderId === id)?.externalId).toBeTruthy();
     }
     const { dlq } = await depths(lp);
     expect(dlq.visible + dlq.inFlight + dlq.delayed).toBe(0);
 
+    console.log('asserted', Date.now() - T0);
     const second = await cliPass();
+    console.log('second', Date.now() - T0);
     expect(second.result).toMatchObject({ outcome: 'completed', listed: ORDERS, behind: 0, enqueued: 0 });
   });
 

@@ -159,4 +159,4 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
   };
 }
 
-export { chargeIdOf, rechargeOrder } from './recharge-orders';
+export { chargeIdOf, isPaid, rechargeOrder } from './recharge-orders';
