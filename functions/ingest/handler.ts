@@ -80,6 +80,13 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
             region: config.AWS_REGION,
             endpoint: config.S3_ENDPOINT,
             timeoutMs: config.CLAIM_PUT_TIMEOUT_MS,
+            onClient: (s3) =>
+              recordAwsCalls(
+                s3,
+                'ingest',
+                { ARCHIVE_BUCKET: config.ARCHIVE_BUCKET },
+                config.AWS_CALL_RECORD_FILE,
+              ),
           }),
         }
       : {}),

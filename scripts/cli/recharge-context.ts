@@ -29,10 +29,15 @@ export async function cliReconcileDeps(
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.QUEUE_URL = need(target.queueUrl, 'QUEUE_URL');
   env.ORDERS_TABLE = need(target.ordersTable, 'ORDERS_TABLE');
+  // The shared ReCharge rate budget lives there (one per token, with the workers').
+  env.IDEMPOTENCY_TABLE = need(target.idempotencyTable, 'IDEMPOTENCY_TABLE');
   env.AWS_REGION = target.region;
   if (state) {
     env.RECHARGE_API_URL = process.env.RECHARGE_API_URL || state.rechargeApiUrl;
     env.RECHARGE_API_TOKEN = process.env.RECHARGE_API_TOKEN || DEV_SECRETS.RECHARGE_API_TOKEN;
+    // List the way the local mode's worker reads (a 2021-01 local mode pages by Link header).
+    if (!process.env.RECHARGE_API_VERSION && state.rechargeApiVersion)
+      env.RECHARGE_API_VERSION = state.rechargeApiVersion;
     // The local mode never reads a secret from AWS.
     delete env.SECRET_ARN;
   }

@@ -346,6 +346,7 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       s3Endpoint: s3.endpoint,
       fakeRechargeUrl: fakeRecharge?.url ?? null,
       rechargeApiUrl,
+      rechargeApiVersion: process.env.RECHARGE_API_VERSION || undefined,
       emulatorPids: [dynamo.pid, sqs.pid, s3.pid].filter((p): p is number => p !== undefined),
       devCredentials: defaulted,
     };

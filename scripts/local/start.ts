@@ -99,6 +99,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // `kill -USR2 <pid>`: one reconciliation pass and subscription check now, as the schedule runs
+  // them (a demo after dropping deliveries, and the e2e test's trigger: no wait for the interval).
+  process.on('SIGUSR2', () => {
+    const reconciler = local?.reconciler;
+    if (!reconciler) {
+      process.stderr.write('reconcile run: the reconciler is off (RECONCILE_INTERVAL_SECONDS=0)\n');
+      return;
+    }
+    reconciler.runNow().then(
+      ({ pass, guard }) =>
+        process.stderr.write(
+          `reconcile run: pass ${pass.outcome}, listed ${pass.listed}, behind ${pass.behind}, enqueued ${pass.enqueued}; ` +
+            `subscriptions ${guard?.outcome ?? 'not checked'}, recreated ${guard?.recreated.length ?? 0}` +
+            `${guard?.recreated.length ? ` (${guard.recreated.map((r) => r.topic).join(', ')})` : ''}\n`,
+        ),
+      (error: unknown) =>
+        process.stderr.write(`reconcile run failed: ${(error as Error)?.message ?? String(error)}\n`),
+    );
+  });
 
   local = await startLocal({
     ...options,

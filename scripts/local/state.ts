@@ -25,6 +25,8 @@ export interface LocalState {
   /** The built-in fake ReCharge API, when no RECHARGE_API_URL was configured. */
   fakeRechargeUrl: string | null;
   rechargeApiUrl: string;
+  /** RECHARGE_API_VERSION the local mode runs with, so the CLI's reconcile lists the same way. */
+  rechargeApiVersion?: string;
   /** Emulator process ids, so a later start can clean up after a crash. */
   emulatorPids: number[];
   /** Names (never values) of the credentials running on their development defaults. */

@@ -31,6 +31,8 @@ export interface S3ArchiveOptions {
    * archives each record): the client is then created here, at init, not on the first record.
    */
   sdk?: S3Module;
+  /** Told of the client once it exists (tests: record its calls for the IAM contract). */
+  onClient?: (client: S3Client) => void;
 }
 
 export type S3Archive = ArchiveWriter & ArchiveReader & ClaimStore;
@@ -48,9 +50,8 @@ const DEFAULT_RANGE_MS = 86_400_000;
  */
 export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
   const { bucket } = options;
-  const client = (sdk: S3Module) => ({
-    sdk,
-    s3: new sdk.S3Client({
+  const makeClient = (sdk: S3Module) =>
+    new sdk.S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -63,8 +64,12 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
             },
           }
         : {}),
-    }),
-  });
+    });
+  const client = (sdk: S3Module) => {
+    const s3 = makeClient(sdk);
+    options.onClient?.(s3);
+    return { sdk, s3 };
+  };
   let loaded: Promise<{ s3: S3Client; sdk: S3Module }> | undefined = options.sdk
     ? Promise.resolve(client(options.sdk))
     : undefined;

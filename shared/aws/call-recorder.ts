@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
  */
 export interface AwsCallRecord {
   /** The function making the call. */
-  fn: 'ingest' | 'worker';
+  fn: 'ingest' | 'worker' | 'reconcile';
   /** IAM action, e.g. `dynamodb:GetItem`. */
   action: string;
   /**
@@ -17,6 +17,13 @@ export interface AwsCallRecord {
    * its logical id. `unknown:<name>` when the resource is none of the function's.
    */
   binding: string;
+  /**
+   * DynamoDB single-item calls: the item's partition key, checked against a statement's
+   * `dynamodb:LeadingKeys` condition (the reconciler may touch only its watermark and budget items).
+   */
+  pk?: string;
+  /** S3 object calls: the object key, checked against the statement's key prefix (`claim/*`). */
+  objectKey?: string;
 }
 
 /** Anything with a middleware stack (every AWS SDK v3 client). */
@@ -36,13 +43,33 @@ const SERVICE_PREFIX: Record<string, string> = {
   DynamoDBClient: 'dynamodb',
   SQSClient: 'sqs',
   SecretsManagerClient: 'secretsmanager',
+  S3Client: 's3',
 };
 
-/** The resource a command names: table, queue URL or secret id. */
+/** SQS batch APIs are authorised as their single-message action (there is no SendMessageBatch action). */
+const IAM_ACTION: Record<string, string> = {
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+};
+
+/** The resource a command names: table (also of a one-table batch), queue URL, secret id or bucket. */
 function resourceOf(input: unknown): string | undefined {
   const i = (input ?? {}) as Record<string, unknown>;
-  const value = i.TableName ?? i.QueueUrl ?? i.SecretId;
+  const batchTable =
+    i.RequestItems && typeof i.RequestItems === 'object' ? Object.keys(i.RequestItems)[0] : undefined;
+  const value = i.TableName ?? i.QueueUrl ?? i.SecretId ?? i.Bucket ?? batchTable;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The partition key of a single-item DynamoDB call (marshalled or plain), or the S3 object key. */
+function keyFacts(input: unknown): Pick<AwsCallRecord, 'pk' | 'objectKey'> {
+  const i = (input ?? {}) as { Key?: unknown; Item?: unknown };
+  if (typeof i.Key === 'string') return { objectKey: i.Key };
+  const item = (i.Key ?? i.Item) as { pk?: unknown } | undefined;
+  const pk = item?.pk as { S?: unknown } | string | undefined;
+  const value = typeof pk === 'string' ? pk : pk?.S;
+  return typeof value === 'string' ? { pk: value } : {};
 }
 
 /**
@@ -63,10 +90,12 @@ export function recordAwsCalls<C>(
       const { clientName, commandName } = context as { clientName?: string; commandName?: string };
       const service = SERVICE_PREFIX[clientName ?? ''] ?? String(clientName);
       const resource = resourceOf(args.input);
+      const action = `${service}:${String(commandName).replace(/Command$/, '')}`;
       const record: AwsCallRecord = {
         fn,
-        action: `${service}:${String(commandName).replace(/Command$/, '')}`,
+        action: IAM_ACTION[action] ?? action,
         binding: (resource && byValue.get(resource)) ?? `unknown:${resource ?? '(none)'}`,
+        ...keyFacts(args.input),
       };
       appendFileSync(file, `${JSON.stringify(record)}\n`);
       return next(args);

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { recordAwsCalls } from '../aws/call-recorder';
 import { parseEnv, type ReconcileEnv, reconcileEnvSchema } from '../config';
 import { type Log, processLog } from '../logger';
 import { METRIC } from '../metrics';
@@ -55,7 +56,15 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
   const sqs =
     options.sqs ??
     new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
-  const secrets = makeSecretsProvider(env, options.env ?? process.env);
+  // Tests only (AWS_CALL_RECORD_FILE): the IAM contract checks these calls against the reconcile role.
+  const bindings = {
+    ORDERS_TABLE: env.ORDERS_TABLE,
+    IDEMPOTENCY_TABLE: env.IDEMPOTENCY_TABLE,
+    QUEUE_URL: env.QUEUE_URL,
+  };
+  recordAwsCalls(dynamo, 'reconcile', bindings, env.AWS_CALL_RECORD_FILE);
+  recordAwsCalls(sqs, 'reconcile', bindings, env.AWS_CALL_RECORD_FILE);
+  const secrets = makeSecretsProvider(env, options.env ?? process.env, 'reconcile');
   const recharge = new RechargeClient({
     baseUrl: env.RECHARGE_API_URL,
     version: env.RECHARGE_API_VERSION,

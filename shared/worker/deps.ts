@@ -117,6 +117,8 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
         region: env.AWS_REGION,
         endpoint: env.S3_ENDPOINT,
         sdk: s3Sdk,
+        onClient: (s3) =>
+          recordAwsCalls(s3, 'worker', { ARCHIVE_BUCKET: env.ARCHIVE_BUCKET }, env.AWS_CALL_RECORD_FILE),
       })
     : undefined;
 

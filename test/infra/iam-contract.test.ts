@@ -7,17 +7,22 @@ import { defaultDeps, makeHandler as makeIngestHandler } from '../../functions/i
 import { makeHandler as makeWorkerHandler } from '../../functions/worker/handler';
 import { FAKE_RECHARGE_TOKEN } from '../../scripts/local/fake-recharge';
 import type { AwsCallRecord } from '../../shared/aws/call-recorder';
+import { buildReconcileDeps } from '../../shared/reconcile/deps';
+import { runScheduledReconcile } from '../../shared/reconcile/run';
+import { createTestBucket, testS3Client } from '../support/aws';
 import { type FakeOrderSystem, startFakeOrderSystem } from '../support/fake-order-system';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager';
 import {
   createWorkerWorld,
   lambdaContext,
+  receiveRecords,
   sampleWebhook,
   sqsEvent,
   sqsRecord,
   type WorkerWorld,
 } from '../support/fake-worker';
 import { readCallRecords, ungrantedCalls } from '../support/iam-contract';
+import { rechargeOrder } from '../support/recharge-orders';
 import { proxyEvent } from '../support/signing';
 import { ALL_FEATURES, buildStack } from './build-stack';
 
@@ -45,6 +50,13 @@ let orderSystem: FakeOrderSystem;
 let secretsManager: FakeSecretsManager;
 let recordDir: string;
 let recordFile: string;
+let archive: { bucket: string; env: { ARCHIVE_BUCKET: string; S3_ENDPOINT: string } };
+const quiet = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 beforeAll(async () => {
   ({ template } = buildStack());
@@ -59,6 +71,7 @@ beforeAll(async () => {
   [world, orderSystem] = await Promise.all([createWorkerWorld(), startFakeOrderSystem(ORDER_SYSTEM_SECRET)]);
   recordDir = mkdtempSync(path.join(tmpdir(), 'iam-contract-'));
   recordFile = path.join(recordDir, 'calls.jsonl');
+  archive = await createTestBucket(testS3Client());
 });
 afterAll(async () => {
   await Promise.all([world.close(), orderSystem.close(), secretsManager.close()]);
@@ -107,7 +120,9 @@ describe('IAM contract: the calls the functions make are the calls their roles a
     const broken = sqsRecord(wix('transaction-pending', randomUUID()));
     await ledger(sqsEvent([{ ...broken, body: 'not json' }]), lambdaContext());
 
-    // The ingest, wired from the environment: the secret, then SendMessage.
+    // The ingest, wired from the environment: the secret, then SendMessage; a body beyond the
+    // (lowered) message limit goes to S3 first (claim/). The worker then reads it back, archives
+    // both deliveries (raw/, index/) and processes them.
     const ingest = makeIngestHandler({
       ...defaultDeps({
         AWS_REGION: 'us-east-1',
@@ -115,18 +130,50 @@ describe('IAM contract: the calls the functions make are the calls their roles a
         SQS_ENDPOINT: process.env.TEST_SQS_ENDPOINT,
         SECRET_ARN,
         AWS_CALL_RECORD_FILE: recordFile,
+        ...archive.env,
+        MAX_MESSAGE_BYTES: '2048',
       }),
       metrics: undefined,
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      log: quiet,
     });
-    const response = await ingest(
-      proxyEvent({
-        path: '/webhooks/sevi',
-        body: JSON.stringify({ order: { id: randomUUID(), status: 'PAID' } }),
-        headers: { Authorization: `Bearer ${SEVI_TOKEN}` },
-      }),
-    );
-    expect(response.statusCode).toBe(200);
+    for (const note of ['', 'x'.repeat(4096)]) {
+      const response = await ingest(
+        proxyEvent({
+          path: '/webhooks/sevi',
+          body: JSON.stringify({ order: { id: randomUUID(), status: 'PAID', note } }),
+          headers: { Authorization: `Bearer ${SEVI_TOKEN}` },
+        }),
+      );
+      expect(response.statusCode).toBe(200);
+    }
+    const queued = await receiveRecords(world.sqs, world.queues.queueUrl, 2);
+    expect(queued).toHaveLength(2);
+    await worker(archive.env)(sqsEvent(queued), lambdaContext());
+
+    // The reconciler, wired from the environment as in Lambda: its watermark, the order reads in
+    // batches, the shared rate budget, the enqueue of an order never seen, the secret.
+    world.recharge.orders.set('1', {
+      ...rechargeOrder('2021-11'),
+      id: 900_000_000 + Math.floor(Math.random() * 1e6),
+    });
+    const reconcile = buildReconcileDeps({
+      env: {
+        AWS_REGION: 'us-east-1',
+        QUEUE_URL: world.queues.queueUrl,
+        ORDERS_TABLE: world.tables.orders,
+        IDEMPOTENCY_TABLE: world.tables.idempotency,
+        DYNAMODB_ENDPOINT: process.env.TEST_DYNAMODB_ENDPOINT,
+        SQS_ENDPOINT: process.env.TEST_SQS_ENDPOINT,
+        RECHARGE_API_URL: world.recharge.url,
+        PUBLIC_BASE_URL: 'https://hooks.example.com',
+        SECRET_ARN,
+        AWS_CALL_RECORD_FILE: recordFile,
+      },
+      log: quiet,
+      metrics: { count: () => undefined },
+    });
+    const run = await runScheduledReconcile(reconcile, Date.now() + 30_000);
+    expect(run.pass).toMatchObject({ outcome: 'completed', enqueued: 1 });
     recorded = readCallRecords(recordFile);
   });
 
@@ -143,6 +190,15 @@ describe('IAM contract: the calls the functions make are the calls their roles a
         'worker secretsmanager:GetSecretValue SECRET_ARN',
         'ingest secretsmanager:GetSecretValue SECRET_ARN',
         'ingest sqs:SendMessage QUEUE_URL',
+        'ingest s3:PutObject ARCHIVE_BUCKET',
+        'worker s3:GetObject ARCHIVE_BUCKET',
+        'worker s3:PutObject ARCHIVE_BUCKET',
+        'reconcile dynamodb:GetItem ORDERS_TABLE',
+        'reconcile dynamodb:BatchGetItem ORDERS_TABLE',
+        'reconcile dynamodb:UpdateItem ORDERS_TABLE',
+        'reconcile dynamodb:UpdateItem IDEMPOTENCY_TABLE',
+        'reconcile sqs:SendMessage QUEUE_URL',
+        'reconcile secretsmanager:GetSecretValue SECRET_ARN',
       ]),
     );
   });
@@ -174,6 +230,30 @@ describe('IAM contract checker', () => {
           call('worker', 'dynamodb:DeleteItem', 'IDEMPOTENCY_TABLE'),
           call('worker', 'sqs:ChangeMessageVisibility', 'QUEUE_URL'),
           call('worker', 'sqs:SendMessage', 'DLQ_URL'),
+        ],
+        template,
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports a reconciler call outside its items and an archive call outside the prefixes granted', () => {
+    const problems = ungrantedCalls(
+      [
+        { ...call('reconcile', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'order#recharge#1' },
+        { ...call('reconcile', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'step#recharge#1' },
+        { ...call('reconcile', 'dynamodb:GetItem', 'ORDERS_TABLE') },
+        { ...call('worker', 's3:PutObject', 'ARCHIVE_BUCKET'), objectKey: 'claim/abc' },
+        { ...call('ingest', 's3:GetObject', 'ARCHIVE_BUCKET'), objectKey: 'claim/abc' },
+      ],
+      template,
+    );
+    expect(problems).toHaveLength(5);
+    expect(
+      ungrantedCalls(
+        [
+          { ...call('reconcile', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+          { ...call('reconcile', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
+          { ...call('worker', 's3:PutObject', 'ARCHIVE_BUCKET'), objectKey: 'raw/2026/abc.json' },
         ],
         template,
       ),

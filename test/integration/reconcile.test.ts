@@ -9,6 +9,7 @@ import { makeStateStore, reconcileStateKey } from '../../shared/reconcile/state-
 import {
   chargeIdOf,
   createReconcileWorld,
+  isPaid,
   type ReconcileWorld,
   rechargeOrder,
   WEBHOOK_SECRET,
@@ -51,20 +52,29 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
   it('brings 300 orders, two thirds of whose webhooks were lost, into sync with one write-back each; a second pass finds nothing', async () => {
     // Arrange: 300 orders, every 5th prepaid, some queued or failed; a third delivered (some
     // twice), a few delivered out of order (the newer update first, the created retried late).
+    // And every 30th paid, then refunded, with all its webhooks lost (created from its state).
     const orders: FakeOrder[] = [];
     const delivered = new Set<string>();
     const outOfOrder = new Set<string>();
+    const refunded = new Set<string>();
     for (let i = 0; i < 300; i++) {
       const status = i % 10 === 7 ? 'queued' : i % 10 === 8 ? 'error' : 'success';
       const order = rechargeOrder(version, { prepaid: i % 5 === 0, status, updatedAt: minutesAgo(30) });
       orders.push(order);
-      if (i % 3 === 0) delivered.add(String(order.id));
+      if (i % 30 === 29) refunded.add(String(order.id));
+      else if (i % 3 === 0) delivered.add(String(order.id));
       else if (i % 9 === 4) outOfOrder.add(String(order.id));
     }
     world.recharge.setDeliveryDrop(
-      ({ topic, orderId }) => topic === 'order/created' && !delivered.has(orderId),
+      ({ topic, orderId }) => refunded.has(orderId) || (topic === 'order/created' && !delivered.has(orderId)),
     );
     const arrange = async (order: FakeOrder, i: number) => {
+      if (refunded.has(String(order.id))) {
+        await world.recharge.upsertOrder(order, 'order/created');
+        const status = version === '2021-01' ? 'REFUNDED' : 'refunded';
+        await world.recharge.upsertOrder({ ...order, status, updated_at: minutesAgo(10) }, 'order/updated');
+        return;
+      }
       if (outOfOrder.has(String(order.id))) {
         const later = { ...order, updated_at: minutesAgo(20), note: 'address changed' };
         await world.recharge.upsertOrder(later, 'order/updated');
@@ -81,6 +91,8 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     expect(before.length).toBeLessThan(orders.length * 0.5);
 
     // Act: one pass (2 pages of 250), then let the worker apply what it enqueued.
+    // ReCharge delivers again (the echoes of the write-backs below included).
+    world.recharge.setDeliveryDrop(0);
     const deps = world.reconcileDeps();
     const first = await runReconcilePass(deps.ports, {
       deadline: Date.now() + 30_000,
@@ -101,12 +113,20 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     expect(stored.map((o) => o.providerOrderId).sort()).toEqual(orders.map((o) => String(o.id)).sort());
     const puts = world.recharge.applied().filter((r) => r.method === 'PUT');
     for (const order of orders) {
-      const paid = String(order.status).toLowerCase() === 'success';
+      const paid = isPaid(order);
       const orderPuts = puts.filter((r) => r.path === `/orders/${order.id}`);
       expect(orderPuts).toHaveLength(paid ? 1 : 0);
       const prepaid = order.is_prepaid === true || order.is_prepaid === 1;
       expect(puts.filter((r) => r.path === `/charges/${chargeIdOf(order)}`)).toHaveLength(
         paid && prepaid ? 1 : 0,
+      );
+    }
+    for (const id of refunded) {
+      const record = stored.find((o) => o.providerOrderId === id);
+      expect(record).toMatchObject({ status: 'refunded' });
+      expect(record?.externalId).toBeTruthy();
+      expect(JSON.stringify(puts.find((r) => r.path === `/orders/${id}`)?.body)).toContain(
+        `"${record?.externalId}"`,
       );
     }
     expect(await world.deadLetters()).toBe(0);

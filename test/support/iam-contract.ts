@@ -7,12 +7,14 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** Each function's description prefix in the stack (how the template names it). */
 const FUNCTION_DESCRIPTION: Record<AwsCallRecord['fn'], string> = {
   ingest: 'order-webhooks ingest',
   worker: 'order-webhooks worker',
+  reconcile: 'order-webhooks reconcile',
 };
 
 /** A logical id for Ref / Fn::GetAtt, or the literal value (an imported ARN). */
@@ -23,8 +25,46 @@ function targetOf(value: unknown): string {
 }
 
 function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, 'i');
-  return regex.test(action);
+  return globMatches(pattern, action, 'i');
+}
+function globMatches(pattern: string, value: string, flags = ''): boolean {
+  return new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`, flags).test(value);
+}
+
+/**
+ * Whether a statement's resource covers the call: the bound resource itself, or for an S3 object
+ * call, `<bucket ARN>/<prefix>*` (Fn::Join of the bucket's Arn and the prefix) matching its key.
+ */
+function resourceCovers(resource: unknown, target: string, record: AwsCallRecord): boolean {
+  if (resource === '*') return true;
+  if (record.objectKey === undefined) return targetOf(resource) === target;
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  const [arn, suffix, ...rest] = join?.[1] ?? [];
+  return (
+    rest.length === 0 &&
+    targetOf(arn) === target &&
+    typeof suffix === 'string' &&
+    suffix.startsWith('/') &&
+    globMatches(suffix.slice(1), record.objectKey)
+  );
+}
+
+/**
+ * A `dynamodb:LeadingKeys` condition limits a statement to items with those partition keys: the call
+ * must name one that matches (a batch call names many, so such a statement never covers it).
+ * Other conditions are not modelled.
+ */
+function conditionAllows(statement: Statement, record: AwsCallRecord): boolean {
+  for (const [operator, tests] of Object.entries(statement.Condition ?? {})) {
+    const allowed = tests['dynamodb:LeadingKeys'];
+    if (allowed === undefined) continue;
+    if (record.pk === undefined) return false;
+    const pk = record.pk;
+    const patterns = [allowed].flat().map(String);
+    const like = operator.endsWith('StringLike');
+    if (!patterns.some((p) => (like ? globMatches(p, pk) : p === pk))) return false;
+  }
+  return true;
 }
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -53,7 +93,11 @@ function grantsOf(template: Template, fn: AwsCallRecord['fn']) {
  */
 export function ungrantedCalls(records: readonly AwsCallRecord[], template: Template): string[] {
   const problems = new Set<string>();
-  const grants = { ingest: grantsOf(template, 'ingest'), worker: grantsOf(template, 'worker') };
+  const grants = {
+    ingest: grantsOf(template, 'ingest'),
+    worker: grantsOf(template, 'worker'),
+    reconcile: grantsOf(template, 'reconcile'),
+  };
   for (const record of records) {
     const { env, statements } = grants[record.fn];
     const bound = env[record.binding];
@@ -65,9 +109,15 @@ export function ungrantedCalls(records: readonly AwsCallRecord[], template: Temp
     const allowed = statements.some(
       (s) =>
         [s.Action].flat().some((a) => actionMatches(a, record.action)) &&
-        [s.Resource].flat().some((r) => r === '*' || targetOf(r) === target),
+        [s.Resource].flat().some((r) => resourceCovers(r, target, record)) &&
+        conditionAllows(s, record),
     );
-    if (!allowed) problems.add(`${record.fn} ${record.action} on ${record.binding} (${target})`);
+    const detail = record.objectKey
+      ? ` key ${record.objectKey.split('/')[0]}/`
+      : record.pk
+        ? ` item ${record.pk.split('#')[0]}#`
+        : '';
+    if (!allowed) problems.add(`${record.fn} ${record.action} on ${record.binding}${detail} (${target})`);
   }
   return [...problems].sort();
 }

@@ -3,22 +3,16 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { makeHandler as makeIngestHandler } from '../../functions/ingest/handler';
 import { makeHandler as makeWorkerHandler } from '../../functions/worker/handler';
 import { type ApiGatewayServer, type ProxyHandler, startApiGateway } from '../../scripts/local/api-gateway';
-import {
-  FAKE_RECHARGE_TOKEN,
-  type FakeOrder,
-  type FakeRecharge,
-  startFakeRecharge,
-} from '../../scripts/local/fake-recharge';
+import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
 import type { QueueUrls, TableNames } from '../../scripts/local/resources';
 import { type Poller, type SqsHandler, startSqsPoller } from '../../scripts/local/sqs-poller';
-import { samplePayload } from '../../scripts/samples/index';
 import { parseSecrets } from '../../shared/config';
 import { makeSqsClient, makeSqsSender } from '../../shared/queue/sqs-sender';
 import { MemoryRateBudget } from '../../shared/recharge-api/rate-budget';
 import { buildReconcileDeps, type ReconcileDeps } from '../../shared/reconcile/deps';
 import { buildWorkerDeps } from '../../shared/worker/deps';
 import { createTestQueues, createTestTables, testDynamoClient, testSqsClient } from './aws';
-import { type JsonObject, recordingLog, recordingMetrics } from './fake-worker';
+import { recordingLog, recordingMetrics } from './fake-worker';
 
 export const WEBHOOK_SECRET = 'reconcile-test-client-secret';
 const FAST_BUDGET = () => new MemoryRateBudget({ capacity: 10_000, perSecond: 10_000 });
@@ -165,27 +159,4 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
   };
 }
 
-let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
-
-/** A ReCharge order of `version`'s shape from the built-in samples, with fresh ids and the given state. */
-export function rechargeOrder(
-  version: '2021-01' | '2021-11',
-  options: { prepaid?: boolean; status?: string; updatedAt?: string } = {},
-): FakeOrder {
-  nextId += 2;
-  const name = `${version}-created-${options.prepaid ? 'prepaid' : 'regular'}`;
-  const order = samplePayload<JsonObject>('recharge', name).order as FakeOrder;
-  order.id = nextId;
-  if (order.charge) order.charge.id = nextId + 1;
-  else order.charge_id = nextId + 1;
-  const status = options.status ?? 'success';
-  order.status = version === '2021-01' ? status.toUpperCase() : status;
-  const at = options.updatedAt ?? new Date().toISOString().slice(0, 19);
-  order.created_at = at;
-  order.updated_at = at;
-  return order;
-}
-
-export function chargeIdOf(order: FakeOrder): string {
-  return String(order.charge?.id ?? order.charge_id);
-}
+export { chargeIdOf, isPaid, rechargeOrder } from './recharge-orders';
