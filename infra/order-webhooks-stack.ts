@@ -511,6 +511,16 @@ export class OrderWebhooksStack extends Stack {
       description:
         'Orders table (retained on destroy): ORDERS_TABLE for the CLI, existingOrdersTableName to reattach.',
     });
+    new CfnOutput(this, 'IdempotencyTableName', {
+      value: this.idempotencyTable.tableName,
+      description:
+        'Idempotency and ReCharge rate-budget table: IDEMPOTENCY_TABLE for `order-webhooks reconcile/recharge-webhooks/doctor --aws`.',
+    });
+    new CfnOutput(this, 'WebhookBaseUrl', {
+      value: s.publicBaseUrl ?? baseUrl,
+      description:
+        'The base the ReCharge subscriptions point under (custom domain, publicBaseUrl or the stage URL): what `order-webhooks recharge-webhooks register --aws` registers.',
+    });
     new CfnOutput(this, 'ArchiveBucketName', {
       value: this.archiveBucket.bucketName,
       description:

@@ -29,9 +29,10 @@ each failed check. Credentials are checked for presence only: no value is ever p
 Options:
   --json               machine-readable output
 ${TARGET_HELP}
-                       With --aws also: SECRET_ARN (output SecretArn), IDEMPOTENCY_TABLE,
-                       RECHARGE_API_URL (default https://api.rechargeapps.com), RECHARGE_API_VERSION,
-                       PUBLIC_BASE_URL (output ApiUrl or your domain: the subscriptions check).
+                       With --aws also (each overrides the stack output in brackets):
+                       SECRET_ARN (SecretArn), IDEMPOTENCY_TABLE (IdempotencyTableName),
+                       PUBLIC_BASE_URL or WEBHOOK_API_URL (WebhookBaseUrl: the subscriptions check),
+                       RECHARGE_API_URL (default https://api.rechargeapps.com), RECHARGE_API_VERSION.
   -h, --help
 
 Exit code 1 when any check fails (warnings do not fail).`;
@@ -294,7 +295,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
             return await makeSecretsProvider({ SECRET_MAX_AGE_SECONDS: 300 }, local as NodeJS.ProcessEnv)();
           }
           return await makeSecretsProvider(
-            { SECRET_ARN: env.SECRET_ARN, SECRET_MAX_AGE_SECONDS: 300 },
+            { SECRET_ARN: target.secretArn ?? env.SECRET_ARN, SECRET_MAX_AGE_SECONDS: 300 },
             env,
           )();
         } catch (error) {

@@ -40,8 +40,8 @@ export async function cliReconcileDeps(
       env.RECHARGE_API_VERSION = state.rechargeApiVersion;
     // The local mode never reads a secret from AWS.
     delete env.SECRET_ARN;
-  }
-  const baseUrl = values.url ?? (process.env.PUBLIC_BASE_URL || process.env.WEBHOOK_API_URL || state?.apiUrl);
+  } else if (target.secretArn && !process.env.RECHARGE_API_TOKEN) env.SECRET_ARN = target.secretArn;
+  const baseUrl = values.url ?? (process.env.PUBLIC_BASE_URL || process.env.WEBHOOK_API_URL || target.apiUrl);
   const deps = buildReconcileDeps({
     env: { ...env, ...(baseUrl ? { PUBLIC_BASE_URL: baseUrl } : {}) },
     dynamo: target.dynamo,

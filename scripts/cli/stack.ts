@@ -8,6 +8,9 @@ export const STACK_OUTPUTS = {
   dlqUrl: 'DeadLetterQueueUrl',
   ordersTable: 'OrdersTableName',
   archiveBucket: 'ArchiveBucketName',
+  idempotencyTable: 'IdempotencyTableName',
+  secretArn: 'SecretArn',
+  apiUrl: 'WebhookBaseUrl',
 } as const;
 
 /** Environment variables that override the stack's outputs, by target field. */
@@ -16,6 +19,9 @@ const OVERRIDE_VARS = {
   dlqUrl: 'DLQ_URL',
   ordersTable: 'ORDERS_TABLE',
   archiveBucket: 'ARCHIVE_BUCKET',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  secretArn: 'SECRET_ARN',
+  apiUrl: 'WEBHOOK_API_URL',
 } as const;
 
 type Field = keyof typeof STACK_OUTPUTS;
@@ -30,6 +36,12 @@ export interface AwsLocation {
   ordersTable: string | undefined;
   /** The audit archive (ArchiveBucketName); only `archive` and `replay` need it. */
   archiveBucket: string | undefined;
+  /** The rate budget's table (IdempotencyTableName): reconcile, recharge-webhooks and doctor need it. */
+  idempotencyTable: string | undefined;
+  /** The credentials secret (SecretArn): reconcile, recharge-webhooks and doctor read it. */
+  secretArn: string | undefined;
+  /** The base ReCharge calls (WebhookBaseUrl: the custom domain, publicBaseUrl or the stage URL). */
+  apiUrl: string | undefined;
   /** One line for the operator: stack, region, and which names came from where. */
   description: string;
 }
@@ -104,6 +116,9 @@ export async function locateStack(
       dlqUrl: overrides.dlqUrl,
       ordersTable: overrides.ordersTable,
       archiveBucket: overrides.archiveBucket,
+      idempotencyTable: overrides.idempotencyTable,
+      secretArn: overrides.secretArn,
+      apiUrl: overrides.apiUrl,
       description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,
     };
 

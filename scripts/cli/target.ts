@@ -23,6 +23,8 @@ export interface Target {
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
   idempotencyTable: string | undefined;
+  /** AWS: the stack's credentials secret (SecretArn output, SECRET_ARN overrides); undefined locally. */
+  secretArn?: string;
   /** The audit archive bucket (local mode, or the stack's ArchiveBucketName; env ARCHIVE_BUCKET overrides). */
   archiveBucket: string | undefined;
   /** The emulator's S3 endpoint in the local mode; undefined in AWS. */
@@ -126,18 +128,22 @@ export async function resolveTarget(
       dlqUrl: env.DLQ_URL,
       ordersTable: env.ORDERS_TABLE,
       archiveBucket: env.ARCHIVE_BUCKET,
+      idempotencyTable: env.IDEMPOTENCY_TABLE,
+      secretArn: env.SECRET_ARN,
+      apiUrl: env.WEBHOOK_API_URL,
     },
   });
   (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
   return {
     kind: 'aws',
-    apiUrl: env.WEBHOOK_API_URL || undefined,
+    apiUrl: where.apiUrl,
     region: where.region,
     stack: where.stack,
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
-    idempotencyTable: env.IDEMPOTENCY_TABLE || undefined,
+    idempotencyTable: where.idempotencyTable,
+    secretArn: where.secretArn,
     archiveBucket: where.archiveBucket,
     s3Endpoint: undefined,
     sqs: new SQSClient({ region: where.region }),

@@ -14,6 +14,9 @@ const OUTPUTS = (region: string, prefix: string) => ({
   DeadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${prefix}-DeadLetterQueue`,
   OrdersTableName: `${prefix}-OrdersTable`,
   ArchiveBucketName: `${prefix.toLowerCase()}-archivebucket`,
+  IdempotencyTableName: `${prefix}-IdempotencyTable`,
+  SecretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${prefix}-secret-AbCdEf`,
+  WebhookBaseUrl: `https://${prefix}.example.com/`,
   DashboardUrl: 'https://example.invalid',
 });
 
@@ -30,6 +33,9 @@ const VARS = [
   'DLQ_URL',
   'ORDERS_TABLE',
   'ARCHIVE_BUCKET',
+  'IDEMPOTENCY_TABLE',
+  'SECRET_ARN',
+  'WEBHOOK_API_URL',
   'LOCAL_DATA_DIR',
 ] as const;
 
@@ -88,6 +94,10 @@ describe('the CLI finds the deployed stack (--aws)', () => {
       dlqUrl: OUTPUTS('eu-west-3', 'prod').DeadLetterQueueUrl,
       ordersTable: 'prod-OrdersTable',
       archiveBucket: 'prod-archivebucket',
+      // What reconcile, recharge-webhooks and doctor need besides: no variable to export by hand.
+      idempotencyTable: 'prod-IdempotencyTable',
+      secretArn: OUTPUTS('eu-west-3', 'prod').SecretArn,
+      apiUrl: 'https://prod.example.com/',
     });
     // The SQS and DynamoDB clients sign for the stack's region, not us-east-1.
     expect(await target.sqs.config.region()).toBe('eu-west-3');
