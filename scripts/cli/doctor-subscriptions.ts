@@ -1,12 +1,45 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type RechargeApiVersion, RechargeClient } from '../../shared/recharge-api/client';
-import { MemoryRateBudget } from '../../shared/recharge-api/rate-budget';
+import { MemoryRateBudget, type RateBudget, sharedRateBudget } from '../../shared/recharge-api/rate-budget';
 import { listWebhooks } from '../../shared/recharge-api/webhooks';
 import { planSubscriptions } from '../../shared/reconcile/subscription-guard';
 
-export interface SubscriptionsCheckInput {
+export interface DoctorRechargeInput {
   rechargeApiUrl: string;
   rechargeApiVersion: string;
   token: string;
+  /** The target's idempotency table: doctor's calls take their slots from the token's shared budget. */
+  budgetTable?: { dynamo: DynamoDBClient; table: string };
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A ReCharge client for doctor's few calls. With the target's idempotency table they go through the
+ * same rate budget as the workers and the reconciler (a renewal day's drain is not pushed into 429s
+ * by a check); without it (a bare environment) a private bucket of ReCharge's size.
+ */
+export function doctorRechargeClient(input: DoctorRechargeInput): RechargeClient {
+  const env = input.env ?? {};
+  const limits = {
+    RECHARGE_RATE_CAPACITY: Number(env.RECHARGE_RATE_CAPACITY || 40),
+    RECHARGE_RATE_PER_SECOND: Number(env.RECHARGE_RATE_PER_SECOND || 2),
+  };
+  const budget: RateBudget = input.budgetTable
+    ? sharedRateBudget(input.budgetTable.dynamo, input.budgetTable.table, limits)
+    : new MemoryRateBudget({
+        capacity: limits.RECHARGE_RATE_CAPACITY,
+        perSecond: limits.RECHARGE_RATE_PER_SECOND,
+      });
+  return new RechargeClient({
+    baseUrl: input.rechargeApiUrl,
+    version: input.rechargeApiVersion as RechargeApiVersion,
+    token: async () => input.token,
+    timeoutMs: 5000,
+    budget,
+  });
+}
+
+export interface SubscriptionsCheckInput extends DoctorRechargeInput {
   /** The base ReCharge calls: PUBLIC_BASE_URL / WEBHOOK_API_URL, or the local mode's URL. */
   baseUrl: string;
   topics: readonly string[];
@@ -20,15 +53,7 @@ export interface SubscriptionsCheckInput {
 export async function checkRechargeSubscriptions(
   input: SubscriptionsCheckInput,
 ): Promise<{ status: 'ok' | 'fail'; detail: string; fix?: string }> {
-  const client = new RechargeClient({
-    baseUrl: input.rechargeApiUrl,
-    version: input.rechargeApiVersion as RechargeApiVersion,
-    token: async () => input.token,
-    timeoutMs: 5000,
-    // One listing: ReCharge's bucket (40, 2/s) is never the limit here.
-    budget: new MemoryRateBudget({ capacity: 40, perSecond: 2 }),
-  });
-  const existing = await listWebhooks(client, Date.now() + 15_000);
+  const existing = await listWebhooks(doctorRechargeClient(input), Date.now() + 15_000);
   const plan = planSubscriptions(existing, input.baseUrl, input.topics);
   if (plan.missing.length > 0)
     return {

@@ -4,12 +4,17 @@ import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
+import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
 import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
 import { checkStackAlarms } from './doctor-alarms';
-import { checkRechargeSubscriptions } from './doctor-subscriptions';
+import {
+  checkRechargeSubscriptions,
+  type DoctorRechargeInput,
+  doctorRechargeClient,
+} from './doctor-subscriptions';
 import { queueDepth } from './stats';
 import {
   projectRoot,
@@ -61,6 +66,20 @@ export interface DoctorContext {
   stackName: string;
   /** AWS: a CloudWatch client for the target's region (created on first use). */
   cloudWatch(): Pick<CloudWatchClient, 'send'>;
+}
+
+/** What doctor's ReCharge calls need: the API, the token, and the target's shared rate budget. */
+function rechargeInput(ctx: DoctorContext, token: string): DoctorRechargeInput {
+  const { target } = ctx;
+  return {
+    rechargeApiUrl: ctx.rechargeApiUrl,
+    rechargeApiVersion: ctx.rechargeApiVersion,
+    token,
+    env: ctx.env,
+    ...(target.idempotencyTable && target.dynamo
+      ? { budgetTable: { dynamo: target.dynamo, table: target.idempotencyTable } }
+      : {}),
+  };
 }
 
 /**
@@ -120,18 +139,16 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
       if (!token) return { status: 'skipped', detail: 'no RECHARGE_API_TOKEN' };
       let status: number;
       try {
-        const res = await fetch(`${ctx.rechargeApiUrl.replace(/\/+$/, '')}/orders?limit=1`, {
-          headers: { 'X-Recharge-Access-Token': token, 'X-Recharge-Version': ctx.rechargeApiVersion },
-          signal: AbortSignal.timeout(5000),
-        });
-        status = res.status;
-        await res.body?.cancel().catch(() => undefined);
+        const client = doctorRechargeClient(rechargeInput(ctx, token));
+        status = (await client.call('GET', '/orders?limit=1', undefined, Date.now() + 8000)).status;
       } catch (error) {
-        return {
-          status: 'fail',
-          detail: `${ctx.rechargeApiUrl} unreachable (${(error as Error).name})`,
-          fix: 'check RECHARGE_API_URL and the network',
-        };
+        if (error instanceof RechargeAuthError || error instanceof RechargeHttpError) status = error.status;
+        else
+          return {
+            status: 'fail',
+            detail: `${ctx.rechargeApiUrl} unreachable or refusing (${(error as Error).message})`,
+            fix: 'check RECHARGE_API_URL and the network (and, with --aws, dynamodb:UpdateItem on IdempotencyTableName: the shared rate budget)',
+          };
       }
       if (status === 401)
         return {
@@ -165,13 +182,7 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
         .split(',')
         .map((t) => t.trim())
         .filter(Boolean);
-      return checkRechargeSubscriptions({
-        rechargeApiUrl: ctx.rechargeApiUrl,
-        rechargeApiVersion: ctx.rechargeApiVersion,
-        token,
-        baseUrl,
-        topics,
-      });
+      return checkRechargeSubscriptions({ ...rechargeInput(ctx, token), baseUrl, topics });
     },
   },
   {

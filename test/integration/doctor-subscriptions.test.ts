@@ -1,5 +1,8 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DOCTOR_CHECKS, type DoctorContext } from '../../scripts/cli/doctor';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
+import { rateBudgetScope } from '../../shared/recharge-api/rate-budget';
+import { createTestTables, testDynamoClient } from '../support/aws';
 
 /**
  * doctor: do ReCharge's subscriptions point at our URLs? Against the fake ReCharge API over HTTP
@@ -78,6 +81,54 @@ describe("doctor: ReCharge's subscriptions", () => {
     });
     expect(await check?.run(ctx('2021-11', { PUBLIC_BASE_URL: BASE }, ''))).toMatchObject({
       status: 'skipped',
+    });
+  });
+});
+
+describe("doctor's ReCharge calls and the shared rate budget", () => {
+  const tokenCheck = DOCTOR_CHECKS.find((c) => c.name === 'ReCharge token works');
+  let fake: FakeRecharge;
+  beforeAll(async () => {
+    fake = await startFakeRecharge();
+  });
+  afterAll(() => fake.close());
+
+  it("take their slots from the token's budget in the target's idempotency table, like the workers'", async () => {
+    const dynamo = testDynamoClient();
+    const tables = await createTestTables(dynamo);
+    const ctx = {
+      target: { kind: 'aws', apiUrl: undefined, idempotencyTable: tables.idempotency, dynamo },
+      env: { PUBLIC_BASE_URL: BASE },
+      secrets: async () => ({ RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN }),
+      rechargeApiUrl: fake.url,
+      rechargeApiVersion: '2021-11',
+    } as unknown as DoctorContext;
+
+    expect(await tokenCheck?.run(ctx)).toMatchObject({ status: 'ok' });
+    await check?.run(ctx);
+
+    const budget = await dynamo.send(
+      new GetItemCommand({
+        TableName: tables.idempotency,
+        Key: { pk: { S: `ratebudget#recharge#${rateBudgetScope(FAKE_RECHARGE_TOKEN)}` } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(budget.Item).toBeDefined();
+  });
+
+  it('report a refused token with the fix', async () => {
+    const ctx = {
+      target: { kind: 'aws', apiUrl: undefined },
+      env: {},
+      secrets: async () => ({ RECHARGE_API_TOKEN: 'not-the-token' }),
+      rechargeApiUrl: fake.url,
+      rechargeApiVersion: '2021-11',
+    } as unknown as DoctorContext;
+
+    expect(await tokenCheck?.run(ctx)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/rejected the token \(401\)|lacks a scope \(403\)/),
     });
   });
 });
