@@ -57,10 +57,29 @@ export interface OrderRecord {
   /** Provider time of the newest event applied; older events are stale. */
   sourceUpdatedAt?: string;
   history: HistoryEntry[];
+  /**
+   * The order's external effects as exactly-once steps (create-order, push-state, the ReCharge
+   * write-backs), keyed by step name: kept on the order item so a claim or completion rides on a
+   * write the worker makes anyway (see shared/idempotency/order-steps.ts). One entry per effect,
+   * replaced by a newer qualifier (push-state keeps only the last version), so it stays small.
+   */
+  steps?: Record<string, StepState>;
   /** Optimistic-concurrency version, incremented on every write. */
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** One external effect's state on the order item. */
+export interface StepState {
+  status: 'IN_PROGRESS' | 'COMPLETED';
+  /** What the effect was for: the state version pushed, the external id written back. */
+  qualifier?: string;
+  /** The attempt holding an IN_PROGRESS step, and until when (epoch ms): later, it may be taken over. */
+  token?: string;
+  leaseUntil?: number;
+  /** A completed step's result (the created ids, a push's answer). */
+  result?: unknown;
 }
 
 /** History is short on purpose: an item must stay far below DynamoDB's 400 KB. */

@@ -9,6 +9,7 @@ import {
   type ScanCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ExternalOrderRef, ProviderOrderRef } from '../domain/order';
 import type { OrderRecord } from '../domain/order-record';
 import {
@@ -26,7 +27,7 @@ import type { CreateOrderInput, OrderSystem } from './types';
  *
  * | item          | pk                                   | sk             | attributes |
  * |---------------|--------------------------------------|----------------|------------|
- * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), version, createdAt, updatedAt |
+ * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), steps ({<step>: {status, qualifier, token, leaseUntil, result}}: the exactly-once state of create-order, push-state and the ReCharge write-backs), version, createdAt, updatedAt |
  * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
  *
  * The order item is keyed by the provider reference, so "one external order per provider order" is
@@ -53,6 +54,11 @@ function toRecord(item: Record<string, unknown> | undefined): OrderRecord | unde
   const { pk: _pk, sk: _sk, entity: _entity, ...rest } = item;
   return rest as unknown as OrderRecord;
 }
+
+/** What a conditional whole-item write did: written, or refused with the item as it stands. */
+export type WriteOutcome =
+  | { written: true; record: OrderRecord }
+  | { written: false; current: OrderRecord | undefined };
 
 /** Reads and writes order items with optimistic concurrency (the `version` attribute). */
 export class OrderStore {
@@ -82,6 +88,15 @@ export class OrderStore {
    * Returns the written record, or undefined when another writer got there first (re-read, re-apply).
    */
   async save(record: OrderRecord, expectedVersion: number | undefined): Promise<OrderRecord | undefined> {
+    const out = await this.write(record, expectedVersion);
+    return out.written ? out.record : undefined;
+  }
+
+  /**
+   * Like `save`, but a refused write also returns the item that refused it (the failed condition's
+   * ALL_OLD), so the caller re-applies on it without a separate read.
+   */
+  async write(record: OrderRecord, expectedVersion: number | undefined): Promise<WriteOutcome> {
     const bounded = boundRecordSize(record, this.recordBudgetBytes).record;
     const next = { ...bounded, version: (expectedVersion ?? 0) + 1 };
     try {
@@ -96,11 +111,13 @@ export class OrderStore {
           },
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
           ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return next;
+      return { written: true, record: next };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (error instanceof ConditionalCheckFailedException)
+        return { written: false, current: error.Item ? toRecord(unmarshall(error.Item)) : undefined };
       if (isItemTooLarge(error)) throw itemTooLargeError(error);
       throw error;
     }

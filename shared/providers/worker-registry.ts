@@ -1,6 +1,6 @@
 import type { ParsedWebhook } from '../domain/order-event';
 import type { Provider, QueuedWebhook } from '../queue/message';
-import type { FollowUpContext } from '../worker/types';
+import type { FollowUpContext, FollowUpStep } from '../worker/types';
 import { parseRechargeWebhook, rechargeFollowUps } from './recharge/process';
 import { parseSeviWebhook } from './sevi/process';
 import { parseWixWebhook } from './wix-cashier-pay/process';
@@ -9,8 +9,8 @@ import { parseWixWebhook } from './wix-cashier-pay/process';
 export interface WorkerProvider {
   /** Throws PermanentError when the payload fails its schema. */
   parse(webhook: QueuedWebhook): ParsedWebhook;
-  /** Effects back at the provider once the order exists externally (ReCharge write-back). */
-  followUps?(ctx: FollowUpContext): Promise<void>;
+  /** Effects back at the provider once the order exists externally (ReCharge write-back), in order. */
+  followUps?(ctx: FollowUpContext): FollowUpStep[];
 }
 
 /** One line per provider. */

@@ -8,7 +8,6 @@ import { recordAwsCalls } from '../aws/call-recorder';
 import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
-import { IdempotencyStore } from '../idempotency/store';
 import { type Log, processLog } from '../logger';
 import { METRIC, metrics } from '../metrics';
 import { HttpOrderSystem } from '../order-system/http';
@@ -44,7 +43,7 @@ export function powertoolsMetricsSink(): MetricsSink & { flush(): void } {
 
 /**
  * Builds the worker's dependencies from the environment (workerEnvSchema), once per cold start:
- * SDK clients, the idempotency store, the orders table, the order system chosen by ORDER_SYSTEM,
+ * SDK clients, the orders table (which also holds each order's effect steps), the order system chosen by ORDER_SYSTEM,
  * the ReCharge client with its shared rate-limit bucket, and the DLQ sender.
  */
 export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDeps & { env: WorkerEnv } {
@@ -125,12 +124,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   return {
     env,
     ...(archive ? { archive, claims: archive } : {}),
-    idempotency: new IdempotencyStore({
-      client: dynamo,
-      table: env.IDEMPOTENCY_TABLE,
-      ttlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
-      leaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
-    }),
+    stepLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     orders: new OrderStore(dynamo, env.ORDERS_TABLE),
     orderSystem,
     recharge,

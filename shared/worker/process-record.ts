@@ -9,7 +9,7 @@ import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
 import { applyOrderEvent, mustExistExternally, type OrderRecord, pushedState } from '../domain/order-record';
 import { orderWithAllLineItems } from '../domain/record-size';
 import { AppError, ConfigError, RetryLaterError, TransientError } from '../errors';
-import { deliveryRecordKey, type IdempotencyStore, stepRecordKey } from '../idempotency/store';
+import { OrderSteps, type StepView } from '../idempotency/order-steps';
 import type { Log } from '../logger';
 import { METRIC } from '../metrics';
 import type { OrderStore } from '../order-system/ledger';
@@ -18,7 +18,7 @@ import { WORKER_PROVIDERS } from '../providers/worker-registry';
 import type { RecordDeferrer } from '../queue/defer';
 import type { DeadLetterSender } from '../queue/dlq';
 import { fromSqsRecord, type QueuedWebhook } from '../queue/message';
-import type { RechargeApi, StepRunner } from './types';
+import type { FollowUpStep, RechargeApi } from './types';
 
 /** Counting metrics (Powertools in Lambda; a recorder in tests). */
 export interface MetricsSink {
@@ -27,8 +27,9 @@ export interface MetricsSink {
 
 /** Everything the worker talks to, injected so tests use real emulators or fakes at the ports. */
 export interface WorkerDeps {
-  idempotency: IdempotencyStore;
   orders: OrderStore;
+  /** How long a step claim on the order item holds before another attempt may take it over. */
+  stepLeaseSeconds?: number;
   orderSystem: OrderSystem;
   recharge: RechargeApi;
   deadLetter: DeadLetterSender;
@@ -216,39 +217,18 @@ export async function processRecord(
     return done('ignored', false, { reason: parsed.reason });
   }
 
-  const deliveryPk = deliveryRecordKey(webhook.deliveryKey);
-  let token: string | undefined;
+  // No per-delivery claim/complete records: every delivery drives the order to its current state
+  // and every effect is guarded by its step on the order item, so a copy processed twice (or at once)
+  // changes nothing more; a repeat is recognised from the order's history (its delivery keys).
+  step = 'read-order';
   try {
-    const claim = await deps.idempotency.claim(deliveryPk);
-    if (claim.state === 'completed') {
-      deps.metrics.count(METRIC.duplicate);
-      return done('duplicate', false);
-    }
-    if (claim.state === 'busy') {
-      // Another attempt holds the key: it does the work; this copy looks again in a few seconds.
-      deps.metrics.count(METRIC.duplicate);
-      const retryAfterSeconds = Math.ceil(
-        Math.max(1000, Math.min(BUSY_RETRY_MS, claim.leaseUntil - deps.now())) / 1000,
-      );
-      return done(
-        'in-progress-elsewhere',
-        true,
-        { leaseUntil: new Date(claim.leaseUntil).toISOString() },
-        retryAfterSeconds,
-      );
-    }
-    token = claim.token;
-    if (claim.takenOver) fields.takenOver = true;
     const outcome = await applyEvent(parsed.event, webhook, deps, deadline, (s) => {
       step = s;
     });
-    step = 'complete-delivery';
-    const kept = await deps.idempotency.complete(deliveryPk, token, { outcome });
-    if (!kept) deps.log.warn('delivery claim lost before completion', fields);
-    deps.metrics.count(METRIC.processed);
+    step = 'done';
+    deps.metrics.count(outcome === 'duplicate' ? METRIC.duplicate : METRIC.processed);
     return done(outcome, false);
   } catch (error) {
-    if (token) await deps.idempotency.release(deliveryPk, token).catch(() => undefined);
     if (isPermanentFailure(error)) return deadLetter(error);
     if (error instanceof ConfigError) {
       // Every record would fail the same way until the setting is fixed: say so once per record,
@@ -281,62 +261,91 @@ async function applyEvent(
   deps: WorkerDeps,
   deadline: number,
   setStep: (step: string) => void,
-): Promise<'applied' | 'ignored' | 'stale'> {
+): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
+  const steps = new OrderSteps(
+    deps.orders,
+    await deps.orders.get(event.ref),
+    (deps.stepLeaseSeconds ?? DEFAULT_STEP_LEASE_SECONDS) * 1000,
+    deps.now,
+  );
+  try {
+    return await converge(event, webhook, deps, deadline, setStep, steps);
+  } catch (error) {
+    // Release path: steps claimed ahead (or one whose effect failed) are freed for the redelivery;
+    // steps whose effect was made were completed right after it, so none is repeated.
+    await steps.releaseAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The lease of a step claim when the deps do not say (IDEMPOTENCY_LEASE_SECONDS's default). */
+const DEFAULT_STEP_LEASE_SECONDS = 120;
+
+const CREATE_STEP = 'create-order';
+const PUSH_STEP = 'push-state';
+
+function busy(name: string, view: StepView, deps: WorkerDeps): RetryLaterError {
+  const leaseUntil = view.state === 'busy' ? view.leaseUntil : deps.now() + BUSY_RETRY_MS;
+  return new RetryLaterError(
+    `step ${name} is in progress elsewhere`,
+    Math.max(1000, Math.min(BUSY_RETRY_MS, leaseUntil - deps.now())),
+  );
+}
+
+/**
+ * Saves the event on the order item, then brings the order system and the provider to the order's
+ * current state, each external effect a step on the order item (see shared/idempotency/order-steps).
+ */
+async function converge(
+  event: OrderEvent,
+  webhook: QueuedWebhook,
+  deps: WorkerDeps,
+  deadline: number,
+  setStep: (step: string) => void,
+  steps: OrderSteps,
+): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
   const orderKey = providerOrderKey(event.ref);
   const now = () => new Date(deps.now()).toISOString();
-
   setStep('apply-event');
-  let record: OrderRecord | undefined;
   let result: ReturnType<typeof applyOrderEvent> | undefined;
-  for (let attempt = 0; attempt < APPLY_ATTEMPTS && !record; attempt++) {
-    const stored = await deps.orders.get(event.ref);
+  // Saving the event also claims create-order when the order must exist externally and does not:
+  // the create then carries exactly the state this write saved (no re-read).
+  await steps.update((stored) => {
     result = applyOrderEvent(stored, event, {
       deliveryKey: webhook.deliveryKey,
       now: now(),
       origin: webhook.origin,
     });
-    record = result.changed ? await deps.orders.save(result.record, stored?.version) : result.record;
-  }
-  if (!record || !result) throw new TransientError('order item kept changing under concurrent writers');
-  const outcome = result.stale ? 'stale' : result.ignored ? 'ignored' : 'applied';
-
-  const step: StepRunner = async (name, qualifier, run) => {
-    setStep(name);
-    const pk = stepRecordKey(orderKey, name, qualifier);
-    const claim = await deps.idempotency.claim<Awaited<ReturnType<typeof run>>>(pk);
-    if (claim.state === 'completed') return claim.result as Awaited<ReturnType<typeof run>>;
-    if (claim.state === 'busy')
-      throw new RetryLaterError(
-        `step ${name} is in progress elsewhere`,
-        Math.min(BUSY_RETRY_MS, claim.leaseUntil - deps.now()),
-      );
-    let value: Awaited<ReturnType<typeof run>>;
-    try {
-      value = await run();
-    } catch (error) {
-      await deps.idempotency.release(pk, claim.token).catch(() => undefined);
-      throw error;
-    }
-    await deps.idempotency.complete(pk, claim.token, value);
-    await deps.hooks?.afterStep?.(name, orderKey);
-    return value;
-  };
+    const draft = structuredClone(result.record);
+    const claimed =
+      mustExistExternally(draft) && !draft.externalId && steps.claimIn(draft, CREATE_STEP, undefined);
+    return result.changed || claimed ? draft : undefined;
+  });
+  const applied = result;
+  if (!applied) throw new TransientError('order item kept changing under concurrent writers');
+  const outcome = applied.alreadyApplied
+    ? 'duplicate'
+    : applied.stale
+      ? 'stale'
+      : applied.ignored
+        ? 'ignored'
+        : 'applied';
+  if (!steps.item) return outcome;
 
   // Converge, don't replay: from here on, every delivery (a stale or repeated one too) brings the
   // order system to the order's current state. What must exist is decided from that state.
-  if (mustExistExternally(record) && !record.externalId) {
+  const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
+  const planFor = (external: ExternalOrderRef): FollowUpStep[] =>
+    followUps?.({ event, external, recharge: deps.recharge, deadline, log: deps.log }) ?? [];
+  if (mustExistExternally(steps.item) && !steps.item.externalId) {
     // Keyed by provider order, not delivery: every delivery of one order shares this step. A
     // delivery that finds it busy is retried, and then pushes whatever it changed meanwhile.
-    const ids = await step('create-order', undefined, async (): Promise<CreatedExternal> => {
-      // Read after claiming: the create carries the newest state, and records its version.
-      const latest = (await deps.orders.get(event.ref)) ?? record;
-      if (latest?.externalId && latest.externalNumber)
-        return {
-          id: latest.externalId,
-          number: latest.externalNumber,
-          stateVersion: latest.externalStateVersion,
-        };
-      const created = latest as OrderRecord;
+    setStep(CREATE_STEP);
+    if (!steps.owns(CREATE_STEP))
+      await steps.change((draft) => !draft.externalId && steps.claimIn(draft, CREATE_STEP, undefined));
+    const created = steps.item as OrderRecord;
+    if (!created.externalId) {
+      if (!steps.owns(CREATE_STEP)) throw busy(CREATE_STEP, steps.view(CREATE_STEP, undefined), deps);
       const assigned = await deps.orderSystem.createOrder({
         ref: event.ref,
         order: orderWithAllLineItems(created.order, event.order),
@@ -346,37 +355,42 @@ async function applyEvent(
         deadline,
       });
       setStep('attach-external-ids');
-      const attached = await deps.orders.attachExternal(
-        event.ref,
-        assigned,
-        now(),
-        webhook.deliveryKey,
-        created.stateVersion ?? 0,
-      );
-      return {
-        id: String(attached.externalId),
-        number: String(attached.externalNumber),
-        stateVersion: attached.externalStateVersion,
-      };
-    });
-    record = {
-      ...record,
-      externalId: ids.id,
-      externalNumber: ids.number,
-      externalStateVersion: ids.stateVersion ?? record.externalStateVersion ?? 0,
-    };
+      // One write: the ids (first writer wins), the create's completion, and the claims of the
+      // follow-up steps those ids call for, so the first write-back needs no claim of its own.
+      await steps.change((draft) => {
+        if (!draft.externalId) {
+          draft.externalId = assigned.id;
+          draft.externalNumber = assigned.number;
+          draft.externalCreatedBy = webhook.deliveryKey;
+          draft.externalStateVersion = created.stateVersion ?? 0;
+        }
+        draft.updatedAt = now();
+        const external = { id: String(draft.externalId), number: String(draft.externalNumber) };
+        if (!steps.completeIn(draft, CREATE_STEP, { ...external, stateVersion: draft.externalStateVersion }))
+          deps.log.warn('step claim lost before completion', { step: CREATE_STEP, orderKey });
+        for (const next of planFor(external)) steps.claimIn(draft, next.name, next.qualifier);
+        return true;
+      });
+      await deps.hooks?.afterStep?.(CREATE_STEP, orderKey);
+    }
   }
-  if (!record.externalId || !record.externalNumber) return outcome;
+  const record = steps.item;
+  if (!record?.externalId || !record.externalNumber) return outcome;
   const external: ExternalOrderRef = { id: record.externalId, number: record.externalNumber };
 
   const pushState = deps.orderSystem.pushState?.bind(deps.orderSystem);
-  const version = record.stateVersion ?? 0;
-  if (pushState && version > (record.externalStateVersion ?? 0)) {
-    const current = record;
-    await step('push-state', String(version), async () => {
-      // A newer state saved since is pushed by the delivery that saved it: never send an older one.
-      const latest = await deps.orders.get(event.ref);
-      if ((latest?.stateVersion ?? 0) > version) return { pushed: false, superseded: true };
+  if (pushState && (record.stateVersion ?? 0) > (record.externalStateVersion ?? 0)) {
+    setStep(PUSH_STEP);
+    // Always the newest saved state (the item as last written or refused), never an older one. The
+    // step keeps only the last version pushed, so the order item does not grow with each push.
+    let version = 0;
+    await steps.change((draft) => {
+      version = draft.stateVersion ?? 0;
+      if (version <= (draft.externalStateVersion ?? 0)) return false;
+      return steps.claimIn(draft, PUSH_STEP, String(version));
+    });
+    const current = steps.item as OrderRecord;
+    if (steps.owns(PUSH_STEP)) {
       const answer = await pushState({
         ref: event.ref,
         external,
@@ -386,13 +400,45 @@ async function applyEvent(
         idempotencyKey: `${orderKey}:state:${version}`,
         deadline,
       });
-      return { pushed: answer === 'pushed', superseded: answer === 'superseded' };
-    });
+      const kept = await steps.complete(PUSH_STEP, {
+        pushed: answer === 'pushed',
+        superseded: answer === 'superseded',
+      });
+      if (!kept) deps.log.warn('step claim lost before completion', { step: PUSH_STEP, orderKey });
+      await deps.hooks?.afterStep?.(PUSH_STEP, orderKey);
+    } else if (version > (current.externalStateVersion ?? 0)) {
+      const view = steps.view(PUSH_STEP, String(version));
+      if (view.state === 'busy') throw busy(PUSH_STEP, view, deps);
+    }
   }
 
-  const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
-  if (followUps) {
-    await followUps({ event, record, external, step, recharge: deps.recharge, deadline, log: deps.log });
+  const planned = planFor(external);
+  for (const [index, next] of planned.entries()) {
+    setStep(next.name);
+    let view = steps.view(next.name, next.qualifier);
+    if (!steps.owns(next.name) && view.state === 'claimable') {
+      // The remaining write-backs are claimed together (one write); each is completed right after
+      // its call, so a failure or crash after the first never repeats it.
+      await steps.change((draft) => {
+        let claimed = false;
+        for (const later of planned.slice(index))
+          claimed = steps.claimIn(draft, later.name, later.qualifier) || claimed;
+        return claimed;
+      });
+      view = steps.view(next.name, next.qualifier);
+    }
+    if (!steps.owns(next.name)) {
+      if (view.state === 'completed') {
+        next.done?.(view.result);
+        continue;
+      }
+      throw busy(next.name, view, deps);
+    }
+    const value = await next.run();
+    const kept = await steps.complete(next.name, value);
+    if (!kept) deps.log.warn('step claim lost before completion', { step: next.name, orderKey });
+    await deps.hooks?.afterStep?.(next.name, orderKey);
+    next.done?.(value);
   }
   return outcome;
 }

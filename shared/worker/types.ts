@@ -1,6 +1,5 @@
 import type { ExternalOrderRef } from '../domain/order';
 import type { OrderEvent } from '../domain/order-event';
-import type { OrderRecord } from '../domain/order-record';
 import type { Log } from '../logger';
 import type { ChargeWriteOutcome } from '../recharge-api/client';
 
@@ -11,21 +10,22 @@ export interface RechargeApi {
 }
 
 /**
- * Runs one external effect exactly once per (provider order, step, qualifier): a completed step
- * returns its stored result without running again.
+ * One external effect a provider asks for once the order exists externally. The worker runs it
+ * exactly once per (provider order, name, qualifier): a completed step is not run again, and its
+ * stored result goes to `done`.
  */
-export type StepRunner = <T>(
-  name: string,
-  qualifier: string | undefined,
-  run: () => Promise<T>,
-) => Promise<T>;
+export interface FollowUpStep<T = unknown> {
+  name: string;
+  qualifier?: string;
+  run(): Promise<T>;
+  /** Sees the result, fresh or stored (e.g. to log an unsupported write-back). */
+  done?(result: T): void;
+}
 
-/** What a provider's follow-up effects get once the order exists externally. */
+/** What a provider's follow-up effects are planned from once the order exists externally. */
 export interface FollowUpContext {
   event: OrderEvent;
-  record: OrderRecord;
   external: ExternalOrderRef;
-  step: StepRunner;
   recharge: RechargeApi;
   /** Epoch ms by which all work must end (the invocation's remaining time minus a margin). */
   deadline: number;

@@ -290,7 +290,7 @@ describe('batches', () => {
       topic: 'order/created',
       orderId,
       deliveryKey: webhook.deliveryKey,
-      step: 'complete-delivery',
+      step: 'done',
       outcome: 'applied',
       durationMs: expect.any(Number),
     });

@@ -1,7 +1,8 @@
 import type { ParsedWebhook } from '../../domain/order-event';
 import { PermanentError } from '../../errors';
 import type { QueuedWebhook } from '../../queue/message';
-import type { FollowUpContext } from '../../worker/types';
+import type { ChargeWriteOutcome } from '../../recharge-api/client';
+import type { FollowUpContext, FollowUpStep } from '../../worker/types';
 import { mapRechargeStatus, rechargeTime, toCanonicalRechargeOrder } from './order';
 import { RECHARGE_ORDER_TOPICS, rechargeOrderWebhookSchema } from './schemas';
 
@@ -51,33 +52,47 @@ export function parseRechargeWebhook(webhook: QueuedWebhook): ParsedWebhook {
  * After the order exists externally: write our ids onto the ReCharge order, and for a prepaid order
  * onto its charge. When ReCharge already holds our ids (the `order/updated` echo of our own write)
  * nothing is called, so the write-back cannot loop. Each PUT is a step keyed by order and ids, so a
- * retry or a second delivery never repeats it.
+ * retry or a second delivery never repeats it; the worker claims them together with the external
+ * ids (one write) and completes each right after its PUT, so a failure or crash after the first
+ * never repeats it.
  *
  * Charge write-back answered 404/405/422: the reference says `PUT /charges` may not exist in
  * 2021-11, so this is recorded as "unsupported" (logged, step completed) rather than dead-lettered:
  * the order itself is synced and its ids are on the ReCharge order; replaying cannot help.
  */
-export async function rechargeFollowUps(ctx: FollowUpContext): Promise<void> {
+export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
   const facts = ctx.event.recharge;
-  if (!facts) return;
+  if (!facts) return [];
   const ids = ctx.external;
   const echoed =
     facts.heldExternalOrderId === ids.id && (facts.heldExternalOrderNumber ?? ids.number) === ids.number;
-  if (echoed) return;
-  await ctx.step('recharge-put-order', ids.id, async () => {
-    await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline);
-    return { updated: true };
-  });
+  if (echoed) return [];
+  const steps: FollowUpStep[] = [
+    {
+      name: 'recharge-put-order',
+      qualifier: ids.id,
+      run: async () => {
+        await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline);
+        return { updated: true };
+      },
+    },
+  ];
   if (facts.prepaid && facts.chargeId) {
     const chargeId = facts.chargeId;
-    const outcome = await ctx.step(`recharge-put-charge#${chargeId}`, ids.id, () =>
-      ctx.recharge.updateCharge(chargeId, ids, ctx.deadline),
-    );
-    if (outcome.outcome === 'unsupported')
-      ctx.log.warn('charge write-back unsupported', {
-        chargeId,
-        status: outcome.status,
-        orderId: facts.orderId,
-      });
+    const charge: FollowUpStep<ChargeWriteOutcome> = {
+      name: `recharge-put-charge#${chargeId}`,
+      qualifier: ids.id,
+      run: () => ctx.recharge.updateCharge(chargeId, ids, ctx.deadline),
+      done: (outcome) => {
+        if (outcome.outcome === 'unsupported')
+          ctx.log.warn('charge write-back unsupported', {
+            chargeId,
+            status: outcome.status,
+            orderId: facts.orderId,
+          });
+      },
+    };
+    steps.push(charge as FollowUpStep);
   }
+  return steps;
 }
