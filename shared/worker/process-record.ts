@@ -120,21 +120,15 @@ function messageOf(error: unknown): string {
   return 'unknown error';
 }
 
-const APPLY_ATTEMPTS = 8;
 /**
  * A step or delivery another attempt holds (typically waiting for the ReCharge budget) is looked at
  * again this soon, rather than after the queue's visibility timeout (6 min in the stack).
  */
 const BUSY_RETRY_MS = 5000;
 
-/** Result of the create-order step: the ids and the state version the create carried. */
-interface CreatedExternal extends ExternalOrderRef {
-  stateVersion?: number;
-}
-
 /**
- * Processes one record exactly once in effect: delivery claim, state change on the order item,
- * then each external effect as its own idempotent step, then delivery completion. Never throws:
+ * Processes one record exactly once in effect: the state change on the order item, then each
+ * external effect as its own idempotent step on that item. Never throws:
  * the result says whether SQS must keep the message.
  */
 export async function processRecord(
