@@ -296,14 +296,10 @@ export class OrderWebhooksStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         });
     this.worker
-      // The worker's calls: idempotency claim/complete/release and the rate budget's reservations
-      // (no reads: claims return what they find); ledger get/put/update (no scans).
+      // The worker's calls: on the idempotency table only the rate budget's reservations (effect
+      // steps live on the order items); ledger get/put/update (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
-      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, [
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-      ])
+      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, ['dynamodb:UpdateItem'])
       .bindTable('ORDERS_TABLE', this.ordersTable, [
         'dynamodb:GetItem',
         'dynamodb:PutItem',

@@ -85,12 +85,7 @@ export async function runOrders(argv: string[]): Promise<number> {
   });
   if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
   if (limit) orders = orders.slice(0, limit);
-  const effects =
-    values.id && target.idempotencyTable
-      ? await Promise.all(
-          orders.map((o) => listOrderEffects(target.dynamo, target.idempotencyTable as string, o)),
-        )
-      : undefined;
+  const effects = values.id ? orders.map((o) => listOrderEffects(o)) : undefined;
   if (values.json) {
     const out = effects ? orders.map((o, i) => ({ ...o, effects: effects[i] })) : orders;
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -181,7 +181,6 @@ describe('IAM contract: the calls the functions make are the calls their roles a
     const seen = new Set(recorded.map((r) => `${r.fn} ${r.action} ${r.binding}`));
     expect([...seen]).toEqual(
       expect.arrayContaining([
-        'worker dynamodb:PutItem IDEMPOTENCY_TABLE',
         'worker dynamodb:UpdateItem IDEMPOTENCY_TABLE',
         'worker dynamodb:GetItem ORDERS_TABLE',
         'worker dynamodb:PutItem ORDERS_TABLE',
@@ -227,7 +226,7 @@ describe('IAM contract checker', () => {
     expect(
       ungrantedCalls(
         [
-          call('worker', 'dynamodb:DeleteItem', 'IDEMPOTENCY_TABLE'),
+          call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'),
           call('worker', 'sqs:ChangeMessageVisibility', 'QUEUE_URL'),
           call('worker', 'sqs:SendMessage', 'DLQ_URL'),
         ],
@@ -264,13 +263,14 @@ describe('IAM contract checker', () => {
     const problems = ungrantedCalls(
       [
         call('worker', 'dynamodb:Scan', 'ORDERS_TABLE'),
+        call('worker', 'dynamodb:PutItem', 'IDEMPOTENCY_TABLE'),
         call('worker', 'sqs:PurgeQueue', 'QUEUE_URL'),
         call('ingest', 'dynamodb:GetItem', 'ORDERS_TABLE'),
         call('worker', 'dynamodb:GetItem', 'unknown:some-other-table'),
       ],
       template,
     );
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
     expect(problems).toContainEqual(
       expect.stringMatching(/^worker dynamodb:Scan on ORDERS_TABLE \(OrdersTable/),
     );

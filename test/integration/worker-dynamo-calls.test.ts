@@ -1,0 +1,148 @@
+import { makeHandler } from '../../functions/worker/handler';
+import { METRIC } from '../../shared/metrics';
+import { getOrderByProviderRef } from '../../shared/order-system/ledger';
+import { buildWorkerDeps } from '../../shared/worker/deps';
+import { testDynamoClient, testSqsClient } from '../support/aws';
+import {
+  createWorkerWorld,
+  lambdaContext,
+  recordingLog,
+  recordingMetrics,
+  sampleWebhook,
+  sqsEvent,
+  sqsRecord,
+  type WorkerWorld,
+} from '../support/fake-worker';
+
+let world: WorkerWorld;
+beforeAll(async () => {
+  world = await createWorkerWorld();
+});
+afterAll(async () => {
+  await world.close();
+});
+
+/** Worker deps whose DynamoDB client notes every call (command and table) that goes through it. */
+function countingWorker() {
+  const dynamo = testDynamoClient();
+  const calls: string[] = [];
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      const table = (args.input as { TableName?: string }).TableName;
+      const which = table === world.tables.orders ? 'orders' : 'idempotency';
+      calls.push(`${String(context.commandName).replace(/Command$/, '')} ${which}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  const metrics = recordingMetrics();
+  const deps = buildWorkerDeps({
+    env: world.env(),
+    dynamo,
+    sqs: testSqsClient(),
+    log: recordingLog(),
+    metrics,
+    safetyMarginMs: 1000,
+  });
+  return { handler: makeHandler(deps), calls, metrics };
+}
+
+let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+function created(sample: string) {
+  nextId += 10;
+  const id = nextId;
+  return {
+    orderId: String(id),
+    webhook: sampleWebhook('recharge', sample, (p) => {
+      p.order.id = id;
+      if (p.order.charge) p.order.charge.id = id + 1;
+      else p.order.charge_id = id + 1;
+    }),
+  };
+}
+
+describe('DynamoDB calls per new order', () => {
+  it('makes 6 calls for a new regular order: read, save+claim, number, attach+claim, budget, complete', async () => {
+    const { handler, calls } = countingWorker();
+    await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
+    calls.length = 0;
+    const { orderId, webhook } = created('2021-11-created-regular');
+
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toEqual([
+      'GetItem orders', // the order item (absent)
+      'PutItem orders', // the event saved, create-order claimed
+      'UpdateItem orders', // the ledger's order number
+      'PutItem orders', // ids attached, create-order completed, recharge-put-order claimed
+      'UpdateItem idempotency', // the shared ReCharge rate budget
+      'PutItem orders', // recharge-put-order completed
+    ]);
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
+  });
+
+  it('makes 8 for a new prepaid order: both write-backs claimed with the ids, each completed after its PUT', async () => {
+    const { handler, calls } = countingWorker();
+    await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
+    calls.length = 0;
+    const { orderId, webhook } = created('2021-11-created-prepaid');
+
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(8);
+    expect(calls.filter((c) => c === 'UpdateItem idempotency')).toHaveLength(2);
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
+    expect(world.recharge.applied().filter((r) => r.path === `/charges/${Number(orderId) + 1}`)).toHaveLength(
+      1,
+    );
+  });
+
+  it('recognises a redelivered delivery from the order history: outcome duplicate, no second effect', async () => {
+    const { handler, calls, metrics } = countingWorker();
+    const { orderId, webhook } = created('2021-11-created-regular');
+    await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    calls.length = 0;
+
+    const again = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(again.batchItemFailures).toEqual([]);
+    expect(metrics.counts[METRIC.duplicate]).toBe(1);
+    // One read: every step is completed on the item, so nothing is written and nothing is called.
+    expect(calls).toEqual(['GetItem orders']);
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
+  });
+});
+
+describe('prepaid write-backs claimed together', () => {
+  it('never repeats the order PUT when the charge PUT fails: the order step is kept, the charge step released', async () => {
+    const { handler, metrics } = countingWorker();
+    const { orderId, webhook } = created('2021-11-created-prepaid');
+    const chargePath = `/charges/${Number(orderId) + 1}`;
+    world.recharge.setBehaviour({ mode: 500, pathPrefix: '/charges/' });
+
+    const first = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext(2500));
+
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(metrics.counts[METRIC.transientFailure]).toBe(1);
+    const half = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(half?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
+    expect(half?.steps?.[`recharge-put-charge#${Number(orderId) + 1}`]).toBeUndefined();
+
+    world.recharge.setBehaviour({ mode: 'ok' });
+    const retried = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
+    expect(world.recharge.applied().filter((r) => r.path === chargePath)).toHaveLength(1);
+  });
+});
