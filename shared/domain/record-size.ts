@@ -7,7 +7,7 @@ export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
 
 /**
  * What an order record may take when saved. Well below the limit: the key attributes, the
- * external ids `attachExternal` adds later, and the estimate's own error fit in the rest.
+ * external ids and effect steps added later, and the estimate's own error fit in the rest.
  */
 export const RECORD_BUDGET_BYTES = 300 * 1024;
 

@@ -31,9 +31,10 @@ import type { CreateOrderInput, OrderSystem } from './types';
  * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
  *
  * The order item is keyed by the provider reference, so "one external order per provider order" is
- * a property of the key: the external ids are set with `if_not_exists`, first writer wins, and no
- * lost idempotency record can give one provider order two external orders. With ORDER_SYSTEM=http
- * the same items hold the worker's view of each order (ids come from the merchant's API).
+ * a property of the key: the external ids are set by a write conditioned on the item's version and
+ * only when it has none (first writer wins), in the same write that completes its create-order step.
+ * With ORDER_SYSTEM=http the same items hold the worker's view of each order (ids come from the
+ * merchant's API).
  */
 
 export const ORDER_SK = 'ORDER';
@@ -121,40 +122,6 @@ export class OrderStore {
       if (isItemTooLarge(error)) throw itemTooLargeError(error);
       throw error;
     }
-  }
-
-  /**
-   * Sets the external ids unless the order already has some; returns the ids the order ends up
-   * with (the first writer's) in the updated record. Bumps the version so a concurrent whole-item save cannot erase them.
-   */
-  async attachExternal(
-    ref: ProviderOrderRef,
-    ids: ExternalOrderRef,
-    at: string,
-    deliveryKey: string,
-    /** The order's `stateVersion` the create carried; later versions are pushed to the order system. */
-    stateVersion = 0,
-  ): Promise<OrderRecord> {
-    const update = new UpdateCommand({
-      TableName: this.table,
-      Key: { pk: orderItemPk(ref), sk: ORDER_SK },
-      UpdateExpression:
-        'SET externalId = if_not_exists(externalId, :id), externalNumber = if_not_exists(externalNumber, :n), externalCreatedBy = if_not_exists(externalCreatedBy, :dk), externalStateVersion = if_not_exists(externalStateVersion, :sv), version = version + :one, updatedAt = :at',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: {
-        ':id': ids.id,
-        ':n': ids.number,
-        ':dk': deliveryKey,
-        ':sv': stateVersion,
-        ':one': 1,
-        ':at': at,
-      },
-      ReturnValues: 'ALL_NEW',
-    });
-    const out = await this.doc.send(update).catch((error: unknown) => {
-      throw isItemTooLarge(error) ? itemTooLargeError(error) : error;
-    });
-    return toRecord(out.Attributes) as OrderRecord;
   }
 }
 

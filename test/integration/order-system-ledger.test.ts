@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { applyOrderEvent } from '../../shared/domain/order-record';
+import { applyOrderEvent, type OrderRecord } from '../../shared/domain/order-record';
+import { OrderSteps } from '../../shared/idempotency/order-steps';
 import { LedgerOrderSystem, listOrders, OrderStore } from '../../shared/order-system/ledger';
 import { createTestTables, testDynamoClient } from '../support/aws';
 
@@ -46,10 +47,19 @@ describe('built-in ledger', () => {
     const orderId = randomUUID();
     await placeholder(store, orderId);
     const ref = { provider: 'sevi' as const, orderId };
-    const [a, b] = await Promise.all([
-      store.attachExternal(ref, { id: 'ord_a', number: '2001' }, new Date().toISOString(), 'd1'),
-      store.attachExternal(ref, { id: 'ord_b', number: '2002' }, new Date().toISOString(), 'd2'),
-    ]);
+    // Two attempts attach their ids as the worker does: a version-conditioned write, re-applied on the
+    // item a refused write returns, setting ids only when the item has none.
+    const attach = async (id: string, number: string) => {
+      const steps = new OrderSteps(store, await store.get(ref), 60_000, Date.now);
+      await steps.change((draft) => {
+        if (draft.externalId) return false;
+        draft.externalId = id;
+        draft.externalNumber = number;
+        return true;
+      });
+      return steps.item as OrderRecord;
+    };
+    const [a, b] = await Promise.all([attach('ord_a', '2001'), attach('ord_b', '2002')]);
     expect(a.externalId).toBe(b.externalId);
     expect(a.externalNumber).toBe(b.externalNumber);
     const stored = await store.get(ref);
@@ -62,7 +72,10 @@ describe('built-in ledger', () => {
     await placeholder(store, orderId);
     const ref = { provider: 'sevi' as const, orderId };
     const read = await store.get(ref);
-    await store.attachExternal(ref, { id: 'ord_x', number: '3001' }, new Date().toISOString(), 'd1');
+    await store.write(
+      { ...(read as OrderRecord), externalId: 'ord_x', externalNumber: '3001' },
+      read?.version,
+    );
     expect(
       await store.save({ ...(read as NonNullable<typeof read>), status: 'pending' }, read?.version),
     ).toBe(undefined);
