@@ -98,6 +98,9 @@ const REQUIRED_FOR: Record<string, (keyof Secrets)[]> = {
   Sevi: ['SEVI_WEBHOOK_TOKENS'],
 };
 
+/** How far back `worker last succeeded` looks (ReCharge retries a delivery for 48 h). */
+const RECENT_WORK_HOURS = 72;
+
 const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value));
 
 export const DOCTOR_CHECKS: DoctorCheck[] = [
@@ -210,36 +213,37 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   },
   {
     name: 'worker last succeeded',
-    async run({ target, env }) {
-      if (!target.idempotencyTable) return { status: 'skipped', detail: 'IDEMPOTENCY_TABLE not set' };
-      const ttl = Number(env.IDEMPOTENCY_TTL_SECONDS || 259_200);
-      let newest = 0;
+    async run({ target }) {
+      // The worker keeps no per-delivery records (effect steps live on the order items): its last
+      // success is the newest change it applied to an order item.
+      if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
+      const since = new Date(Date.now() - RECENT_WORK_HOURS * 3600 * 1000).toISOString();
+      let newest = '';
       let start: ScanCommandInput['ExclusiveStartKey'];
       do {
         const out = await target.dynamo.send(
           new ScanCommand({
-            TableName: target.idempotencyTable,
-            FilterExpression: 'begins_with(pk, :delivery) AND #status = :completed',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':delivery': { S: 'delivery#' }, ':completed': { S: 'COMPLETED' } },
-            ProjectionExpression: 'expiresAt',
+            TableName: target.ordersTable,
+            FilterExpression: '#entity = :order AND updatedAt >= :since',
+            ExpressionAttributeNames: { '#entity': 'entity' },
+            ExpressionAttributeValues: { ':order': { S: 'order' }, ':since': { S: since } },
+            ProjectionExpression: 'updatedAt',
             ExclusiveStartKey: start,
           }),
         );
-        for (const item of out.Items ?? []) newest = Math.max(newest, Number(item.expiresAt?.N ?? 0));
+        for (const item of out.Items ?? []) {
+          const at = item.updatedAt?.S ?? '';
+          if (at > newest) newest = at;
+        }
         start = out.LastEvaluatedKey;
       } while (start);
-      if (newest === 0)
+      if (!newest)
         return {
           status: 'warn',
-          detail: `no delivery completed in the last ${ttl / 3600} h`,
+          detail: `no order changed in the last ${RECENT_WORK_HOURS} h`,
           fix: 'send a test webhook (`order-webhooks send`) and watch the worker logs',
         };
-      // A completed record expires TTL seconds after its completion.
-      return {
-        status: 'ok',
-        detail: `last delivery completed at ${new Date((newest - ttl) * 1000).toISOString()}`,
-      };
+      return { status: 'ok', detail: `last order change applied at ${newest}` };
     },
   },
   {

@@ -163,7 +163,7 @@ describe.each([
     expect(stdout).toMatch(
       /\[ok\] +queue and dead-letter queue: queue 0 waiting, 0 in flight; dead-letter 0/,
     );
-    expect(stdout).toMatch(/\[ok\] +worker last succeeded: last delivery completed at 20\d\d-/);
+    expect(stdout).toMatch(/\[ok\] +worker last succeeded: last order change applied at 20\d\d-/);
     expect(stdout).not.toContain('dev-recharge-client-secret');
     expect(stdout).not.toContain(FAKE_RECHARGE_TOKEN);
   });
