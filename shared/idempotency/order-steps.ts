@@ -56,6 +56,8 @@ const WRITE_ATTEMPTS = 8;
 export class OrderSteps {
   private readonly owned = new Map<string, { token: string; qualifier?: string }>();
   private pending = new Map<string, { token: string; qualifier?: string }>();
+  /** Held steps whose effect was made but whose completion may not have been written yet. */
+  private readonly made = new Map<string, unknown>();
 
   constructor(
     private readonly store: OrderItemWriter,
@@ -143,12 +145,19 @@ export class OrderSteps {
     return true;
   }
 
-  /** Gives back, in `draft`, every step this attempt holds but has not completed. */
+  /**
+   * Gives back, in `draft`, every step this attempt holds but has not completed; a step whose effect
+   * was made (`made`) is completed instead, so the redelivery never repeats it.
+   */
   releaseIn(draft: OrderRecord): boolean {
     let changed = false;
     for (const [name, held] of this.owned) {
       const state = draft.steps?.[name];
       if (state?.status !== 'IN_PROGRESS' || state.token !== held.token) continue;
+      if (this.made.has(name)) {
+        changed = this.completeIn(draft, name, this.made.get(name)) || changed;
+        continue;
+      }
       const { [name]: _released, ...rest } = draft.steps ?? {};
       draft.steps = rest;
       changed = true;
@@ -161,14 +170,19 @@ export class OrderSteps {
     return this.owned.size > 0;
   }
 
-  /** Completes a held step with one write; false when the claim was lost. */
+  /**
+   * Completes a held step whose effect was made, with one write; false when the claim was lost. If
+   * the write fails, `releaseAll` completes it rather than giving it back.
+   */
   async complete(name: string, result: unknown): Promise<boolean> {
+    this.made.set(name, result);
     let kept = false;
     await this.change((draft) => {
       kept = this.completeIn(draft, name, result);
       return kept;
     });
     this.owned.delete(name);
+    this.made.delete(name);
     return kept;
   }
 

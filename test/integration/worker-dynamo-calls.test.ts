@@ -22,15 +22,21 @@ afterAll(async () => {
   await world.close();
 });
 
-/** Worker deps whose DynamoDB client notes every call (command and table) that goes through it. */
+/**
+ * Worker deps whose DynamoDB client notes every call (command and table) that goes through it;
+ * `failCall(n)` makes the n-th call from now fail as a throttled request would.
+ */
 function countingWorker() {
   const dynamo = testDynamoClient();
   const calls: string[] = [];
+  let failAt = 0;
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const table = (args.input as { TableName?: string }).TableName;
       const which = table === world.tables.orders ? 'orders' : 'idempotency';
       calls.push(`${String(context.commandName).replace(/Command$/, '')} ${which}`);
+      if (calls.length === failAt)
+        throw Object.assign(new Error('injected failure'), { name: 'ThrottlingException' });
       return next(args);
     },
     { step: 'initialize', name: 'countCalls' },
@@ -44,7 +50,10 @@ function countingWorker() {
     metrics,
     safetyMarginMs: 1000,
   });
-  return { handler: makeHandler(deps), calls, metrics };
+  const failCall = (n: number) => {
+    failAt = calls.length + n;
+  };
+  return { handler: makeHandler(deps), calls, metrics, failCall };
 }
 
 let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
@@ -144,5 +153,28 @@ describe('prepaid write-backs claimed together', () => {
     expect(retried.batchItemFailures).toEqual([]);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
     expect(world.recharge.applied().filter((r) => r.path === chargePath)).toHaveLength(1);
+  });
+});
+
+describe('completing a step after its effect', () => {
+  it('completes the step on the release path when the completion write fails, so the retry makes no second PUT', async () => {
+    const { handler, calls, failCall } = countingWorker();
+    await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
+    const { orderId, webhook } = created('2021-11-created-regular');
+    // The 6th call is the write completing recharge-put-order, after the PUT was made.
+    calls.length = 0;
+    failCall(6);
+
+    const first = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(first.batchItemFailures).toHaveLength(1);
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
+    const retried = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 });
