@@ -11,11 +11,16 @@ export interface WorkerProvider {
   parse(webhook: QueuedWebhook): ParsedWebhook;
   /** Effects back at the provider once the order exists externally (ReCharge write-back), in order. */
   followUps?(ctx: FollowUpContext): FollowUpStep[];
+  /**
+   * Topics that usually announce an order not stored yet: the worker writes the new item at once
+   * (conditional on its absence) instead of reading first; a refused write returns the stored item.
+   */
+  newOrderTopics?: readonly string[];
 }
 
 /** One line per provider. */
 export const WORKER_PROVIDERS: Record<Provider, WorkerProvider> = {
-  recharge: { parse: parseRechargeWebhook, followUps: rechargeFollowUps },
+  recharge: { parse: parseRechargeWebhook, followUps: rechargeFollowUps, newOrderTopics: ['order/created'] },
   'wix-cashier-pay': { parse: parseWixWebhook },
   sevi: { parse: parseSeviWebhook },
 };

@@ -256,9 +256,12 @@ async function applyEvent(
   deadline: number,
   setStep: (step: string) => void,
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
+  // A topic that announces a new order skips the read: the first write is conditional on the item's
+  // absence, and if it exists after all the refusal hands it back (a refused write instead of a read).
+  const likelyNew = WORKER_PROVIDERS[event.ref.provider].newOrderTopics?.includes(event.topic) ?? false;
   const steps = new OrderSteps(
     deps.orders,
-    await deps.orders.get(event.ref),
+    likelyNew ? undefined : await deps.orders.get(event.ref),
     (deps.stepLeaseSeconds ?? DEFAULT_STEP_LEASE_SECONDS) * 1000,
     deps.now,
   );

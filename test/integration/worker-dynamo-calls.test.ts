@@ -71,7 +71,7 @@ function created(sample: string) {
 }
 
 describe('DynamoDB calls per new order', () => {
-  it('makes 6 calls for a new regular order: read, save+claim, number, attach+claim, budget, complete', async () => {
+  it('makes 5 calls for a new regular order: save+claim, number, attach+claim, budget, complete', async () => {
     const { handler, calls } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     calls.length = 0;
@@ -81,8 +81,7 @@ describe('DynamoDB calls per new order', () => {
 
     expect(result.batchItemFailures).toEqual([]);
     expect(calls).toEqual([
-      'GetItem orders', // the order item (absent)
-      'PutItem orders', // the event saved, create-order claimed
+      'PutItem orders', // order/created: the event saved (no read first), create-order claimed
       'UpdateItem orders', // the ledger's order number
       'PutItem orders', // ids attached, create-order completed, recharge-put-order claimed
       'UpdateItem idempotency', // the shared ReCharge rate budget
@@ -96,7 +95,7 @@ describe('DynamoDB calls per new order', () => {
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 
-  it('makes 8 for a new prepaid order: both write-backs claimed with the ids, each completed after its PUT', async () => {
+  it('makes 7 for a new prepaid order: both write-backs claimed with the ids, each completed after its PUT', async () => {
     const { handler, calls } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     calls.length = 0;
@@ -105,7 +104,7 @@ describe('DynamoDB calls per new order', () => {
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(calls).toHaveLength(8);
+    expect(calls).toHaveLength(7);
     expect(calls.filter((c) => c === 'UpdateItem idempotency')).toHaveLength(2);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
     expect(world.recharge.applied().filter((r) => r.path === `/charges/${Number(orderId) + 1}`)).toHaveLength(
@@ -123,7 +122,27 @@ describe('DynamoDB calls per new order', () => {
 
     expect(again.batchItemFailures).toEqual([]);
     expect(metrics.counts[METRIC.duplicate]).toBe(1);
-    // One read: every step is completed on the item, so nothing is written and nothing is called.
+    // One refused write hands back the stored item: every step is completed there, nothing else is called.
+    expect(calls).toEqual(['PutItem orders']);
+    expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
+  });
+});
+
+describe('reading first', () => {
+  it('reads the item first for a topic about an order usually stored already, and writes nothing new for a repeat', async () => {
+    const { handler, calls } = countingWorker();
+    const { orderId, webhook } = created('2021-11-created-regular');
+    await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    const processed = sampleWebhook('recharge', '2021-11-processed-regular', (p) => {
+      p.order.id = Number(orderId);
+      p.order.charge.id = Number(orderId) + 1;
+    });
+    await handler(sqsEvent([sqsRecord(processed)]), lambdaContext());
+    calls.length = 0;
+
+    const again = await handler(sqsEvent([sqsRecord(processed)]), lambdaContext());
+
+    expect(again.batchItemFailures).toEqual([]);
     expect(calls).toEqual(['GetItem orders']);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
@@ -161,9 +180,9 @@ describe('completing a step after its effect', () => {
     const { handler, calls, failCall } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     const { orderId, webhook } = created('2021-11-created-regular');
-    // The 6th call is the write completing recharge-put-order, after the PUT was made.
+    // The 5th call is the write completing recharge-put-order, after the PUT was made.
     calls.length = 0;
-    failCall(6);
+    failCall(5);
 
     const first = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
