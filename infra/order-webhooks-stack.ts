@@ -401,7 +401,7 @@ export class OrderWebhooksStack extends Stack {
         },
       }),
     );
-    // The rate budget's items only (`ratebudget#...`), never the worker's delivery and step records.
+    // The rate budget's items only (`ratebudget#...`).
     this.reconcile.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:UpdateItem'],

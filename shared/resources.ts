@@ -3,7 +3,7 @@
  * that reads them, so the three cannot drift apart.
  */
 export const TABLE_KEYS = {
-  /** Delivery and step idempotency records; expire through TTL. */
+  /** The shared ReCharge rate budget's items (effect steps live on the order items); expire through TTL. */
   idempotency: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
   /** The built-in order ledger (single-table: orders, provider references, the order-number counter). */
   orders: { partitionKey: 'pk', sortKey: 'sk' },
