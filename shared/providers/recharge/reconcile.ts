@@ -14,7 +14,8 @@ export const RECONCILE_TOPIC = 'order/updated';
 /**
  * Delivery key of a synthetic delivery: never equal to a real webhook's (`recharge:<sha256>`), and
  * the same for the same order state, so two passes over an unchanged order enqueue one message in
- * effect (the worker recognises the second from the order history, and its steps keep it from repeating an effect).
+ * effect (the second changes nothing: the order already holds that state, and its steps keep it
+ * from repeating an effect).
  */
 export function rechargeReconcileKey(
   order: Pick<RechargeOrderPayload, 'id' | 'updated_at' | 'status'>,
