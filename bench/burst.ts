@@ -26,16 +26,12 @@ import { sha256Hex } from '../shared/ingest/crypto';
 import { type QueuedWebhook, toSendMessageInput } from '../shared/queue/message';
 import { buildWorkerDeps } from '../shared/worker/deps';
 import { bundleForLambda } from './lib/bundle';
+import { benchArg, benchAwsEnv } from './lib/cli';
 import { round } from './lib/stats';
 
-process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+benchAwsEnv();
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? String(process.argv[i + 1]) : fallback;
-};
+const arg = benchArg;
 const ORDERS = Number(arg('orders', '2000'));
 const KS = arg('k', '2,4,8').split(',').map(Number);
 const RATE = Number(arg('rate', '20'));

@@ -20,15 +20,11 @@ import { ledgerOrderId, ORDER_SK, orderItemPk, ordersDocumentClient } from '../s
 import { rechargeTime } from '../shared/providers/recharge/order';
 import { buildReconcileDeps } from '../shared/reconcile/deps';
 import { runReconcilePass } from '../shared/reconcile/pass';
+import { benchArg, benchAwsEnv } from './lib/cli';
 
-process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+benchAwsEnv();
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = (name: string, fallback: number) => Number(benchArg(name, String(fallback)));
 const ORDERS = arg('orders', 10_000);
 const BEHIND_PERCENT = arg('behind-percent', 1);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

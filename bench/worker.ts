@@ -22,15 +22,11 @@ import { samplePayload } from '../scripts/samples/index';
 import { toSendMessageInput } from '../shared/queue/message';
 import { MemoryRateBudget } from '../shared/recharge-api/rate-budget';
 import { buildWorkerDeps } from '../shared/worker/deps';
+import { benchArg, benchAwsEnv } from './lib/cli';
 
-process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+benchAwsEnv();
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = (name: string, fallback: number) => Number(benchArg(name, String(fallback)));
 const RECORDS = arg('records', 500);
 const BATCH = 10;
 const CONCURRENCY = 5;

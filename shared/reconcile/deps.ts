@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { recordAwsCalls } from '../aws/call-recorder';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { functionAwsClients } from '../aws/clients';
 import { parseEnv, type ReconcileEnv, reconcileEnvSchema } from '../config';
 import { type Log, processLog } from '../logger';
 import { METRIC } from '../metrics';
@@ -47,23 +47,12 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
   const env = parseEnv(reconcileEnvSchema, options.env ?? process.env);
   const log: Log = options.log ?? processLog;
   const sink = options.metrics ?? powertoolsMetricsSink();
-  const dynamo =
-    options.dynamo ??
-    new DynamoDBClient({
-      region: env.AWS_REGION,
-      ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
-    });
-  const sqs =
-    options.sqs ??
-    new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
-  // Tests only (AWS_CALL_RECORD_FILE): the IAM contract checks these calls against the reconcile role.
-  const bindings = {
-    ORDERS_TABLE: env.ORDERS_TABLE,
-    IDEMPOTENCY_TABLE: env.IDEMPOTENCY_TABLE,
-    QUEUE_URL: env.QUEUE_URL,
-  };
-  recordAwsCalls(dynamo, 'reconcile', bindings, env.AWS_CALL_RECORD_FILE);
-  recordAwsCalls(sqs, 'reconcile', bindings, env.AWS_CALL_RECORD_FILE);
+  const { dynamo, sqs } = functionAwsClients(
+    env,
+    'reconcile',
+    { ORDERS_TABLE: env.ORDERS_TABLE, IDEMPOTENCY_TABLE: env.IDEMPOTENCY_TABLE, QUEUE_URL: env.QUEUE_URL },
+    options,
+  );
   const secrets = makeSecretsProvider(env, options.env ?? process.env, 'reconcile');
   const recharge = new RechargeClient({
     baseUrl: env.RECHARGE_API_URL,

@@ -1,10 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { makeS3Archive } from '../archive/s3-archive';
 import { boundByCallDeadline } from '../aws/call-deadline';
 import { recordAwsCalls } from '../aws/call-recorder';
+import { functionAwsClients } from '../aws/clients';
 import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
@@ -53,26 +54,16 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   const env = parseWorkerEnv(source);
   const log: Log = options.log ?? processLog;
   const sink = options.metrics ?? powertoolsMetricsSink();
-  const dynamo =
-    options.dynamo ??
-    new DynamoDBClient({
-      region: env.AWS_REGION,
-      ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
-    });
-  const sqs =
-    options.sqs ??
-    new SQSClient({ region: env.AWS_REGION, ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}) });
   const bindings = {
     IDEMPOTENCY_TABLE: env.IDEMPOTENCY_TABLE,
     ORDERS_TABLE: env.ORDERS_TABLE,
     QUEUE_URL: env.QUEUE_URL,
     DLQ_URL: env.DLQ_URL,
   };
+  const { dynamo, sqs } = functionAwsClients(env, 'worker', bindings, options);
   // No fixed timeout fits every call: each is cut off at the invocation's deadline instead.
   boundByCallDeadline(dynamo, 'dynamodb');
   boundByCallDeadline(sqs, 'sqs');
-  recordAwsCalls(dynamo, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
-  recordAwsCalls(sqs, 'worker', bindings, env.AWS_CALL_RECORD_FILE);
   // An unparsable secret surfaces as a ConfigError that never quotes it (see makeSecretsProvider).
   const secrets = makeSecretsProvider(env, options.env ?? process.env, 'worker');
 
