@@ -4,14 +4,16 @@ import { signRechargeBody } from '../../shared/providers/recharge/signature';
 
 /**
  * A real HTTP fake of the ReCharge REST API on 127.0.0.1: the write-backs the worker makes
- * (`PUT /orders/{id}`, `PUT /charges/{id}`), `GET /orders` (both pagination styles, by the
+ * (`PUT /orders/{id}`, `PUT /charges/{id}`) and their verification reads (`GET /orders/{id}`,
+ * `GET /charges/{id}`, with the ids last PUT), `GET /orders` (both pagination styles, by the
  * request's X-Recharge-Version), and `GET/POST/DELETE /webhooks`. It keeps the orders it is told
  * about (`upsertOrder`, or `POST /__fake/orders`) and delivers their webhooks, signed, to the
  * subscribed addresses, dropping some on purpose when asked (`setDeliveryDrop`); a PUT on a kept
  * order updates it and sends the `order/updated` echo, as ReCharge does.
  * Used by the worker tests, the local mode (when no RECHARGE_API_URL is set) and the benchmarks.
  * It checks the auth and version headers like ReCharge does, records every request, and can be
- * told to misbehave (429, 500, 404, hang) for the next N calls or until changed.
+ * told to misbehave (429, 500, 404, hang) for the next N calls or until changed; with `applyFirst`
+ * a PUT is applied before the fault, so its answer comes late, as a 500, or never (an uncertain outcome).
  */
 
 export interface RecordedRequest {
@@ -22,6 +24,8 @@ export interface RecordedRequest {
   body: unknown;
   /** The status the fake answered (undefined while a hung request is open). */
   status?: number;
+  /** A write the fake applied whatever it answered (set with `applyFirst`). */
+  applied?: boolean;
   at: number;
 }
 
@@ -39,6 +43,11 @@ export interface FakeRechargeBehaviour {
   skip?: number;
   /** Added latency before answering, in ms. */
   latencyMs?: number;
+  /**
+   * PUT only: apply the write as soon as it arrives, then misbehave (answer late with `latencyMs`,
+   * answer 500, or never answer with `hang`): the client cannot know it was applied.
+   */
+  applyFirst?: boolean;
   /** 429 only: value of the Retry-After header (seconds), if any. */
   retryAfterSeconds?: number;
 }
@@ -90,7 +99,7 @@ export interface FakeRecharge {
   readonly url: string;
   /** Every request received, in arrival order (including rejected ones). */
   readonly requests: RecordedRequest[];
-  /** Requests that were answered 2xx: the writes ReCharge actually applied. */
+  /** Requests that were answered 2xx, or applied before an answer that never came or failed. */
   applied(): RecordedRequest[];
   /** Replaces the current behaviour; `setBehaviour({ mode: 'ok' })` restores normal answers. */
   setBehaviour(behaviour: FakeRechargeBehaviour): void;
@@ -196,6 +205,39 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
     const now = Math.floor(Date.now() / 1000) * 1000;
     const at = Number.isNaN(prev) ? now : Math.max(now, prev + 1000);
     return new Date(at).toISOString().slice(0, 19);
+  };
+  /** Fields last PUT on resources the fake does not keep as orders (`orders/<id>`, `charges/<id>`). */
+  const written = new Map<string, Record<string, unknown>>();
+  /** An external id field in the shape the reading API version returns. */
+  const inVersion = (value: unknown, version: string): unknown => {
+    const plain =
+      value && typeof value === 'object' && 'ecommerce' in value
+        ? (value as { ecommerce: unknown }).ecommerce
+        : value;
+    if (plain === undefined || plain === null) return value;
+    return version === '2021-11' ? { ecommerce: plain } : plain;
+  };
+  const asVersion = (resource: FakeOrder, version: string): FakeOrder => {
+    const out: FakeOrder = { ...resource };
+    for (const field of ['external_order_id', 'external_order_number'])
+      if (field in out) out[field] = inVersion(out[field], version);
+    return out;
+  };
+  /** Applies a PUT: a kept order is updated (and its order/updated echo sent), anything else remembered. */
+  const applyPut = (resource: 'order' | 'charge', id: string, fields: object, recorded: RecordedRequest) => {
+    recorded.applied = true;
+    const kept = resource === 'order' ? orders.get(id) : undefined;
+    if (kept) {
+      // ReCharge applies the write, moves updated_at and sends order/updated for it (the echo).
+      const updated = { ...kept, ...fields, updated_at: nextUpdatedAt(kept.updated_at) };
+      orders.set(id, updated);
+      void deliver(updated, 'order/updated');
+      return { order: updated };
+    }
+    const key = `${resource}s/${id}`;
+    written.set(key, { ...written.get(key), ...fields });
+    options.onApplied?.(recorded);
+    return { [resource]: { id: Number(id), ...written.get(key) } };
   };
   const requests: RecordedRequest[] = [];
   const hung = new Set<ServerResponse>();
@@ -365,6 +407,15 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
           remaining = Number.POSITIVE_INFINITY;
         }
       }
+      const resourceMatch = /^\/(orders|charges)\/(\d+)$/.exec(url.pathname);
+      let early: unknown;
+      if (current?.applyFirst && req.method === 'PUT' && resourceMatch)
+        early = applyPut(
+          resourceMatch[1] === 'orders' ? 'order' : 'charge',
+          String(resourceMatch[2]),
+          body && typeof body === 'object' ? body : {},
+          recorded,
+        );
 
       const respond = () => {
         if (strict && current?.mode !== 'hang') {
@@ -396,21 +447,23 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
         }
         used = Math.min(40, used + 1);
         const limit = { 'x-recharge-limit': `${used}/40` };
-        const match = /^\/(orders|charges)\/(\d+)$/.exec(url.pathname);
+        const match = resourceMatch;
         if (req.method === 'PUT' && match) {
           const resource = match[1] === 'orders' ? 'order' : 'charge';
           const fields = body && typeof body === 'object' ? body : {};
-          const kept = resource === 'order' ? orders.get(String(match[2])) : undefined;
-          if (kept) {
-            // ReCharge applies the write, moves updated_at and sends order/updated for it (the echo).
-            const updated = { ...kept, ...fields, updated_at: nextUpdatedAt(kept.updated_at) };
-            orders.set(String(match[2]), updated);
-            answer(200, { order: updated }, limit);
-            void deliver(updated, 'order/updated');
-            return;
-          }
-          answer(200, { [resource]: { id: Number(match[2]), ...fields } }, limit);
-          options.onApplied?.(recorded);
+          answer(200, early ?? applyPut(resource, String(match[2]), fields, recorded), limit);
+          return;
+        }
+        if (req.method === 'GET' && match) {
+          // Any id exists (the PUTs answer 200 for any id too): a kept order as kept, anything else
+          // with the ids last PUT, in the reading version's shape.
+          const resource = match[1] === 'orders' ? 'order' : 'charge';
+          const id = String(match[2]);
+          const found = (resource === 'order' ? orders.get(id) : undefined) ?? {
+            id: Number(id),
+            ...written.get(`${resource}s/${id}`),
+          };
+          answer(200, { [resource]: asVersion(found, version) }, limit);
           return;
         }
         if (req.method === 'GET' && url.pathname === '/orders') {
@@ -470,7 +523,8 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    applied: () => requests.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300),
+    applied: () =>
+      requests.filter((r) => r.applied || (r.status !== undefined && r.status >= 200 && r.status < 300)),
     setBehaviour(next) {
       behaviour = next;
       remaining = next.times ?? Number.POSITIVE_INFINITY;

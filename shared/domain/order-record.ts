@@ -78,6 +78,11 @@ export interface StepState {
   /** The attempt holding an IN_PROGRESS step, and until when (epoch ms): later, it may be taken over. */
   token?: string;
   leaseUntil?: number;
+  /**
+   * Released after an attempt whose effect may have been made (a timed-out PUT): kept IN_PROGRESS
+   * with a lapsed lease, so the next attempt takes it over and verifies before repeating it.
+   */
+  uncertain?: boolean;
   /** A completed step's result (the created ids, a push's answer). */
   result?: unknown;
 }

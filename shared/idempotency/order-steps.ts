@@ -54,8 +54,10 @@ const WRITE_ATTEMPTS = 8;
  * `update`, which re-applies the change on the item a refused write returns.
  */
 export class OrderSteps {
-  private readonly owned = new Map<string, { token: string; qualifier?: string }>();
-  private pending = new Map<string, { token: string; qualifier?: string }>();
+  private readonly owned = new Map<string, { token: string; qualifier?: string; takenOver?: boolean }>();
+  private pending = new Map<string, { token: string; qualifier?: string; takenOver?: boolean }>();
+  /** Held steps whose effect may or may not have been made (an uncertain outcome): kept on release. */
+  private readonly uncertain = new Set<string>();
   /** Held steps whose effect was made but whose completion may not have been written yet. */
   private readonly made = new Map<string, unknown>();
 
@@ -111,7 +113,8 @@ export class OrderSteps {
   /** Claims `name` in `draft` when claimable there; the claim holds once the draft is written. */
   claimIn(draft: OrderRecord, name: string, qualifier: string | undefined): boolean {
     if (this.owned.has(name) && draft.steps?.[name]?.token === this.owned.get(name)?.token) return false;
-    if (viewStep(draft.steps?.[name], qualifier, this.now()).state !== 'claimable') return false;
+    const view = viewStep(draft.steps?.[name], qualifier, this.now());
+    if (view.state !== 'claimable') return false;
     const token = randomUUID();
     draft.steps = {
       ...draft.steps,
@@ -122,8 +125,25 @@ export class OrderSteps {
         leaseUntil: this.now() + this.leaseMs,
       },
     };
-    this.pending.set(name, { token, ...(qualifier !== undefined ? { qualifier } : {}) });
+    this.pending.set(name, {
+      token,
+      ...(qualifier !== undefined ? { qualifier } : {}),
+      ...(view.takenOver ? { takenOver: true } : {}),
+    });
     return true;
+  }
+
+  /**
+   * Whether this attempt's claim on `name` took over an entry left in progress: a crashed holder,
+   * or one released after an uncertain outcome. Its effect may have been made: verify before repeating.
+   */
+  tookOver(name: string): boolean {
+    return this.owned.get(name)?.takenOver === true;
+  }
+
+  /** The held step's effect may have been made: `releaseIn` leaves it for the next attempt to verify. */
+  markUncertain(name: string): void {
+    if (this.owned.has(name)) this.uncertain.add(name);
   }
 
   /**
@@ -156,6 +176,20 @@ export class OrderSteps {
       if (state?.status !== 'IN_PROGRESS' || state.token !== held.token) continue;
       if (this.made.has(name)) {
         changed = this.completeIn(draft, name, this.made.get(name)) || changed;
+        continue;
+      }
+      if (this.uncertain.has(name)) {
+        // Kept, with its lease already lapsed: the next attempt claims it at once and, seeing a
+        // takeover, verifies before repeating the effect (as after a crash), instead of starting blind.
+        draft.steps = {
+          ...draft.steps,
+          [name]: {
+            ...state,
+            leaseUntil: Math.min(Number(state.leaseUntil ?? 0), this.now() - 1),
+            uncertain: true,
+          },
+        };
+        changed = true;
         continue;
       }
       const { [name]: _released, ...rest } = draft.steps ?? {};
@@ -191,5 +225,6 @@ export class OrderSteps {
     if (!this.holdsAny) return;
     await this.change((draft) => this.releaseIn(draft));
     this.owned.clear();
+    this.uncertain.clear();
   }
 }

@@ -35,6 +35,23 @@ export interface RechargeAnswer {
   body: unknown;
 }
 
+/**
+ * What one run of a write-back knows and learns about whether an earlier PUT may have taken effect.
+ * ReCharge has no idempotency key, so an uncertain PUT is verified with a GET before it is sent again.
+ */
+export interface WriteAttempt {
+  /** An earlier attempt (another invocation, a crash) ended with an unknown outcome: read first. */
+  verifyFirst?: boolean;
+  /**
+   * Set by the client: true while a PUT it sent (or was told about) has an unknown outcome (timeout,
+   * network error, 5xx) that no later answer or read has settled. The worker keeps it on the step.
+   */
+  uncertain?: boolean;
+}
+
+/** What a verification read saw: our ids already there, not there, the resource gone, or no answer. */
+type Verified = 'applied' | 'absent' | 'gone' | 'unknown';
+
 /** Outcome of a charge write-back: the endpoint may not exist in 2021-11 (see the reference). */
 export type ChargeWriteOutcome = { outcome: 'updated' } | { outcome: 'unsupported'; status: number };
 
@@ -125,23 +142,49 @@ export class RechargeClient {
       : { external_order_id: { ecommerce: ids.id } };
   }
 
-  /** Writes our ids onto the ReCharge order. Any permanent answer (404 included) throws. */
-  async updateOrder(orderId: string, ids: ExternalOrderRef, deadline: number): Promise<void> {
-    await this.request('PUT', `/orders/${encodeURIComponent(orderId)}`, this.orderWriteBody(ids), deadline);
+  /**
+   * Writes our ids onto the ReCharge order. Any permanent answer (404 included) throws. After an
+   * uncertain attempt (or with `attempt.verifyFirst`) the order is read first and not written again
+   * when it already holds our ids.
+   */
+  async updateOrder(
+    orderId: string,
+    ids: ExternalOrderRef,
+    deadline: number,
+    attempt: WriteAttempt = {},
+  ): Promise<void> {
+    const path = `/orders/${encodeURIComponent(orderId)}`;
+    await this.request('PUT', path, this.orderWriteBody(ids), deadline, false, {
+      attempt,
+      // An order the read cannot find is left to the PUT (its 404 is the permanent answer).
+      check: async () => {
+        const seen = await this.readBack(
+          path,
+          'order',
+          (found) => rechargeHoldsIds(found, ids, true),
+          deadline,
+        );
+        return seen === 'gone' ? 'unknown' : seen;
+      },
+    });
   }
 
   /**
    * Writes our external order id onto a prepaid order's charge. 404/405/422 mean the endpoint or
    * field is not supported by this API version: returned as `unsupported`, not thrown.
    */
-  async updateCharge(chargeId: string, ids: ExternalOrderRef, deadline: number): Promise<ChargeWriteOutcome> {
+  async updateCharge(
+    chargeId: string,
+    ids: ExternalOrderRef,
+    deadline: number,
+    attempt: WriteAttempt = {},
+  ): Promise<ChargeWriteOutcome> {
+    const path = `/charges/${encodeURIComponent(chargeId)}`;
     try {
-      await this.request(
-        'PUT',
-        `/charges/${encodeURIComponent(chargeId)}`,
-        this.chargeWriteBody(ids),
-        deadline,
-      );
+      await this.request('PUT', path, this.chargeWriteBody(ids), deadline, false, {
+        attempt,
+        check: () => this.readBack(path, 'charge', (found) => rechargeHoldsIds(found, ids, false), deadline),
+      });
       return { outcome: 'updated' };
     } catch (error) {
       if (error instanceof RechargeHttpError && [404, 405, 422].includes(error.status))
@@ -156,6 +199,7 @@ export class RechargeClient {
     body: unknown,
     deadline: number,
     read = false,
+    verify?: { attempt: WriteAttempt; check: () => Promise<Verified> },
   ): Promise<RechargeAnswer> {
     const token = await this.options.token();
     if (!token) throw new ConfigError('RECHARGE_API_TOKEN is not set');
@@ -164,7 +208,19 @@ export class RechargeClient {
     const path = pathAndQuery.split('?')[0] ?? pathAndQuery;
     const text = body === undefined ? undefined : JSON.stringify(body);
     const scope = rateBudgetScope(token);
+    if (verify?.attempt.verifyFirst) verify.attempt.uncertain = true;
     for (let attempt = 1; ; attempt++) {
+      if (verify?.attempt.uncertain) {
+        // Verify before writing again: ReCharge has no idempotency key, and a PUT that timed out may
+        // have been applied. A read that fails says nothing: the PUT is sent again (same body, harmless).
+        const seen = await verify.check();
+        if (seen === 'applied') {
+          verify.attempt.uncertain = false;
+          return { status: 200, headers: new Headers(), body: undefined };
+        }
+        if (seen === 'gone') throw new RechargeHttpError(404, path);
+        if (seen === 'absent') verify.attempt.uncertain = false;
+      }
       // A slot free now is always taken; a wait for one must end CALL_ROOM_MS before the deadline.
       await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
       const remaining = deadline - this.now();
@@ -187,6 +243,7 @@ export class RechargeClient {
         });
       } catch (error) {
         const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
+        if (verify) verify.attempt.uncertain = true;
         this.options.onCall?.({
           method,
           path,
@@ -221,6 +278,7 @@ export class RechargeClient {
         }
       } else await res.body?.cancel().catch(() => undefined);
       this.options.onCall?.({ method, path, status: res.status, attempt, durationMs: this.now() - started });
+      if (res.ok && verify) verify.attempt.uncertain = false;
       if (res.ok) return answer ?? { status: res.status, headers: res.headers, body: undefined };
       if (res.status === 429) {
         const wait = Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers));
@@ -238,7 +296,65 @@ export class RechargeClient {
         (res.status >= 400 && res.status < 500 && res.status !== 408)
       )
         throw new RechargeHttpError(res.status, path);
+      // A 5xx (or 408) may come from a proxy after ReCharge applied the write.
+      if (verify) verify.attempt.uncertain = true;
       await this.backoff(attempt, deadline, `recharge ${path} answered ${res.status}`);
+    }
+  }
+
+  /**
+   * One verification read (GET of the written resource), from the same rate budget; only ever made
+   * on the uncertain path. Never retried and never throws: any failure is `unknown` (the caller
+   * writes again), a 404 is `gone`.
+   */
+  private async readBack(
+    path: string,
+    key: 'order' | 'charge',
+    holds: (resource: Record<string, unknown>) => boolean,
+    deadline: number,
+  ): Promise<Verified> {
+    const token = await this.options.token();
+    if (!token) return 'unknown';
+    const started = this.now();
+    let status: RechargeCallEvent['status'] = 'network';
+    try {
+      const scope = rateBudgetScope(token);
+      await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
+      const remaining = deadline - this.now();
+      if (remaining <= 0) return 'unknown';
+      const res = await fetch(this.resolve(path), {
+        method: 'GET',
+        headers: {
+          'X-Recharge-Access-Token': token,
+          'X-Recharge-Version': this.options.version,
+          Accept: 'application/json',
+        },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
+      });
+      status = res.status;
+      if (res.status === 404) {
+        await res.body?.cancel().catch(() => undefined);
+        return 'gone';
+      }
+      if (res.status === 429) {
+        await res.body?.cancel().catch(() => undefined);
+        await this.options.budget.throttled(scope, Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers)));
+        return 'unknown';
+      }
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => undefined);
+        return 'unknown';
+      }
+      const parsed = readBackSchema.safeParse(await res.json());
+      const resource = parsed.success ? parsed.data[key] : undefined;
+      if (!resource) return 'unknown';
+      return holds(resource) ? 'applied' : 'absent';
+    } catch (error) {
+      if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') status = 'timeout';
+      return 'unknown';
+    } finally {
+      this.options.onCall?.({ method: 'GET', path, status, attempt: 0, durationMs: this.now() - started });
     }
   }
 
@@ -262,6 +378,34 @@ export class RechargeClient {
     if (this.now() + wait >= deadline) throw new TransientError(message, { cause });
     await this.sleep(wait);
   }
+}
+
+const readBackSchema = z.object({
+  order: z.record(z.string(), z.unknown()).optional(),
+  charge: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** An external id field as either API version returns it: a string (2021-01) or `{ecommerce}` (2021-11). */
+function externalIdValue(value: unknown): string | undefined {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  if (value && typeof value === 'object') {
+    const ecommerce = (value as { ecommerce?: unknown }).ecommerce;
+    if (typeof ecommerce === 'string' || typeof ecommerce === 'number') return String(ecommerce);
+  }
+  return undefined;
+}
+
+/**
+ * Whether a ReCharge order or charge (either API version's shape) already holds our ids:
+ * `external_order_id`, and for an order also `external_order_number`.
+ */
+export function rechargeHoldsIds(
+  resource: Record<string, unknown>,
+  ids: ExternalOrderRef,
+  withNumber: boolean,
+): boolean {
+  if (externalIdValue(resource.external_order_id) !== ids.id) return false;
+  return !withNumber || externalIdValue(resource.external_order_number) === ids.number;
 }
 
 /** Wait a 429 asks for: Retry-After seconds, or the overflow of `X-Recharge-Limit: used/size` at 2/s. */

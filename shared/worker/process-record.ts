@@ -431,7 +431,16 @@ async function converge(
       }
       throw busy(next.name, view, deps);
     }
-    const value = await next.run();
+    // A takeover (a crash, or a release after an uncertain outcome) may follow an effect that was
+    // made: the run verifies first. It reports whether it leaves an outcome unknown in turn.
+    const attempt = { verifyFirst: steps.tookOver(next.name), uncertain: false };
+    let value: unknown;
+    try {
+      value = await next.run(attempt);
+    } catch (error) {
+      if (attempt.uncertain) steps.markUncertain(next.name);
+      throw error;
+    }
     const kept = await steps.complete(next.name, value);
     if (!kept) deps.log.warn('step claim lost before completion', { step: next.name, orderKey });
     await deps.hooks?.afterStep?.(next.name, orderKey);

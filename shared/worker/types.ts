@@ -1,12 +1,24 @@
 import type { ExternalOrderRef } from '../domain/order';
 import type { OrderEvent } from '../domain/order-event';
 import type { Log } from '../logger';
-import type { ChargeWriteOutcome } from '../recharge-api/client';
+import type { ChargeWriteOutcome, WriteAttempt } from '../recharge-api/client';
+
+export type { WriteAttempt };
 
 /** The slice of the ReCharge API the worker uses (the HTTP client, or a fake in unit tests). */
 export interface RechargeApi {
-  updateOrder(orderId: string, ids: ExternalOrderRef, deadline: number): Promise<void>;
-  updateCharge(chargeId: string, ids: ExternalOrderRef, deadline: number): Promise<ChargeWriteOutcome>;
+  updateOrder(
+    orderId: string,
+    ids: ExternalOrderRef,
+    deadline: number,
+    attempt?: WriteAttempt,
+  ): Promise<void>;
+  updateCharge(
+    chargeId: string,
+    ids: ExternalOrderRef,
+    deadline: number,
+    attempt?: WriteAttempt,
+  ): Promise<ChargeWriteOutcome>;
 }
 
 /**
@@ -17,7 +29,12 @@ export interface RechargeApi {
 export interface FollowUpStep<T = unknown> {
   name: string;
   qualifier?: string;
-  run(): Promise<T>;
+  /**
+   * Makes the effect. `attempt.verifyFirst`: an earlier attempt's outcome is unknown (released
+   * uncertain, or its lease lapsed after a crash), so check before writing; the effect sets
+   * `attempt.uncertain` when this run leaves an outcome unknown, and the step is released so.
+   */
+  run(attempt: WriteAttempt): Promise<T>;
   /** Sees the result, fresh or stored (e.g. to log an unsupported write-back). */
   done?(result: T): void;
 }

@@ -54,7 +54,8 @@ export function parseRechargeWebhook(webhook: QueuedWebhook): ParsedWebhook {
  * nothing is called, so the write-back cannot loop. Each PUT is a step keyed by order and ids, so a
  * retry or a second delivery never repeats it; the worker claims them together with the external
  * ids (one write) and completes each right after its PUT, so a failure or crash after the first
- * never repeats it.
+ * never repeats it. A PUT whose outcome is unknown (timeout, network error, 5xx, a crash
+ * mid-call) is verified with a GET before it is sent again (see RechargeClient).
  *
  * Charge write-back answered 404/405/422: the reference says `PUT /charges` may not exist in
  * 2021-11, so this is recorded as "unsupported" (logged, step completed) rather than dead-lettered:
@@ -71,8 +72,8 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
     {
       name: 'recharge-put-order',
       qualifier: ids.id,
-      run: async () => {
-        await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline);
+      run: async (attempt) => {
+        await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline, attempt);
         return { updated: true };
       },
     },
@@ -82,7 +83,7 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
     const charge: FollowUpStep<ChargeWriteOutcome> = {
       name: `recharge-put-charge#${chargeId}`,
       qualifier: ids.id,
-      run: () => ctx.recharge.updateCharge(chargeId, ids, ctx.deadline),
+      run: (attempt) => ctx.recharge.updateCharge(chargeId, ids, ctx.deadline, attempt),
       done: (outcome) => {
         if (outcome.outcome === 'unsupported')
           ctx.log.warn('charge write-back unsupported', {
