@@ -315,13 +315,14 @@ export class RechargeClient {
   ): Promise<Verified> {
     const token = await this.options.token();
     if (!token) return 'unknown';
-    const started = this.now();
+    let started: number | undefined;
     let status: RechargeCallEvent['status'] = 'network';
     try {
       const scope = rateBudgetScope(token);
       await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
       const remaining = deadline - this.now();
       if (remaining <= 0) return 'unknown';
+      started = this.now();
       const res = await fetch(this.resolve(path), {
         method: 'GET',
         headers: {
@@ -354,7 +355,9 @@ export class RechargeClient {
       if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') status = 'timeout';
       return 'unknown';
     } finally {
-      this.options.onCall?.({ method: 'GET', path, status, attempt: 0, durationMs: this.now() - started });
+      // Reported like every other call (metrics, logs); attempt 0 marks a verification read.
+      if (started !== undefined)
+        this.options.onCall?.({ method: 'GET', path, status, attempt: 0, durationMs: this.now() - started });
     }
   }
 
