@@ -164,14 +164,20 @@ describe('prepaid write-backs claimed together', () => {
       orderId,
     });
     expect(half?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
-    expect(half?.steps?.[`recharge-put-charge#${Number(orderId) + 1}`]).toBeUndefined();
+    // The 500s may have come after ReCharge applied the charge PUT: kept for the retry to verify first.
+    expect(half?.steps?.[`recharge-put-charge#${Number(orderId) + 1}`]).toMatchObject({
+      status: 'IN_PROGRESS',
+      uncertain: true,
+    });
 
     world.recharge.setBehaviour({ mode: 'ok' });
     const retried = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(retried.batchItemFailures).toEqual([]);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
-    expect(world.recharge.applied().filter((r) => r.path === chargePath)).toHaveLength(1);
+    expect(world.recharge.applied().filter((r) => r.method === 'PUT' && r.path === chargePath)).toHaveLength(
+      1,
+    );
   });
 });
 

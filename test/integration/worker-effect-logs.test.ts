@@ -82,9 +82,11 @@ describe('worker effect log', () => {
     const orderPuts = deps.log.lines.filter(
       (l) => l.message === 'external call' && l.extra?.path === `/orders/${orderId}`,
     );
-    expect(orderPuts.map((l) => [l.level, l.extra?.status, l.extra?.attempt])).toEqual([
-      ['warn', 500, 1],
-      ['info', 200, 2],
+    expect(orderPuts.map((l) => [l.level, l.extra?.method, l.extra?.status, l.extra?.attempt])).toEqual([
+      ['warn', 'PUT', 500, 1],
+      // The 500 leaves the outcome unknown: a verification read (attempt 0) before the PUT is repeated.
+      ['info', 'GET', 200, 0],
+      ['info', 'PUT', 200, 2],
     ]);
   });
 
