@@ -99,7 +99,10 @@ export interface FakeRecharge {
   readonly url: string;
   /** Every request received, in arrival order (including rejected ones). */
   readonly requests: RecordedRequest[];
-  /** Requests that were answered 2xx, or applied before an answer that never came or failed. */
+  /**
+   * The writes ReCharge applied: non-GET requests answered 2xx, or applied before an answer that
+   * never came or failed (`applyFirst`). Reads (listings, verification GETs) are in `requests` only.
+   */
   applied(): RecordedRequest[];
   /** Replaces the current behaviour; `setBehaviour({ mode: 'ok' })` restores normal answers. */
   setBehaviour(behaviour: FakeRechargeBehaviour): void;
@@ -524,7 +527,10 @@ export async function startFakeRecharge(options: FakeRechargeOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     requests,
     applied: () =>
-      requests.filter((r) => r.applied || (r.status !== undefined && r.status >= 200 && r.status < 300)),
+      requests.filter(
+        (r) =>
+          r.applied || (r.method !== 'GET' && r.status !== undefined && r.status >= 200 && r.status < 300),
+      ),
     setBehaviour(next) {
       behaviour = next;
       remaining = next.times ?? Number.POSITIVE_INFINITY;
