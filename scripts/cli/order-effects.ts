@@ -6,7 +6,10 @@ export interface OrderEffect {
   step: string;
   /** The step's qualifier (state version pushed, external id written back), if any. */
   qualifier?: string;
-  /** COMPLETED, or IN_PROGRESS while an attempt holds it (or crashed holding it). */
+  /**
+   * COMPLETED; IN_PROGRESS while an attempt holds it (or crashed holding it); UNCERTAIN when an attempt
+   * may have made the call without learning the answer (the next attempt reads ReCharge before writing).
+   */
   status: string;
   result?: unknown;
 }
@@ -17,7 +20,7 @@ export function listOrderEffects(order: Pick<OrderRecord, 'steps'>): OrderEffect
     .map(([step, state]) => ({
       step,
       ...(state.qualifier !== undefined ? { qualifier: state.qualifier } : {}),
-      status: state.status,
+      status: state.uncertain && state.status === 'IN_PROGRESS' ? 'UNCERTAIN' : state.status,
       ...(state.result !== undefined ? { result: state.result } : {}),
     }))
     .sort((a, b) => a.step.localeCompare(b.step));

@@ -142,8 +142,8 @@ describe('a mixed burst of 2,000 webhooks from 50 concurrent senders', () => {
     expect(pushed).toHaveLength(unique.filter((u) => u.pushed).length);
     expect(new Set(pushed.map((o) => o.externalNumber)).size).toBe(pushed.length);
     // ReCharge got write-backs for exactly the paid ReCharge orders, each with one set of ids. (A
-    // write whose answer came too late for the worker is retried with the same ids: harmless, and
-    // it cannot create a second external order.)
+    // write whose answer came too late for the worker is read back before it is sent again; if that
+    // read fails too, it is retried with the same ids: harmless, and never a second external order.)
     const puts = fake.applied();
     const bodiesByPath = new Map<string, Set<string>>();
     for (const r of puts)
