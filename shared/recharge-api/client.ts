@@ -47,6 +47,18 @@ export interface WriteAttempt {
    * network error, 5xx) that no later answer or read has settled. The worker keeps it on the step.
    */
   uncertain?: boolean;
+  /**
+   * A slot reserved ahead for this write's first PUT (see `reserveWrites`): used instead of asking the
+   * budget, once; retries, 429s and verification reads take their own slots as always.
+   */
+  slot?: ReservedSlot;
+}
+
+/** One rate-budget slot reserved ahead: not to be used before `dueAt` (epoch ms). */
+export interface ReservedSlot {
+  dueAt: number;
+  /** When it was reserved: a 429 seen since then voids it (the wait the 429 asked for comes first). */
+  reservedAt: number;
 }
 
 /** What a verification read saw: our ids already there, not there, the resource gone, or no answer. */
@@ -102,6 +114,8 @@ export class RechargeClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
+  /** When this client last saw a 429: slots reserved before it are not used (see `reserveWrites`). */
+  private throttledAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RechargeClientOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -126,6 +140,29 @@ export class RechargeClient {
     deadline: number,
   ): Promise<RechargeAnswer> {
     return this.request(method, pathAndQuery, body, deadline, true);
+  }
+
+  /**
+   * Reserves the first-attempt slots of `n` writes about to be made in turn, with one call to the
+   * budget instead of one each (a prepaid order's two PUTs). Empty when the budget cannot give all
+   * of them before the deadline: each write then takes its own slot as usual. A reserved slot a
+   * write never uses (the first PUT failed) is spent by the clock: wasted, never exceeding the limit.
+   */
+  async reserveWrites(n: number, deadline: number): Promise<ReservedSlot[]> {
+    const token = await this.options.token();
+    if (!token) throw new ConfigError('RECHARGE_API_TOKEN is not set');
+    try {
+      const dues = await this.options.budget.reserve(
+        rateBudgetScope(token),
+        n,
+        Math.max(this.now(), deadline - CALL_ROOM_MS),
+      );
+      const reservedAt = this.now();
+      return dues.map((dueAt) => ({ dueAt, reservedAt }));
+    } catch (error) {
+      if (error instanceof RateLimitedError) return [];
+      throw error;
+    }
   }
 
   /** The PUT /orders body for the configured API version. */
@@ -221,8 +258,15 @@ export class RechargeClient {
         if (seen === 'gone') throw new RechargeHttpError(404, path);
         if (seen === 'absent') verify.attempt.uncertain = false;
       }
+      const reserved = attempt === 1 ? verify?.attempt.slot : undefined;
+      if (verify) verify.attempt.slot = undefined;
+      if (reserved && reserved.reservedAt > this.throttledAt) {
+        // Reserved ahead by the caller (one budget call for several writes): only its time is awaited.
+        const wait = reserved.dueAt - this.now();
+        if (wait > 0) await this.sleep(Math.ceil(wait));
+      }
       // A slot free now is always taken; a wait for one must end CALL_ROOM_MS before the deadline.
-      await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
+      else await this.options.budget.take(scope, Math.max(this.now(), deadline - CALL_ROOM_MS));
       const remaining = deadline - this.now();
       if (remaining <= 0) throw new TransientError(`recharge ${path}: no time left`);
       const started = this.now();
@@ -282,6 +326,7 @@ export class RechargeClient {
       if (res.ok) return answer ?? { status: res.status, headers: res.headers, body: undefined };
       if (res.status === 429) {
         const wait = Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers));
+        this.throttledAt = this.now();
         // Shared: the next slot of every container is pushed past the wait, so the retry below simply
         // takes its slot again (and waits in the budget) rather than sleeping on its own.
         await this.options.budget.throttled(scope, wait);
@@ -340,6 +385,7 @@ export class RechargeClient {
       }
       if (res.status === 429) {
         await res.body?.cancel().catch(() => undefined);
+        this.throttledAt = this.now();
         await this.options.budget.throttled(scope, Math.max(MIN_429_WAIT_MS, retryAfterMs(res.headers)));
         return 'unknown';
       }

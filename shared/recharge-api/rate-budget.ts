@@ -37,6 +37,12 @@ export interface RateBudget {
    * RateLimitedError, without taking anything, when the slot would come after `deadline` (epoch ms).
    */
   take(scope: string, deadline: number): Promise<void>;
+  /**
+   * Reserves `n` consecutive slots for `scope` with one call (tat advances by n intervals) and
+   * returns when each is due (epoch ms, ascending), without waiting: the caller must not use a slot
+   * before its time. Throws RateLimitedError, taking nothing, when the last would come after `deadline`.
+   */
+  reserve(scope: string, n: number, deadline: number): Promise<number[]>;
   /** The server answered 429: nobody holding `scope` calls again for `waitMs`. */
   throttled(scope: string, waitMs: number): Promise<void>;
 }
@@ -95,13 +101,19 @@ export class MemoryRateBudget implements RateBudget {
   }
 
   async take(scope: string, deadline: number): Promise<void> {
+    const [due = 0] = await this.reserve(scope, 1, deadline);
     const now = this.now();
-    const tat = Math.max(this.tat.get(scope) ?? now, now) + this.intervalMs;
+    if (due > now) await this.sleep(Math.ceil(due - now));
+  }
+
+  async reserve(scope: string, n: number, deadline: number): Promise<number[]> {
+    const now = this.now();
+    const tat = Math.max(this.tat.get(scope) ?? now, now) + n * this.intervalMs;
     const due = tat - this.limit * this.intervalMs;
     if (due > deadline)
       throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
     this.tat.set(scope, tat);
-    if (due > now) await this.sleep(Math.ceil(due - now));
+    return slotDues(tat, n, this.intervalMs, this.limit, now);
   }
 
   async throttled(scope: string, waitMs: number): Promise<void> {
@@ -145,6 +157,17 @@ export class DynamoRateBudget implements RateBudget {
   }
 
   async take(scope: string, deadline: number): Promise<void> {
+    const [due = 0] = await this.reserve(scope, 1, deadline);
+    const now = this.now();
+    if (due > now) await this.sleep(Math.ceil(due - now));
+  }
+
+  /**
+   * One conditional UpdateItem for all `n` slots (tat += n*T), the same schedule as n takes in a row:
+   * the k-th slot is due when a k-th single take would have been, so the bound is unchanged.
+   */
+  async reserve(scope: string, n: number, deadline: number): Promise<number[]> {
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError('slots to reserve must be a positive integer');
     // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
     // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
     // take costs at most three round trips even when tat hovers around now.
@@ -153,16 +176,15 @@ export class DynamoRateBudget implements RateBudget {
       const now = this.now();
       const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
       const outcome = extending
-        ? await this.extend(scope, floor ?? now, now, deadline)
-        : await this.restart(scope, now);
+        ? await this.extend(scope, n, floor ?? now, now, deadline)
+        : await this.restart(scope, n, now, deadline);
       this.lastTat.set(scope, outcome.tat);
       if (outcome.kind === 'granted') {
-        const due = Math.max(now, outcome.tat - this.limit * this.intervalMs);
-        this.options.onGrant?.(scope, due);
-        if (due > now) await this.sleep(Math.ceil(due - now));
-        return;
+        const dues = slotDues(outcome.tat, n, this.intervalMs, this.limit, now);
+        for (const due of dues) this.options.onGrant?.(scope, due);
+        return dues;
       }
-      const due = outcome.tat + this.intervalMs - this.limit * this.intervalMs;
+      const due = outcome.tat + n * this.intervalMs - this.limit * this.intervalMs;
       if (extending && outcome.tat >= (floor ?? now)) {
         // Refused only because the slot comes after the deadline.
         throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
@@ -180,16 +202,22 @@ export class DynamoRateBudget implements RateBudget {
     throw new RateLimitedError('recharge rate budget: contended', Math.ceil(this.intervalMs));
   }
 
-  /** tat is in the future and the slot it gives is due by the deadline: tat += T. */
-  private async extend(scope: string, floor: number, now: number, deadline: number): Promise<Outcome> {
-    // Slot due = tat + T - limit*T <= deadline  <=>  tat <= deadline + (limit - 1) * T.
+  /** tat is in the future and the last of the n slots it gives is due by the deadline: tat += n*T. */
+  private async extend(
+    scope: string,
+    n: number,
+    floor: number,
+    now: number,
+    deadline: number,
+  ): Promise<Outcome> {
+    // Last slot due = tat + n*T - limit*T <= deadline  <=>  tat <= deadline + (limit - n) * T.
     // No deadline (a CLI): still a number DynamoDB accepts.
-    const latest = Math.min(deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - 1) * this.intervalMs;
+    const latest = Math.min(deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - n) * this.intervalMs;
     return this.update(scope, {
       UpdateExpression: 'SET tat = tat + :t, expiresAt = :exp',
       ConditionExpression: 'tat >= :floor AND tat <= :latest',
       ExpressionAttributeValues: {
-        ':t': { N: String(this.intervalMs) },
+        ':t': { N: String(n * this.intervalMs) },
         ':floor': { N: String(floor) },
         ':latest': { N: String(latest) },
         ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
@@ -197,13 +225,20 @@ export class DynamoRateBudget implements RateBudget {
     });
   }
 
-  /** No item, or tat has passed: the bucket has leaked empty, tat = now + T. */
-  private async restart(scope: string, now: number): Promise<Outcome> {
+  /** No item, or tat has passed: the bucket has leaked empty, tat = now + n*T. */
+  private async restart(scope: string, n: number, now: number, deadline: number): Promise<Outcome> {
+    // More slots than the bucket's depth: even an empty bucket schedules the last one later.
+    const lastDue = now + (n - this.limit) * this.intervalMs;
+    if (lastDue > deadline)
+      throw new RateLimitedError(
+        'recharge rate budget: no slot before the deadline',
+        Math.ceil(lastDue - now),
+      );
     return this.update(scope, {
       UpdateExpression: 'SET tat = :next, expiresAt = :exp',
       ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
       ExpressionAttributeValues: {
-        ':next': { N: String(now + this.intervalMs) },
+        ':next': { N: String(now + n * this.intervalMs) },
         ':now': { N: String(now) },
         ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
       },
@@ -262,6 +297,13 @@ export class DynamoRateBudget implements RateBudget {
 }
 
 type Outcome = { kind: 'granted' | 'refused'; tat: number };
+
+/** When each of the n slots ending at `tat` is due: the k-th at tat - (n-k)*T - limit*T, never before now. */
+function slotDues(tat: number, n: number, intervalMs: number, limit: number, now: number): number[] {
+  return Array.from({ length: n }, (_, i) =>
+    Math.max(now, tat - (n - 1 - i) * intervalMs - limit * intervalMs),
+  );
+}
 
 /**
  * The token's shared budget for any process that calls ReCharge (worker, reconciler, CLI): the

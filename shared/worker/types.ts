@@ -1,9 +1,9 @@
 import type { ExternalOrderRef } from '../domain/order';
 import type { OrderEvent } from '../domain/order-event';
 import type { Log } from '../logger';
-import type { ChargeWriteOutcome, WriteAttempt } from '../recharge-api/client';
+import type { ChargeWriteOutcome, ReservedSlot, WriteAttempt } from '../recharge-api/client';
 
-export type { WriteAttempt };
+export type { ReservedSlot, WriteAttempt };
 
 /** The slice of the ReCharge API the worker uses (the HTTP client, or a fake in unit tests). */
 export interface RechargeApi {
@@ -19,6 +19,8 @@ export interface RechargeApi {
     deadline: number,
     attempt?: WriteAttempt,
   ): Promise<ChargeWriteOutcome>;
+  /** Reserves the first-attempt slots of n writes with one budget call (empty: none reserved). */
+  reserveWrites?(n: number, deadline: number): Promise<ReservedSlot[]>;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface FollowUpStep<T = unknown> {
    * `attempt.uncertain` when this run leaves an outcome unknown, and the step is released so.
    */
   run(attempt: WriteAttempt): Promise<T>;
+  /** Its first attempt is one ReCharge write that can use a slot reserved ahead (`attempt.slot`). */
+  rechargeWrite?: boolean;
   /** Sees the result, fresh or stored (e.g. to log an unsupported write-back). */
   done?(result: T): void;
 }

@@ -95,7 +95,7 @@ describe('DynamoDB calls per new order', () => {
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 
-  it('makes 7 for a new prepaid order: both write-backs claimed with the ids, each completed after its PUT', async () => {
+  it('makes 6 for a new prepaid order: both write-backs claimed with the ids, both slots reserved at once, each completed after its PUT', async () => {
     const { handler, calls } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     calls.length = 0;
@@ -104,8 +104,22 @@ describe('DynamoDB calls per new order', () => {
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(calls).toHaveLength(7);
-    expect(calls.filter((c) => c === 'UpdateItem idempotency')).toHaveLength(2);
+    expect(calls).toEqual([
+      'PutItem orders', // order/created: the event saved, create-order claimed
+      'UpdateItem orders', // the ledger's order number
+      'PutItem orders', // ids attached, create-order completed, both write-backs claimed
+      'UpdateItem idempotency', // the rate budget: the order PUT's and the charge PUT's slots at once
+      'PutItem orders', // recharge-put-order completed (right after its PUT)
+      'PutItem orders', // recharge-put-charge completed
+    ]);
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
+    expect(stored?.steps?.[`recharge-put-charge#${Number(orderId) + 1}`]).toMatchObject({
+      status: 'COMPLETED',
+    });
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
     expect(world.recharge.applied().filter((r) => r.path === `/charges/${Number(orderId) + 1}`)).toHaveLength(
       1,

@@ -72,6 +72,7 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
     {
       name: 'recharge-put-order',
       qualifier: ids.id,
+      rechargeWrite: true,
       run: async (attempt) => {
         await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline, attempt);
         return { updated: true };
@@ -83,6 +84,7 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
     const charge: FollowUpStep<ChargeWriteOutcome> = {
       name: `recharge-put-charge#${chargeId}`,
       qualifier: ids.id,
+      rechargeWrite: true,
       run: (attempt) => ctx.recharge.updateCharge(chargeId, ids, ctx.deadline, attempt),
       done: (outcome) => {
         if (outcome.outcome === 'unsupported')
