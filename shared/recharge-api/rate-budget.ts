@@ -157,8 +157,9 @@ export class DynamoRateBudget implements RateBudget {
   }
 
   async take(scope: string, deadline: number): Promise<void> {
-    const [due = 0] = await this.reserve(scope, 1, deadline);
-    const now = this.now();
+    // Sleeps from the clock read of the round that was granted, as before `reserve` existed.
+    const { dues, now } = await this.reserveAt(scope, 1, deadline);
+    const due = dues[0] ?? now;
     if (due > now) await this.sleep(Math.ceil(due - now));
   }
 
@@ -167,6 +168,14 @@ export class DynamoRateBudget implements RateBudget {
    * the k-th slot is due when a k-th single take would have been, so the bound is unchanged.
    */
   async reserve(scope: string, n: number, deadline: number): Promise<number[]> {
+    return (await this.reserveAt(scope, n, deadline)).dues;
+  }
+
+  private async reserveAt(
+    scope: string,
+    n: number,
+    deadline: number,
+  ): Promise<{ dues: number[]; now: number }> {
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError('slots to reserve must be a positive integer');
     // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
     // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
@@ -182,7 +191,7 @@ export class DynamoRateBudget implements RateBudget {
       if (outcome.kind === 'granted') {
         const dues = slotDues(outcome.tat, n, this.intervalMs, this.limit, now);
         for (const due of dues) this.options.onGrant?.(scope, due);
-        return dues;
+        return { dues, now };
       }
       const due = outcome.tat + n * this.intervalMs - this.limit * this.intervalMs;
       if (extending && outcome.tat >= (floor ?? now)) {

@@ -56,6 +56,20 @@ describe('rate budget schedule (in-process)', () => {
     expect(clock.slept).toEqual([3000]);
   });
 
+  it('reserves n slots at once on the schedule n takes in a row would have given, and refuses past the deadline', async () => {
+    const { clock, now, sleep } = fakeClock();
+    const budget = new MemoryRateBudget({ capacity: 3, perSecond: 2, headroom: 0 }, { now, sleep });
+    // Depth 2: a pair is due now; the next pair half a second and a second later.
+    expect(await budget.reserve('t', 2, Number.POSITIVE_INFINITY)).toEqual([0, 0]);
+    expect(await budget.reserve('t', 2, Number.POSITIVE_INFINITY)).toEqual([500, 1000]);
+    // The last slot of a further pair (2000) would come after the deadline: nothing is taken.
+    const refused = await budget.reserve('t', 2, 1999).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    await budget.take('t', Number.POSITIVE_INFINITY);
+    expect(clock.slept).toEqual([1500]);
+    expect(clock.now).toBe(0);
+  });
+
   it('keeps the clock-drift headroom under 5 % of the rate', () => {
     expect(1000 / gcraParams({ capacity: 40, perSecond: 2 }).intervalMs).toBeGreaterThan(2 * 0.95);
     expect(() => gcraParams({ capacity: 40, perSecond: 2, headroom: 0.05 })).toThrow(RangeError);
