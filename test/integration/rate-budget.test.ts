@@ -206,6 +206,56 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
       });
     };
 
+    it('uses a slot reserved ahead once, for the first PUT only, and never after a 429 came back since', async () => {
+      const clock = { now: Date.now() + 7_200_000 };
+      const now = () => clock.now;
+      const sleep = async (ms: number) => {
+        clock.now += ms;
+      };
+      const inner = new DynamoRateBudget({ client: dynamo, table, capacity: 40, perSecond: 2, now, sleep });
+      const asked: string[] = [];
+      const budget = {
+        take: (scope: string, deadline: number) => {
+          asked.push('take');
+          return inner.take(scope, deadline);
+        },
+        reserve: (scope: string, n: number, deadline: number) => {
+          asked.push(`reserve ${n}`);
+          return inner.reserve(scope, n, deadline);
+        },
+        throttled: (scope: string, waitMs: number) => inner.throttled(scope, waitMs),
+      };
+      const client = new RechargeClient({
+        baseUrl: fake.url,
+        version: '2021-11',
+        token: async () => FAKE_RECHARGE_TOKEN,
+        timeoutMs: 2000,
+        budget,
+        now,
+        sleep,
+      });
+      fake.reset();
+      const ids = { id: 'X-9', number: '9' };
+      const [forOrder, forCharge] = await client.reserveWrites(2, clock.now + 60_000);
+      await client.updateOrder('301', ids, clock.now + 60_000, { slot: forOrder });
+      await client.updateCharge('302', ids, clock.now + 60_000, { slot: forCharge });
+      expect(asked).toEqual(['reserve 2']);
+
+      // A 429 on the order PUT: its retry takes its own slot, and the charge's reserved slot (from
+      // before the 429) is not used: the charge PUT asks the budget, which holds it past the wait.
+      const [order2, charge2] = await client.reserveWrites(2, clock.now + 60_000);
+      fake.setBehaviour({ mode: 429, times: 1, retryAfterSeconds: 3 });
+      await client.updateOrder('303', ids, clock.now + 60_000, { slot: order2 });
+      await client.updateCharge('304', ids, clock.now + 60_000, { slot: charge2 });
+      expect(asked).toEqual(['reserve 2', 'reserve 2', 'take', 'take']);
+      expect(fake.applied().map((r) => r.path)).toEqual([
+        '/orders/301',
+        '/charges/302',
+        '/orders/303',
+        '/charges/304',
+      ]);
+    });
+
     it('slows every worker, not only the one that was told', async () => {
       const start = Date.now() + 3_600_000;
       const a = container({ now: start });
