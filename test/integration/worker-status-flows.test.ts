@@ -168,6 +168,20 @@ describe('Sevi', () => {
     expect((await stored('sevi', orderId))?.status).toBe('delivered');
   });
 
+  it('delivers an order whose payment state comes as an object with status, as it does for the word', async () => {
+    const orderId = `SV-${randomUUID()}`;
+    await deliver(
+      sevi('pending', orderId, (p) => {
+        p.order.orderPayment = { status: 'PAID' };
+        delete p.order.paymentStatus;
+      }),
+    );
+    const order = await stored('sevi', orderId);
+    expect(order?.status).toBe('delivered');
+    expect(order?.providerStatus).toBe('PAID');
+    expect(order?.externalId).toBeDefined();
+  });
+
   it('records any other payment status without marking the order delivered', async () => {
     const orderId = `SV-${randomUUID()}`;
     await deliver(

@@ -4,6 +4,16 @@ import { idString, money, opt } from '../../domain/zod-helpers';
 const text = opt(z.string());
 
 /**
+ * Sevi documents only "the `orderPayment` status": the word itself (`"PAID"`) and an object
+ * carrying it (`{"status": "PAID"}`) are both plausible readings, so both are accepted.
+ */
+const paymentWord = opt(
+  z
+    .union([z.string(), z.looseObject({ status: z.string() })])
+    .transform((v) => (typeof v === 'string' ? v : v.status)),
+);
+
+/**
  * Sevi "Order Payment" webhook: `{order, customer}`. Only id, referenceNumber, status and the
  * payment state are documented; items and address are mapped when present, unknown fields dropped.
  */
@@ -13,8 +23,8 @@ export const seviWebhookSchema = z.object({
       id: idString,
       referenceNumber: opt(idString),
       status: text,
-      orderPayment: text,
-      paymentStatus: text,
+      orderPayment: paymentWord,
+      paymentStatus: paymentWord,
       currency: text,
       totalAmount: opt(money),
       createdAt: text,

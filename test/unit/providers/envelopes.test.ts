@@ -107,4 +107,13 @@ describe('Sevi envelope and delivery key', () => {
       key({ id: 'S-1', status: 'Pending', orderPayment: 'PAID' }),
     );
   });
+
+  it('gives the payment state the same key whether it comes as a word or as {status}', () => {
+    expect(key({ id: 'S-1', orderPayment: { status: 'PAID' } })).toBe(
+      key({ id: 'S-1', orderPayment: 'PAID' }),
+    );
+    expect(key({ id: 'S-1', orderPayment: { status: 'PAID' } })).not.toBe(
+      key({ id: 'S-1', orderPayment: { status: 'PENDING' } }),
+    );
+  });
 });

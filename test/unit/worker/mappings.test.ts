@@ -158,4 +158,26 @@ describe('Sevi mapping', () => {
     if (parsed.kind !== 'order') throw new Error('expected order');
     expect(parsed.event.statusPath).toEqual(['paid', 'delivered']);
   });
+
+  it.each([
+    ['orderPayment as a string', { orderPayment: 'PAID', paymentStatus: undefined }],
+    ['orderPayment as an object with status', { orderPayment: { status: 'PAID' }, paymentStatus: undefined }],
+    ['paymentStatus as a string', { orderPayment: undefined, paymentStatus: 'PAID' }],
+    [
+      'paymentStatus as an object with status',
+      { orderPayment: undefined, paymentStatus: { status: 'paid' } },
+    ],
+  ])('accepts the payment state as %s', (_, fields) => {
+    const parsed = parseSeviWebhook(
+      sampleWebhook('sevi', 'pending', (p) => {
+        delete p.order.orderPayment;
+        delete p.order.paymentStatus;
+        Object.assign(p.order, fields);
+      }),
+    );
+    if (parsed.kind !== 'order') throw new Error('expected order');
+    expect(parsed.event.statusPath).toEqual(['paid', 'delivered']);
+    expect(parsed.event.providerStatus).toBe('PAID');
+    expect(parsed.event.createExternal).toBe(true);
+  });
 });
