@@ -5,6 +5,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { RetryLaterError } from '../errors';
+import { type Log, processLog } from '../logger';
 
 /**
  * One ReCharge rate budget per API token, shared by every caller that holds the token: all worker
@@ -128,6 +129,8 @@ export interface DynamoRateBudgetOptions extends RateBudgetLimits, Clock {
   table: string;
   /** Reports each grant's scheduled time (tests, benchmarks). */
   onGrant?: (scope: string, dueAt: number) => void;
+  /** Where the repair of an unreadable budget item is reported (default: the process logger). */
+  log?: Pick<Log, 'warn'>;
 }
 
 /** Budget items outlive a quiet day, and vanish (TTL) once a rotated token is no longer used. */
@@ -184,9 +187,16 @@ export class DynamoRateBudget implements RateBudget {
     for (let round = 0; round < 4; round++) {
       const now = this.now();
       const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
-      const outcome = extending
+      let outcome = extending
         ? await this.extend(scope, n, floor ?? now, now, deadline)
         : await this.restart(scope, n, now, deadline);
+      if (outcome.kind === 'unreadable') {
+        outcome = await this.heal(scope, n, now, deadline, outcome.value);
+        if (outcome.kind !== 'granted') {
+          floor = undefined; // another caller repaired it first: read it as it stands now
+          continue;
+        }
+      }
       this.lastTat.set(scope, outcome.tat);
       if (outcome.kind === 'granted') {
         const dues = slotDues(outcome.tat, n, this.intervalMs, this.limit, now);
@@ -254,6 +264,40 @@ export class DynamoRateBudget implements RateBudget {
     });
   }
 
+  /**
+   * The item's `tat` is not a number the schedule can use (a hand edit, a bad restore): every
+   * conditional update would be refused and the token would make no ReCharge call again. It is read
+   * as a fresh bucket (the worst case is one bucket's depth of calls early, which ReCharge answers
+   * with 429s the client backs off from) and overwritten, conditioned on still being unreadable.
+   */
+  private async heal(
+    scope: string,
+    n: number,
+    now: number,
+    deadline: number,
+    value: string,
+  ): Promise<Outcome> {
+    const lastDue = now + (n - this.limit) * this.intervalMs;
+    if (lastDue > deadline)
+      throw new RateLimitedError(
+        'recharge rate budget: no slot before the deadline',
+        Math.ceil(lastDue - now),
+      );
+    (this.options.log ?? processLog).warn('rate budget item unreadable: reset to a fresh bucket', {
+      scope,
+      tat: value.slice(0, 40),
+    });
+    return this.update(scope, {
+      UpdateExpression: 'SET tat = :next, expiresAt = :exp',
+      ConditionExpression: 'attribute_exists(tat) AND NOT attribute_type(tat, :number)',
+      ExpressionAttributeValues: {
+        ':next': { N: String(now + n * this.intervalMs) },
+        ':number': { S: 'N' },
+        ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
+      },
+    });
+  }
+
   private async update(
     scope: string,
     input: Pick<
@@ -274,7 +318,10 @@ export class DynamoRateBudget implements RateBudget {
       return { kind: 'granted', tat: Number(out.Attributes?.tat?.N) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return { kind: 'refused', tat: Number(error.Item?.tat?.N ?? 0) };
+      const held = error.Item?.tat;
+      if (held !== undefined && !Number.isFinite(Number(held.N ?? Number.NaN)))
+        return { kind: 'unreadable', value: JSON.stringify(held) };
+      return { kind: 'refused', tat: Number(held?.N ?? 0) };
     }
   }
 
@@ -291,9 +338,11 @@ export class DynamoRateBudget implements RateBudget {
           TableName: this.options.table,
           Key: this.key(scope),
           UpdateExpression: 'SET tat = :next, expiresAt = :exp',
-          ConditionExpression: 'attribute_not_exists(tat) OR tat < :next',
+          // An unreadable tat is replaced too (see `heal`).
+          ConditionExpression: 'attribute_not_exists(tat) OR NOT attribute_type(tat, :number) OR tat < :next',
           ExpressionAttributeValues: {
             ':next': { N: String(next) },
+            ':number': { S: 'N' },
             ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
           },
         }),
@@ -305,7 +354,7 @@ export class DynamoRateBudget implements RateBudget {
   }
 }
 
-type Outcome = { kind: 'granted' | 'refused'; tat: number };
+type Outcome = { kind: 'granted' | 'refused'; tat: number } | { kind: 'unreadable'; value: string };
 
 /** When each of the n slots ending at `tat` is due: the k-th at tat - (n-k)*T - limit*T, never before now. */
 function slotDues(tat: number, n: number, intervalMs: number, limit: number, now: number): number[] {
@@ -322,9 +371,11 @@ export function sharedRateBudget(
   client: DynamoDBClient,
   idempotencyTable: string,
   env: { RECHARGE_RATE_CAPACITY: number; RECHARGE_RATE_PER_SECOND: number },
+  log?: Pick<Log, 'warn'>,
 ): DynamoRateBudget {
   return new DynamoRateBudget({
     client,
+    ...(log ? { log } : {}),
     table: idempotencyTable,
     capacity: env.RECHARGE_RATE_CAPACITY,
     perSecond: env.RECHARGE_RATE_PER_SECOND,

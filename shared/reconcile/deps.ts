@@ -61,7 +61,7 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
     token: async () => (await secrets()).RECHARGE_API_TOKEN,
     // The same budget as every worker container (one per token, in the idempotency table): list and
     // webhook calls take their slots from it, so the reconciler can never push the token over its limit.
-    budget: options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env),
+    budget: options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env, log),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     onCall: (call) => {
       options.onCall?.('recharge');

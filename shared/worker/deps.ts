@@ -83,7 +83,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
   }
 
   // One budget per token for every container (and the reconciler and CLI), kept in the idempotency table.
-  const budget = options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env);
+  const budget = options.rechargeBudget ?? sharedRateBudget(dynamo, env.IDEMPOTENCY_TABLE, env, log);
   const recharge = new RechargeClient({
     baseUrl: env.RECHARGE_API_URL,
     version: env.RECHARGE_API_VERSION,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
 import { RechargeClient } from '../../shared/recharge-api/client';
 import { DynamoRateBudget, RateLimitedError, rateBudgetScope } from '../../shared/recharge-api/rate-budget';
@@ -179,6 +179,68 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
     for (let i = 0; i < capacity - 1; i++) await survivor.take(scope, at + 1);
     expect(slept).toEqual([]);
     await expect(survivor.take(scope, at)).rejects.toBeInstanceOf(RateLimitedError);
+  });
+
+  it.each([
+    ['a word', { S: 'not-a-number' }],
+    ['a map', { M: { n: { N: '1' } } }],
+    ['a boolean', { BOOL: true }],
+  ])('heals an item whose tat is %s: read as a fresh bucket, overwritten, with a warning', async (_, tat) => {
+    const scope = rateBudgetScope(`corrupt-${JSON.stringify(tat)}`);
+    const key = { pk: { S: `ratebudget#recharge#${scope}` } };
+    await dynamo.send(new PutItemCommand({ TableName: table, Item: { ...key, tat } }));
+    const warnings: { message: string; extra?: Record<string, unknown> }[] = [];
+    const now = Date.now();
+    const slept: number[] = [];
+    const budget = (log?: { warn: (message: string, extra?: Record<string, unknown>) => void }) =>
+      new DynamoRateBudget({
+        client: dynamo,
+        table,
+        capacity: 40,
+        perSecond: 2,
+        now: () => now,
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+        ...(log ? { log } : {}),
+      });
+
+    // A container that has never seen the item (restarts first) and one that saw it in the future
+    // (extends first): both get a slot at once, and the item holds a number again.
+    await budget({ warn: (message, extra) => warnings.push({ message, extra }) }).take(scope, now + 60_000);
+    expect(slept).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        message: 'rate budget item unreadable: reset to a fresh bucket',
+        extra: expect.objectContaining({ scope }),
+      },
+    ]);
+    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    expect(Number(item.Item?.tat?.N)).toBeGreaterThan(now);
+    const quiet: string[] = [];
+    await budget({ warn: (message) => quiet.push(message) }).take(scope, now + 60_000);
+    expect(quiet).toEqual([]);
+  });
+
+  it('heals an unreadable item from the extending side too (a container that last saw tat ahead)', async () => {
+    const scope = rateBudgetScope('corrupt-after-use');
+    const key = { pk: { S: `ratebudget#recharge#${scope}` } };
+    const now = Date.now();
+    const budget = new DynamoRateBudget({
+      client: dynamo,
+      table,
+      capacity: 40,
+      perSecond: 2,
+      now: () => now,
+      sleep: async () => {},
+      log: { warn: () => {} },
+    });
+    await budget.take(scope, now + 60_000);
+    await dynamo.send(new PutItemCommand({ TableName: table, Item: { ...key, tat: { S: 'NaN' } } }));
+    await budget.take(scope, now + 60_000);
+    await budget.throttled(scope, 1000);
+    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    expect(Number(item.Item?.tat?.N)).toBeGreaterThan(now);
   });
 
   describe('a 429', () => {
