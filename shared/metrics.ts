@@ -17,6 +17,8 @@ export const METRIC = {
   recordIgnored: 'RecordIgnored',
   transientFailure: 'RecordTransientFailure',
   permanentFailure: 'RecordPermanentFailure',
+  /** A status word the product cannot place arrived for a settled order: recorded, kept out of its state. */
+  statusKeptOut: 'ProviderStatusKeptOut',
   /** A setting or credential is wrong (e.g. ReCharge refused the token): records wait, nothing is dead-lettered. */
   configError: 'RecordConfigError',
   rechargeCalls: 'RechargeApiCalls',

@@ -4,6 +4,8 @@ import {
   checkSubscriptionTransition,
   checkTransition,
   fulfilmentStatusOf,
+  isFinal,
+  isKnownSubscriptionStatus,
   type OrderStatus,
   paymentStatusOf,
 } from './state-machine';
@@ -98,6 +100,8 @@ export interface ApplyResult {
   ignored: boolean;
   /** This delivery was applied before (a retry after a crash): nothing new to write. */
   alreadyApplied: boolean;
+  /** A status word the product cannot place (unknown) was recorded but kept out of a final state. */
+  keptFinal: boolean;
   /** Status changes this delivery applied (on a retry: the ones it applied the first time). */
   appliedStatuses: HistoryEntry[];
 }
@@ -154,19 +158,35 @@ export function applyOrderEvent(
   event: OrderEvent,
   delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
 ): ApplyResult {
+  const { deliveryKey } = delivery;
+  if (!stored?.history.some((h) => h.deliveryKey === deliveryKey))
+    return applyNewEvent(stored, event, delivery);
+  // A key seen before is a retried delivery, or a status that returns (Sevi PENDING, FAILED, PENDING:
+  // no time or id in the payload tells them apart). It is weighed again against the current state:
+  // when it would change what the order system is told (a different delivery moved the order since),
+  // it is a real return and applies, under the same precedence as any delivery; otherwise it is a
+  // duplicate and nothing is written.
+  const again = applyNewEvent(stored, event, delivery);
+  if (!again.stale && !sameJson(pushedState(stored), pushedState(again.record))) return again;
+  return {
+    record: stored,
+    changed: false,
+    stale: stored.history.some((h) => h.deliveryKey === deliveryKey && h.outcome === 'stale'),
+    ignored: false,
+    alreadyApplied: true,
+    keptFinal: false,
+    appliedStatuses: stored.history.filter(
+      (h) => h.deliveryKey === deliveryKey && h.field === 'status' && h.outcome === 'applied',
+    ),
+  };
+}
+
+function applyNewEvent(
+  stored: OrderRecord | undefined,
+  event: OrderEvent,
+  delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
+): ApplyResult {
   const { deliveryKey, now, origin } = delivery;
-  if (stored?.history.some((h) => h.deliveryKey === deliveryKey)) {
-    return {
-      record: stored,
-      changed: false,
-      stale: stored.history.some((h) => h.deliveryKey === deliveryKey && h.outcome === 'stale'),
-      ignored: false,
-      alreadyApplied: true,
-      appliedStatuses: stored.history.filter(
-        (h) => h.deliveryKey === deliveryKey && h.field === 'status' && h.outcome === 'applied',
-      ),
-    };
-  }
   const record: OrderRecord = structuredClone(stored ?? newRecord(event, now));
   const entries: HistoryEntry[] = [];
   const entry = (e: Omit<HistoryEntry, 'at' | 'deliveryKey' | 'topic'>) =>
@@ -203,10 +223,17 @@ export function applyOrderEvent(
       allIgnored = false;
     }
   }
+  let keptFinal = false;
   if (event.providerStatus !== undefined && !allIgnored && record.providerStatus !== event.providerStatus) {
-    if (event.statusPath.length === 0)
+    if (event.statusPath.length > 0) record.providerStatus = event.providerStatus;
+    else if (isFinal(record.status)) {
+      // A word with no status (unknown, or not a payment outcome) never replaces a final state.
+      entry({ field: 'provider-status', to: event.providerStatus, outcome: 'ignored' });
+      keptFinal = true;
+    } else {
       entry({ field: 'provider-status', to: event.providerStatus, outcome: 'recorded' });
-    record.providerStatus = event.providerStatus;
+      record.providerStatus = event.providerStatus;
+    }
   }
   record.paymentStatus = paymentStatusOf(record.status);
   record.fulfilmentStatus = fulfilmentStatusOf(record.status);
@@ -233,6 +260,7 @@ export function applyOrderEvent(
   if (event.subscriptionStatus !== undefined) {
     const outcome = checkSubscriptionTransition(record.subscriptionStatus, event.subscriptionStatus);
     if (outcome !== 'unchanged') {
+      if (outcome === 'ignored' && !isKnownSubscriptionStatus(event.subscriptionStatus)) keptFinal = true;
       entry({
         field: 'subscription',
         from: record.subscriptionStatus,
@@ -251,10 +279,13 @@ export function applyOrderEvent(
     record.sourceUpdatedAt = new Date(eventTime).toISOString();
     detailsChanged = true;
   }
-  return finish(stored, record, entries, now, {
-    stale: false,
-    detailsChanged: detailsChanged || paidNow || stored === undefined,
-  });
+  return {
+    ...finish(stored, record, entries, now, {
+      stale: false,
+      detailsChanged: detailsChanged || paidNow || stored === undefined,
+    }),
+    keptFinal,
+  };
 }
 
 /** Statuses only a paid order reaches; `cancelled` is not one (it may come before payment). */
@@ -308,6 +339,7 @@ function finish(
       entries.length > 0 &&
       entries.every((e) => e.outcome === 'ignored'),
     alreadyApplied: false,
+    keptFinal: false,
     appliedStatuses: entries.filter((e) => e.field === 'status' && e.outcome === 'applied'),
   };
 }

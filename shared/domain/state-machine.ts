@@ -7,7 +7,7 @@
  * |---------------------|------------------------------------------------------------|
  * | (new order)         | any                                                        |
  * | pending             | paid, payment_failed, skipped, expired, cancelled          |
- * | payment_failed      | paid, skipped, expired, cancelled                          |
+ * | payment_failed      | pending (a new attempt), paid, skipped, expired, cancelled |
  * | skipped             | pending, paid, cancelled                                   |
  * | expired             | paid (a confirmed payment beats an expiry that overtook it)|
  * | paid                | delivered, partially_refunded, refunded, cancelled         |
@@ -30,7 +30,7 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'payment_failed', 'skipped', 'expired', 'cancelled'],
-  payment_failed: ['paid', 'skipped', 'expired', 'cancelled'],
+  payment_failed: ['pending', 'paid', 'skipped', 'expired', 'cancelled'],
   skipped: ['pending', 'paid', 'cancelled'],
   expired: ['paid'],
   paid: ['delivered', 'partially_refunded', 'refunded', 'cancelled'],
@@ -41,6 +41,17 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 };
 
 export type TransitionOutcome = 'applied' | 'unchanged' | 'ignored';
+
+/** Still open: a payment attempt may come, fail or come again. */
+const OPEN_STATUSES: readonly OrderStatus[] = ['pending', 'payment_failed', 'skipped'];
+
+/**
+ * A settled order (paid and after, cancelled, expired): only a listed transition moves it, never a
+ * word the product cannot place. No status yet, or an open one, is not final.
+ */
+export function isFinal(status: OrderStatus | undefined): boolean {
+  return status !== undefined && !OPEN_STATUSES.includes(status);
+}
 
 /** Whether moving an order from `from` (undefined: no status yet) to `to` is applied, a no-op, or ignored. */
 export function checkTransition(from: OrderStatus | undefined, to: OrderStatus): TransitionOutcome {
@@ -92,12 +103,19 @@ const SUBSCRIPTION_TRANSITIONS: Record<SubscriptionStatus, readonly Subscription
   SUBSCRIPTION_FINISHED: [],
 };
 
-/** Same rule for the subscription status; statuses outside the known set are applied as recorded. */
+export function isKnownSubscriptionStatus(s: string): s is SubscriptionStatus {
+  return (SUBSCRIPTION_STATUSES as readonly string[]).includes(s);
+}
+
+/**
+ * Same rule for the subscription status. A status outside the known set is applied as recorded while
+ * the subscription is open, and never replaces an ended one (cancelled or finished).
+ */
 export function checkSubscriptionTransition(from: string | undefined, to: string): TransitionOutcome {
   if (from === undefined) return 'applied';
   if (from === to) return 'unchanged';
-  const known = (s: string): s is SubscriptionStatus =>
-    (SUBSCRIPTION_STATUSES as readonly string[]).includes(s);
-  if (!known(from) || !known(to)) return 'applied';
+  if (!isKnownSubscriptionStatus(from)) return 'applied';
+  if (!isKnownSubscriptionStatus(to))
+    return SUBSCRIPTION_TRANSITIONS[from].length === 0 ? 'ignored' : 'applied';
   return SUBSCRIPTION_TRANSITIONS[from].includes(to) ? 'applied' : 'ignored';
 }

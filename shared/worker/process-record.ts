@@ -338,6 +338,15 @@ async function converge(
   });
   const applied = result;
   if (!applied) throw new TransientError('order item kept changing under concurrent writers');
+  if (applied.keptFinal) {
+    deps.metrics.count(METRIC.statusKeptOut);
+    deps.log.warn('status word kept out of a settled order', {
+      orderKey,
+      status: applied.record.status,
+      providerStatus: event.providerStatus,
+      subscriptionStatus: event.subscriptionStatus,
+    });
+  }
   const outcome = applied.alreadyApplied
     ? 'duplicate'
     : applied.stale

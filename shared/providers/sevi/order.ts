@@ -8,13 +8,18 @@ export function seviPaymentState(order: SeviWebhook['order']): string {
   return (order.orderPayment ?? order.paymentStatus ?? '').trim().toUpperCase();
 }
 
+/** Words that report a payment attempt that did not go through (the customer may try again). */
+const SEVI_FAILED = new Set(['FAILED', 'FAILURE', 'DECLINED', 'ERROR']);
+
 /**
  * Only PAID confirms payment, and then the order is delivered (paid, then delivered). PENDING is
- * pending; any other word is recorded as sent and moves nothing.
+ * pending, a failed attempt is payment_failed (both open: a new attempt may follow); any other word
+ * is recorded as sent and moves nothing (see the precedence in docs/design.md).
  */
 export function seviStatusPath(payment: string): OrderStatus[] {
   if (payment === 'PAID') return ['paid', 'delivered'];
   if (payment === 'PENDING') return ['pending'];
+  if (SEVI_FAILED.has(payment)) return ['payment_failed'];
   return [];
 }
 

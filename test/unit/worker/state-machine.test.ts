@@ -12,6 +12,7 @@ describe('order state machine', () => {
     ['pending', 'paid', 'applied'],
     ['paid', 'delivered', 'applied'],
     ['payment_failed', 'paid', 'applied'],
+    ['payment_failed', 'pending', 'applied'],
     ['expired', 'paid', 'applied'],
     ['paid', 'refunded', 'applied'],
     ['paid', 'paid', 'unchanged'],
@@ -21,9 +22,23 @@ describe('order state machine', () => {
     ['paid', 'payment_failed', 'ignored'],
     ['refunded', 'paid', 'ignored'],
     ['cancelled', 'pending', 'ignored'],
+    ['delivered', 'payment_failed', 'ignored'],
   ] as const)('%s -> %s is %s', (from, to, outcome) => {
     expect(checkTransition(from as OrderStatus | undefined, to)).toBe(outcome);
   });
+
+  it.each([
+    ['SUBSCRIPTION_ACTIVE', 'IN_PROCESS', 'applied'],
+    ['IN_PROCESS', 'SUBSCRIPTION_ACTIVE', 'applied'],
+    ['SUBSCRIPTION_CANCELLED', 'IN_PROCESS', 'ignored'],
+    ['SUBSCRIPTION_FINISHED', 'SUBSCRIPTION_PAUSED', 'ignored'],
+    ['SUBSCRIPTION_ACTIVE', 'SUBSCRIPTION_PENDING', 'ignored'],
+  ])(
+    'subscription %s -> %s is %s (a word it cannot place never replaces an ended one)',
+    (from, to, outcome) => {
+      expect(checkSubscriptionTransition(from, to)).toBe(outcome);
+    },
+  );
 
   it('never lets a paid order become unpaid again, whatever arrives later', () => {
     const unpaid: OrderStatus[] = ['pending', 'payment_failed', 'skipped', 'expired'];
