@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import * as z from 'zod';
-import type { ExternalOrderRef } from '../domain/order';
 import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { ExternalCall } from '../external-call';
-import type { CreateOrderInput, OrderStateInput, OrderSystem } from './types';
+import type { CreatedOrder, CreateOrderInput, OrderStateInput, OrderSystem, PushAnswer } from './types';
 
 /** Header carrying the hex HMAC-SHA256 of the raw request body, keyed with ORDER_SYSTEM_SECRET. */
 export const SIGNATURE_HEADER = 'X-Order-Webhooks-Signature';
@@ -24,6 +23,20 @@ const idsSchema = z.object({
   number: z.union([z.string().min(1), z.number()]).transform(String),
 });
 
+/**
+ * The state version the order system reports holding (`version` in its JSON answer): on a create
+ * answered 409 and on a push answered 409/412. Absent or unreadable: unknown.
+ */
+const heldVersionSchema = z.object({
+  version: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]),
+});
+
+async function heldVersionOf(res: Response): Promise<number | undefined> {
+  const body = await res.json().catch(() => undefined);
+  const held = heldVersionSchema.safeParse(body);
+  return held.success ? held.data.version : undefined;
+}
+
 export interface HttpOrderSystemOptions {
   url: string;
   timeoutMs: number;
@@ -38,13 +51,14 @@ export interface HttpOrderSystemOptions {
  * `{id, number}`; PATCH {url}/{id} pushes the order's whole current state with its version. 2xx
  * succeeds; on a create 409 carrying the existing ids succeeds; on a push 409/412 means the system
  * holds a newer version (superseded, fine); 429, 5xx, timeouts and network errors are transient;
- * any other 4xx is permanent.
+ * any other 4xx is permanent. A 409/412 answer says which version the system holds (`version`), so
+ * a create whose first answer was lost learns what the system kept (see docs/design.md).
  */
 export class HttpOrderSystem implements OrderSystem {
   readonly kind = 'http' as const;
   constructor(private readonly options: HttpOrderSystemOptions) {}
 
-  async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
+  async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
     const body = JSON.stringify({
       ...input.order,
       version: input.version,
@@ -64,14 +78,19 @@ export class HttpOrderSystem implements OrderSystem {
       input.ref.orderId,
     );
     if (res.ok || res.status === 409) {
-      const ids = idsSchema.safeParse(await res.json().catch(() => undefined));
-      if (ids.success) return ids.data;
-      throw new PermanentError(`order system answered ${res.status} without id and number`);
+      const answer: unknown = await res.json().catch(() => undefined);
+      const ids = idsSchema.safeParse(answer);
+      if (!ids.success) throw new PermanentError(`order system answered ${res.status} without id and number`);
+      const held = heldVersionSchema.safeParse(answer);
+      // 2xx: it created the order with the state sent. 409: it kept an earlier create (one whose
+      // answer was lost), whose state may be older than the one sent now: only its word counts.
+      if (held.success) return { ...ids.data, heldVersion: held.data.version };
+      return res.ok ? { ...ids.data, heldVersion: input.version } : ids.data;
     }
     throw classify(res.status, 'create');
   }
 
-  async pushState(input: OrderStateInput): Promise<'pushed' | 'superseded'> {
+  async pushState(input: OrderStateInput): Promise<PushAnswer> {
     const body = JSON.stringify({
       id: input.external.id,
       number: input.external.number,
@@ -94,9 +113,19 @@ export class HttpOrderSystem implements OrderSystem {
       input.deadline,
       input.ref.orderId,
     );
+    if (res.status === 409 || res.status === 412) {
+      const heldVersion = await heldVersionOf(res);
+      if (heldVersion === undefined) return { outcome: 'superseded' };
+      // Refusing a newer version while holding an older one breaks the contract: retrying the same
+      // version cannot help, so it is refused with the reason (dead-letter queue, nothing lost).
+      if (heldVersion < input.version)
+        throw new PermanentError(
+          `order system refused state version ${input.version} while holding older version ${heldVersion}`,
+        );
+      return { outcome: 'superseded', heldVersion };
+    }
     await res.body?.cancel().catch(() => undefined);
-    if (res.ok) return 'pushed';
-    if (res.status === 409 || res.status === 412) return 'superseded';
+    if (res.ok) return { outcome: 'pushed' };
     throw classify(res.status, 'state push');
   }
 

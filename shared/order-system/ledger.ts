@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ExternalOrderRef, ProviderOrderRef } from '../domain/order';
+import type { ProviderOrderRef } from '../domain/order';
 import type { OrderRecord } from '../domain/order-record';
 import {
   boundRecordSize,
@@ -20,7 +20,7 @@ import {
 } from '../domain/record-size';
 import type { ExternalCall } from '../external-call';
 import type { Provider } from '../queue/message';
-import type { CreateOrderInput, OrderSystem } from './types';
+import type { CreatedOrder, CreateOrderInput, OrderSystem } from './types';
 
 /**
  * The ORDERS_TABLE (single-table design, key `pk` + `sk`):
@@ -143,7 +143,7 @@ export class LedgerOrderSystem implements OrderSystem {
     this.doc = ordersDocumentClient(client);
   }
 
-  async createOrder(input: CreateOrderInput): Promise<ExternalOrderRef> {
+  async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
     const started = Date.now();
     const report = (status: ExternalCall['status']) =>
       this.onCall?.({
@@ -171,7 +171,11 @@ export class LedgerOrderSystem implements OrderSystem {
       });
     report('ok');
     const issued = Number(out.Attributes?.value);
-    return { id: ledgerOrderId(input.ref), number: String(this.numberStart + issued - 1) };
+    return {
+      id: ledgerOrderId(input.ref),
+      number: String(this.numberStart + issued - 1),
+      heldVersion: input.version,
+    };
   }
 }
 

@@ -40,6 +40,23 @@ export interface OrderStateInput {
   deadline?: number;
 }
 
+/** A create's answer: the ids, and the state version the order system says it holds. */
+export interface CreatedOrder extends ExternalOrderRef {
+  /**
+   * The version the order system holds for this order after the call: the one sent when it created
+   * the order, the one it reports when the order existed already (HTTP 409). Absent: it did not say
+   * (an order system that predates the field), so what it holds is unknown.
+   */
+  heldVersion?: number;
+}
+
+/** A push's answer; `superseded`: the order system already held a version at least as new. */
+export interface PushAnswer {
+  outcome: 'pushed' | 'superseded';
+  /** The version the order system reports holding (on 409/412), when it says. */
+  heldVersion?: number;
+}
+
 /**
  * The merchant's order system ("the external system"). Two implementations, chosen by ORDER_SYSTEM:
  * the built-in DynamoDB ledger (default) and a merchant HTTP API. Either way the worker keeps its
@@ -48,11 +65,11 @@ export interface OrderStateInput {
  */
 export interface OrderSystem {
   readonly kind: 'ledger' | 'http';
-  /** Creates the order, or returns the existing ids for the same idempotency key. */
-  createOrder(input: CreateOrderInput): Promise<ExternalOrderRef>;
+  /** Creates the order, or returns the existing ids (and the version held) for the same idempotency key. */
+  createOrder(input: CreateOrderInput): Promise<CreatedOrder>;
   /**
    * Pushes the order's current state; resolves `superseded` when the order system already holds a
    * newer version. Absent for the ledger: its order item is the state.
    */
-  pushState?(input: OrderStateInput): Promise<'pushed' | 'superseded'>;
+  pushState?(input: OrderStateInput): Promise<PushAnswer>;
 }

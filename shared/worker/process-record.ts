@@ -386,7 +386,10 @@ async function converge(
           draft.externalId = assigned.id;
           draft.externalNumber = assigned.number;
           draft.externalCreatedBy = webhook.deliveryKey;
-          draft.externalStateVersion = created.stateVersion ?? 0;
+          // What the order system says it holds, not what this create sent: an earlier create whose
+          // answer was lost may have left an older state there. Unknown (it does not say): 0, so
+          // the current state is pushed once.
+          draft.externalStateVersion = assigned.heldVersion ?? 0;
         }
         draft.updatedAt = now();
         const external = { id: String(draft.externalId), number: String(draft.externalNumber) };
@@ -425,8 +428,9 @@ async function converge(
         deadline,
       });
       const kept = await steps.complete(PUSH_STEP, {
-        pushed: answer === 'pushed',
-        superseded: answer === 'superseded',
+        pushed: answer.outcome === 'pushed',
+        superseded: answer.outcome === 'superseded',
+        ...(answer.heldVersion !== undefined ? { heldVersion: answer.heldVersion } : {}),
       });
       if (!kept) deps.log.warn('step claim lost before completion', { step: PUSH_STEP, orderKey });
       await deps.hooks?.afterStep?.(PUSH_STEP, orderKey);

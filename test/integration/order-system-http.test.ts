@@ -201,6 +201,7 @@ describe('HTTP order system', () => {
     const handler = makeHandler(world.deps({ env: httpEnv() }));
     const { orderId, webhook } = recharge('2021-11-created-regular');
     orderSystem.orders.set(`recharge:${orderId}:create`, { id: 'ext-existing', number: '4242', body: {} });
+    orderSystem.states.set('ext-existing', { version: 1, status: 'paid' });
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);
     expect(orderSystem.requests[0]?.status).toBe(409);

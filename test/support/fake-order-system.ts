@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A merchant's HTTP order system for tests: verifies the signature header and the idempotency key
  * itself (rejecting with 401/400 like a real one would), creates orders once per key, answers 409
- * with the existing ids on a repeated key, and can be told to fail or hang.
+ * with the existing ids and the version it holds on a repeated key (and the version held on a push
+ * it refuses), and can be told to fail, hang, or apply a request and lose its answer.
  */
 export interface FakeOrderSystemRequest {
   method: string;
@@ -31,6 +32,13 @@ export interface FakeOrderSystem {
   >;
   /** Next N requests answer this status (or hang). */
   failNext(status: number | 'hang', times?: number): void;
+  /** The next request is applied as usual, then its connection is cut before the answer. */
+  loseNextAnswer(): void;
+  /**
+   * false: answers like an order system that predates the `version` field (409s carry only the ids,
+   * or nothing on a push). Default true.
+   */
+  reportVersion: boolean;
   /**
    * Holds the next request before it is answered: `reached` resolves when it arrives, `release()`
    * lets it be answered normally (to run other work while a create is in flight).
@@ -53,6 +61,7 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
     };
   };
   let failure: { status: number | 'hang'; times: number } | undefined;
+  let loseAnswer = false;
   let number = 5000;
   let hold: { arrived(): void; released: Promise<void> } | undefined;
   const server = createServer((req, res) => {
@@ -76,8 +85,14 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
       requests.push(recorded);
       const answer = (status: number, body: unknown) => {
         recorded.status = status;
+        if (loseAnswer) {
+          loseAnswer = false;
+          res.socket?.destroy();
+          return;
+        }
+        const { version: _held, ...withoutVersion } = body as Record<string, unknown>;
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
+        res.end(JSON.stringify(fake.reportVersion || status < 300 ? body : withoutVersion));
       };
       if (failure && failure.times > 0) {
         failure.times -= 1;
@@ -99,7 +114,12 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
       if (req.method === 'POST' && req.url === '/orders') {
         const existing = orders.get(key);
         if (existing) {
-          answer(409, { id: existing.id, number: existing.number });
+          const held = states.get(existing.id);
+          answer(409, {
+            id: existing.id,
+            number: existing.number,
+            ...(held ? { version: held.version } : {}),
+          });
           return;
         }
         number += 1;
@@ -130,13 +150,17 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeOrderSystem = {
     url: `http://127.0.0.1:${port}/orders`,
     requests,
     orders,
     states,
+    reportVersion: true,
     failNext(status, times = 1) {
       failure = { status, times };
+    },
+    loseNextAnswer() {
+      loseAnswer = true;
     },
     holdNext() {
       let arrived = () => {};
@@ -156,4 +180,5 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
         server.close(() => resolve());
       }),
   };
+  return fake;
 }
