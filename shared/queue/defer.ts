@@ -14,17 +14,28 @@ const MAX_VISIBILITY_SECONDS = 43_200;
  * Keeps a record that failed only for want of time or budget (rate limit, later credentials) out of
  * the queue until it can succeed, without counting toward the dead-letter queue:
  * - `visibility`: ChangeMessageVisibility to `seconds`; the record stays failed and comes back then.
- * - `requeued`: the record has already been received `maxReceiveCount` times, so one more failed
- *   receive would dead-letter it: a fresh copy (receive count 0) is sent with DelaySeconds and the
- *   original is reported done. A copy sent while the original also survives is a duplicate delivery,
- *   which the delivery claim absorbs.
+ * - `requeued`: the record is at one of its last two receives (`maxReceiveCount - 1` or more), so
+ *   a failed receive or two would dead-letter it: a fresh copy (receive count 0) is sent with
+ *   DelaySeconds and the original is reported done. A copy sent while the original also survives is a
+ *   duplicate delivery, which the order's history absorbs.
+ * - `kept`: that send failed with a receive to spare: the record's visibility is set to `seconds`
+ *   and the next receive tries the re-queue again.
+ * - throws RequeueFailedError: the send failed at the last receive. The caller dead-letters the
+ *   record itself, with its failure attributes (`dlq redrive` brings it back), rather than leave it
+ *   to the redrive policy, which would move it without them.
+ * Starting one receive early costs nothing: one SendMessage per wait either way.
  * Why not only raise maxReceiveCount: on a renewal day at 2 calls/s a record can wait for budget over
  * many receives; no fixed count bounds that, while a genuine failure must still reach the DLQ fast.
  * Trade-off: a record that alternates genuine failures and rate limits gets a fresh count each time it
  * is re-queued (it keeps retrying rather than dead-lettering).
  */
 export interface RecordDeferrer {
-  defer(record: SQSRecord, seconds: number): Promise<'visibility' | 'requeued'>;
+  defer(record: SQSRecord, seconds: number): Promise<'visibility' | 'requeued' | 'kept'>;
+}
+
+/** The re-queue of a waiting record failed at its last receive (see RecordDeferrer). */
+export class RequeueFailedError extends Error {
+  override name = 'RequeueFailedError';
 }
 
 /** The original attributes, back in the SendMessage shape. */
@@ -49,7 +60,19 @@ export function makeRecordDeferrer(
     async defer(record, seconds) {
       const wait = Math.max(0, Math.ceil(seconds));
       const received = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-      if (received >= maxReceiveCount) {
+      const keep = () =>
+        client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, wait),
+          }),
+        );
+      if (received < maxReceiveCount - 1) {
+        await keep();
+        return 'visibility';
+      }
+      try {
         await client.send(
           new SendMessageCommand({
             QueueUrl: queueUrl,
@@ -59,15 +82,14 @@ export function makeRecordDeferrer(
           }),
         );
         return 'requeued';
+      } catch (error) {
+        if (received >= maxReceiveCount)
+          throw new RequeueFailedError('waiting record could not be re-queued at its last receive', {
+            cause: error,
+          });
+        await keep();
+        return 'kept';
       }
-      await client.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, wait),
-        }),
-      );
-      return 'visibility';
     },
   };
 }

@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { resolveBody } from '../archive/claim-check';
 import { runWithCallDeadline } from '../aws/call-deadline';
 import { METRIC } from '../metrics';
+import { RequeueFailedError } from '../queue/defer';
 import {
   type PreparedRecord,
   prepareRecord,
@@ -123,18 +124,52 @@ async function deferRecords(
       try {
         const how = await defer.defer(record, result.retryAfterSeconds);
         if (how === 'requeued') results.set(record.messageId, { ...result, failed: false });
-        deps.log.info('record deferred', {
+        (how === 'kept' ? deps.log.warn : deps.log.info).call(deps.log, 'record deferred', {
           messageId: record.messageId,
           how,
           retryAfterSeconds: result.retryAfterSeconds,
           receiveCount: record.attributes?.ApproximateReceiveCount,
         });
       } catch (error) {
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined;
         deps.log.warn('record deferral failed', {
           messageId: record.messageId,
           error: error instanceof Error ? error.name : 'unknown',
+          ...(cause ? { cause } : {}),
         });
+        if (error instanceof RequeueFailedError)
+          await deadLetterWaiting(record, result, results, deps, cause);
       }
     }),
   );
+}
+
+/**
+ * A waiting record that could not be re-queued at its last receive (SQS refused twice, a receive
+ * apart): the next receive would have the redrive policy move it without its failure attributes, so
+ * it is dead-lettered here with them (`failureClass: transient`, step `requeue`), and `dlq redrive`
+ * brings it back. If that send fails too, it stays failed and the redrive policy moves it.
+ */
+async function deadLetterWaiting(
+  record: SQSRecord,
+  result: RecordResult,
+  results: Map<string, RecordResult>,
+  deps: WorkerDeps,
+  cause: string | undefined,
+): Promise<void> {
+  try {
+    await deps.deadLetter(record, {
+      failureClass: 'transient',
+      reason: `waiting record could not be re-queued${cause ? ` (${cause})` : ''}`,
+      step: 'requeue',
+      failedAt: new Date(deps.now()).toISOString(),
+    });
+    results.set(record.messageId, { ...result, outcome: 'dead-lettered', failed: false });
+    deps.log.error('waiting record dead-lettered: re-queue failed at its last receive', {
+      messageId: record.messageId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+    });
+  } catch {
+    // Stays failed: never lost.
+  }
 }
