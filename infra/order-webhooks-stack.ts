@@ -263,7 +263,8 @@ export class OrderWebhooksStack extends Stack {
     this.worker
       .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))
       .setEnv('RECHARGE_RATE_PER_SECOND', String(s.rechargeRatePerSecond))
-      .setEnv('QUEUE_MAX_RECEIVE_COUNT', String(s.maxReceiveCount));
+      .setEnv('QUEUE_MAX_RECEIVE_COUNT', String(s.maxReceiveCount))
+      .setEnv('RECHARGE_WRITE_BACK', s.rechargeWriteBack);
     this.queue.grantSendMessages(this.worker.fn);
 
     // --- Tables ------------------------------------------------------------------------------
@@ -387,6 +388,8 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
       .setEnv('PUBLIC_BASE_URL', s.publicBaseUrl ?? baseUrl)
       .setEnv('RECHARGE_WEBHOOK_GUARD', s.rechargeWebhookGuard)
+      .setEnv('RECHARGE_WRITE_BACK', s.rechargeWriteBack)
+      .setEnv('RECONCILE_LOOKBACK_SECONDS', String(s.reconcileLookbackSeconds))
       // One ReCharge rate budget for the token, shared with the worker: its item in the idempotency table.
       .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
       .setEnv('RECHARGE_RATE_CAPACITY', String(s.rechargeRateCapacity))

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { pick } from 'zod/mini';
-import { leaseProblem, workerEnvSchema } from '../shared/config';
+import { leaseProblem, reconcileEnvSchema, WRITE_BACK_MODES, workerEnvSchema } from '../shared/config';
 import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS } from '../shared/resources';
 
 /**
@@ -18,7 +18,9 @@ const workerDefaults = pick(workerEnvSchema, {
   IDEMPOTENCY_LEASE_SECONDS: true,
   RECHARGE_RATE_CAPACITY: true,
   RECHARGE_RATE_PER_SECOND: true,
+  RECHARGE_WRITE_BACK: true,
 }).parse({});
+const reconcileDefaults = pick(reconcileEnvSchema, { RECONCILE_LOOKBACK_SECONDS: true }).parse({});
 
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -115,6 +117,13 @@ export const stackSettingsSchema = z
     reconcileIntervalMinutes: int(15, 1, 1440),
     /** Base URL ReCharge calls; default the API's URL (or https://<domainName>). */
     publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
+    /**
+     * How far back the reconciler's first pass (no watermark yet) lists ReCharge orders: small, so a
+     * first deploy re-queues only recent orders; older ones are `order-webhooks reconcile --since`.
+     */
+    reconcileLookbackSeconds: int(reconcileDefaults.RECONCILE_LOOKBACK_SECONDS, 0, 2_592_000),
+    /** ReCharge write-backs: `fill` (only empty fields or ours), `overwrite`, `shadow` or `off`. */
+    rechargeWriteBack: z.enum(WRITE_BACK_MODES).default(workerDefaults.RECHARGE_WRITE_BACK),
     /** `recreate` missing ReCharge subscriptions, `check` only reports them, `off`. */
     rechargeWebhookGuard: z.enum(['recreate', 'check', 'off']).default('recreate'),
     logRetentionDays: z.coerce

@@ -97,6 +97,16 @@ export const rechargeRateFields = {
   RECHARGE_RATE_PER_SECOND: z._default(z.coerce.number().check(z.positive()), 2),
 };
 
+/**
+ * How the worker writes our ids back onto ReCharge orders (and prepaid charges):
+ * `fill` writes only where the field is empty or already ours (another integration's ids are kept),
+ * `overwrite` replaces whatever is there, `shadow` records what it would write and writes nothing,
+ * `off` writes nothing and records nothing.
+ */
+export const WRITE_BACK_MODES = ['fill', 'overwrite', 'shadow', 'off'] as const;
+export type WriteBackMode = (typeof WRITE_BACK_MODES)[number];
+const writeBackModeField = z._default(z.enum(WRITE_BACK_MODES), 'fill');
+
 export const workerEnvSchema = z.extend(awsSchema, {
   QUEUE_URL: required(),
   DLQ_URL: required(),
@@ -116,6 +126,8 @@ export const workerEnvSchema = z.extend(awsSchema, {
   RECHARGE_API_VERSION: z._default(z.enum(['2021-01', '2021-11']), '2021-11'),
   RECHARGE_TIMEOUT_MS: intFromEnv(5000, 100),
   ...rechargeRateFields,
+  /** ReCharge write-backs: fill (default), overwrite, shadow or off (see WRITE_BACK_MODES). */
+  RECHARGE_WRITE_BACK: writeBackModeField,
   /** The main queue's maxReceiveCount: a record deferred for rate budget near it is re-queued fresh. */
   QUEUE_MAX_RECEIVE_COUNT: intFromEnv(5, 1),
   /** The audit archive bucket: each provider delivery is archived as the record's first step. */
@@ -156,8 +168,13 @@ export const reconcileEnvSchema = z.extend(awsSchema, {
   RECHARGE_TIMEOUT_MS: workerEnvSchema.shape.RECHARGE_TIMEOUT_MS,
   /** Subtracted from the watermark: ReCharge's timestamps carry no zone. */
   RECONCILE_OVERLAP_SECONDS: intFromEnv(3600),
-  /** How far back the first pass (no watermark yet) looks. */
-  RECONCILE_LOOKBACK_SECONDS: intFromEnv(259_200),
+  /**
+   * How far back the first pass (no watermark yet) looks: one hour, so a first deploy re-queues only
+   * recent orders; older ones are an explicit `reconcile --since ... --dry-run` first.
+   */
+  RECONCILE_LOOKBACK_SECONDS: intFromEnv(3600),
+  /** The worker's write-back mode: in `shadow` and `off` an order without our ids is not behind. */
+  RECHARGE_WRITE_BACK: writeBackModeField,
   RECHARGE_WEBHOOK_TOPICS: z._default(
     z.pipe(
       z.string(),

@@ -23,6 +23,14 @@ export const METRIC = {
   configError: 'RecordConfigError',
   rechargeCalls: 'RechargeApiCalls',
   recharge429: 'RechargeApiThrottled',
+  /** ReCharge write-backs (RECHARGE_WRITE_BACK): fill kept another integration's ids on an order. */
+  writeBackKept: 'WriteBackKept',
+  /** shadow: a write-back computed and recorded, nothing written. */
+  writeBackShadow: 'WriteBackShadow',
+  /** A write-back that did not stick, put back once (the reconciler found ReCharge without our ids). */
+  writeBackRepaired: 'WriteBackRepaired',
+  /** A write-back fight (our ids gone again after a repair, or another's ids there): reported once per order. */
+  writeBackStopped: 'WriteBackStopped',
   /** Reconciler: each order found behind is a missed or failed webhook. */
   reconcileListed: 'ReconcileOrdersListed',
   reconcileBehind: 'ReconcileOrdersBehind',

@@ -139,6 +139,14 @@ export class Monitoring extends Construct {
       metric: app(METRIC.configError, 'configuration problem'),
       ...atLeast(1),
     });
+    // A write-back fight (our ids gone again after one repair, or another integration's ids where
+    // ours were): counted once per order when the worker stops; the order is not re-queued again.
+    alarm('WriteBackStopped', {
+      alarmDescription:
+        'A ReCharge write-back did not stick twice, or another integration took the field after ours: the worker stopped writing to that order and reported it once. `order-webhooks doctor --aws` lists the orders; see the runbook.',
+      metric: appMetric(METRIC.writeBackStopped),
+      ...atLeast(1),
+    });
     // Sustained rejections (mostly 401s) on real routes mean a credential mismatch (a rotated secret, a short token,
     // rechargeRequireTimestamp on while the store still sends only the legacy header): the provider
     // retries and ReCharge deletes the webhook after 20 failures, so it must not go unnoticed.
@@ -308,6 +316,18 @@ export class Monitoring extends Construct {
           app(METRIC.subscriptionRecreated, 'recreated'),
           app(METRIC.subscriptionMissing, 'missing', cloudwatch.Stats.MAXIMUM),
           reconcile.metricErrors({ period: FIVE_MINUTES, label: 'reconcile errors' }),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'ReCharge write-backs (by mode and outcome)',
+        width: 12,
+        left: [
+          app(METRIC.writeBackKept, "kept another integration's ids (fill)"),
+          app(METRIC.writeBackShadow, 'shadowed'),
+          app(METRIC.writeBackRepaired, 'repaired once'),
+          app(METRIC.writeBackStopped, 'stopped (fight)'),
         ],
       }),
     );

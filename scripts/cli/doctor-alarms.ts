@@ -22,6 +22,8 @@ export const ALARM_ACTIONS: Record<string, string> = {
   ReconcileThrottles: "raise the account's Lambda concurrency or lower other functions' use",
   WorkerConfigError:
     'put a valid RECHARGE_API_TOKEN (or the missing key) in the secret; waiting records complete on their own within 5 minutes',
+  WriteBackStopped:
+    '`order-webhooks doctor --aws` lists the orders whose write-back stopped; settle the field with the other integration, then `orders --id <id>`',
   WebhooksRejected:
     'the ingest `webhook` log lines carry reason and provider: fix the rotated secret or rechargeRequireTimestamp',
   ReconcileOrdersBehind:

@@ -15,6 +15,7 @@ import {
   type DoctorRechargeInput,
   doctorRechargeClient,
 } from './doctor-subscriptions';
+import { describeStoppedWriteBacks, findStoppedWriteBacks } from './doctor-write-backs';
 import { queueDepth } from './stats';
 import {
   projectRoot,
@@ -119,6 +120,16 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
         .map(([what, keys]) => `${keys.join(', ')} (${what})`);
       if (ctx.env.ORDER_SYSTEM === 'http' && !secrets.ORDER_SYSTEM_SECRET)
         missing.push('ORDER_SYSTEM_SECRET (orderSystem=http)');
+      const configured = Object.values(REQUIRED_FOR)
+        .flat()
+        .some((key) => present(secrets[key]));
+      if (!configured)
+        return {
+          status: 'fail',
+          detail:
+            'not configured yet: the secret holds no credential (the reconciler skips its passes quietly until it does)',
+          fix: 'fill the secret (docs/deployment.md "Fill the secret"); omit providers you do not use',
+        };
       if (missing.length > 0)
         return {
           status: 'fail',
@@ -244,6 +255,13 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
           fix: 'send a test webhook (`order-webhooks send`) and watch the worker logs',
         };
       return { status: 'ok', detail: `last order change applied at ${newest}` };
+    },
+  },
+  {
+    name: 'ReCharge write-backs not stopped',
+    async run({ target }) {
+      if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
+      return describeStoppedWriteBacks(await findStoppedWriteBacks(target));
     },
   },
   {

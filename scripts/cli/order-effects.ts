@@ -1,4 +1,5 @@
 import type { OrderRecord } from '../../shared/domain/order-record';
+import { rechargeWriteBackState } from '../../shared/providers/recharge/write-back';
 
 /** One external effect of an order as its step on the order item holds it. */
 export interface OrderEffect {
@@ -46,5 +47,32 @@ export function formatOrderDetail(order: OrderRecord, effects: OrderEffect[] | u
     lines.push(
       `  ${e.step}${e.qualifier ? ` [${e.qualifier}]` : ''}  ${e.status}${e.result !== undefined ? `  ${JSON.stringify(e.result)}` : ''}`,
     );
+  const writeBack = order.provider === 'recharge' ? describeWriteBack(order) : undefined;
+  if (writeBack) lines.push('', `recharge write-back: ${writeBack}`);
   return lines.join('\n');
+}
+
+/** The ReCharge write-back of an order in words (kept, shadowed, repaired, stopped), from its steps. */
+export function describeWriteBack(order: Pick<OrderRecord, 'steps' | 'externalId'>): string | undefined {
+  const state = rechargeWriteBackState(order.steps, order.externalId);
+  const held = (ids?: { id?: string; number?: string }) =>
+    ids?.id || ids?.number ? `external_order_id ${ids.id ?? '-'}, number ${ids.number ?? '-'}` : 'nothing';
+  switch (state.state) {
+    case 'written':
+      return 'ReCharge holds our ids';
+    case 'held-by-other':
+      return `kept another integration's ids (fill): ReCharge holds ${held(state.held)}`;
+    case 'shadow':
+      return state.wouldWrite
+        ? `shadow: would write ${state.wouldWrite.id} / ${state.wouldWrite.number}; nothing written`
+        : `shadow: would keep another integration's ids (${held(state.held)}); nothing written`;
+    case 'repaired':
+      return 'repaired once (our ids had vanished from ReCharge and were put back)';
+    case 'stopped':
+      return `STOPPED (${state.reason}): ReCharge holds ${held(state.held)}; reported once, no longer written or re-queued`;
+    case 'checked':
+      return 'ReCharge holds our ids (read back)';
+    default:
+      return undefined;
+  }
 }

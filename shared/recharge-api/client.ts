@@ -61,8 +61,20 @@ export interface ReservedSlot {
   reservedAt: number;
 }
 
-/** What a verification read saw: our ids already there, not there, the resource gone, or no answer. */
-type Verified = 'applied' | 'absent' | 'gone' | 'unknown';
+/**
+ * What a verification read saw: our ids already there, not there, the resource gone, no answer, or
+ * (fill mode) another integration's ids there, which are kept: nothing is written.
+ */
+type Verified = 'applied' | 'absent' | 'gone' | 'unknown' | 'kept';
+
+/** What a ReCharge order or charge holds in its external id fields (either API version's shape). */
+export interface HeldIds {
+  id?: string;
+  number?: string;
+}
+
+/** Outcome of an order write-back: written (or found already written), or kept as another's (fill). */
+export type OrderWriteOutcome = { outcome: 'written' } | { outcome: 'held-by-other'; held: HeldIds };
 
 /** Outcome of a charge write-back: the endpoint may not exist in 2021-11 (see the reference). */
 export type ChargeWriteOutcome = { outcome: 'updated' } | { outcome: 'unsupported'; status: number };
@@ -182,28 +194,44 @@ export class RechargeClient {
   /**
    * Writes our ids onto the ReCharge order. Any permanent answer (404 included) throws. After an
    * uncertain attempt (or with `attempt.verifyFirst`) the order is read first and not written again
-   * when it already holds our ids.
+   * when it already holds our ids; with `keepOthers` (fill mode) that read also keeps another
+   * integration's ids: nothing is written and the outcome says what is held.
    */
   async updateOrder(
     orderId: string,
     ids: ExternalOrderRef,
     deadline: number,
     attempt: WriteAttempt = {},
-  ): Promise<void> {
+    options: { keepOthers?: boolean } = {},
+  ): Promise<OrderWriteOutcome> {
     const path = `/orders/${encodeURIComponent(orderId)}`;
+    let kept: HeldIds | undefined;
     await this.request('PUT', path, this.orderWriteBody(ids), deadline, false, {
       attempt,
       // An order the read cannot find is left to the PUT (its 404 is the permanent answer).
       check: async () => {
-        const seen = await this.readBack(
-          path,
-          'order',
-          (found) => rechargeHoldsIds(found, ids, true),
-          deadline,
-        );
-        return seen === 'gone' ? 'unknown' : seen;
+        const found = await this.readResource(path, 'order', deadline);
+        if (found === 'gone' || found === 'unknown') return 'unknown';
+        if (rechargeHoldsIds(found, ids, true)) return 'applied';
+        const held = heldIdsOf(found);
+        if (options.keepOthers && heldByOther(held, ids)) {
+          kept = held;
+          return 'kept';
+        }
+        return 'absent';
       },
     });
+    return kept ? { outcome: 'held-by-other', held: kept } : { outcome: 'written' };
+  }
+
+  /**
+   * One read of what a ReCharge order holds in its external id fields (`GET /orders/<id>`): the
+   * repair of a write-back that did not stick reads before it writes. Never retried, never throws:
+   * `unknown` when there was no usable answer, `gone` for a 404.
+   */
+  async readOrderIds(orderId: string, deadline: number): Promise<HeldIds | 'gone' | 'unknown'> {
+    const found = await this.readResource(`/orders/${encodeURIComponent(orderId)}`, 'order', deadline);
+    return typeof found === 'string' ? found : heldIdsOf(found);
   }
 
   /**
@@ -220,7 +248,11 @@ export class RechargeClient {
     try {
       await this.request('PUT', path, this.chargeWriteBody(ids), deadline, false, {
         attempt,
-        check: () => this.readBack(path, 'charge', (found) => rechargeHoldsIds(found, ids, false), deadline),
+        check: async () => {
+          const found = await this.readResource(path, 'charge', deadline);
+          if (typeof found === 'string') return found;
+          return rechargeHoldsIds(found, ids, false) ? 'applied' : 'absent';
+        },
       });
       return { outcome: 'updated' };
     } catch (error) {
@@ -251,7 +283,7 @@ export class RechargeClient {
         // Verify before writing again: ReCharge has no idempotency key, and a PUT that timed out may
         // have been applied. A read that fails says nothing: the PUT is sent again (same body, harmless).
         const seen = await verify.check();
-        if (seen === 'applied') {
+        if (seen === 'applied' || seen === 'kept') {
           verify.attempt.uncertain = false;
           return { status: 200, headers: new Headers(), body: undefined };
         }
@@ -349,15 +381,14 @@ export class RechargeClient {
 
   /**
    * One verification read (GET of the written resource), from the same rate budget; only ever made
-   * on the uncertain path. Never retried and never throws: any failure is `unknown` (the caller
+   * on the uncertain path and by the repair of a write-back that did not stick. Never retried and never throws: any failure is `unknown` (the caller
    * writes again), a 404 is `gone`.
    */
-  private async readBack(
+  private async readResource(
     path: string,
     key: 'order' | 'charge',
-    holds: (resource: Record<string, unknown>) => boolean,
     deadline: number,
-  ): Promise<Verified> {
+  ): Promise<Record<string, unknown> | 'gone' | 'unknown'> {
     const token = await this.options.token();
     if (!token) return 'unknown';
     let started: number | undefined;
@@ -395,8 +426,7 @@ export class RechargeClient {
       }
       const parsed = readBackSchema.safeParse(await res.json());
       const resource = parsed.success ? parsed.data[key] : undefined;
-      if (!resource) return 'unknown';
-      return holds(resource) ? 'applied' : 'absent';
+      return resource ?? 'unknown';
     } catch (error) {
       if ((error as { name?: unknown } | undefined)?.name === 'TimeoutError') status = 'timeout';
       return 'unknown';
@@ -442,6 +472,20 @@ function externalIdValue(value: unknown): string | undefined {
     if (typeof ecommerce === 'string' || typeof ecommerce === 'number') return String(ecommerce);
   }
   return undefined;
+}
+
+/** The external ids a ReCharge order or charge holds (either API version's shape); empty ones are absent. */
+export function heldIdsOf(resource: Record<string, unknown>): HeldIds {
+  const id = externalIdValue(resource.external_order_id);
+  const number = externalIdValue(resource.external_order_number);
+  return { ...(id ? { id } : {}), ...(number ? { number } : {}) };
+}
+
+/** Whether a field holds a value that is not ours (another integration's ids): `fill` never replaces it. */
+export function heldByOther(held: HeldIds, ids: ExternalOrderRef): boolean {
+  return (
+    (held.id !== undefined && held.id !== ids.id) || (held.number !== undefined && held.number !== ids.number)
+  );
 }
 
 /**

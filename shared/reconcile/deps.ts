@@ -6,6 +6,7 @@ import { type Log, processLog } from '../logger';
 import { METRIC } from '../metrics';
 import { ordersDocumentClient } from '../order-system/ledger';
 import { rechargeReconcileSource } from '../providers/recharge/reconcile';
+import { RECHARGE_WRITE_BACK_STEPS } from '../providers/recharge/write-back';
 import { RechargeClient } from '../recharge-api/client';
 import { type RateBudget, sharedRateBudget } from '../recharge-api/rate-budget';
 import { createWebhook, listWebhooks } from '../recharge-api/webhooks';
@@ -72,10 +73,11 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
   });
   const doc = ordersDocumentClient(dynamo);
   const ports: ReconcilePorts = {
-    source: rechargeReconcileSource(recharge),
+    source: rechargeReconcileSource(recharge, env.RECHARGE_WRITE_BACK),
     readSnapshots: makeSnapshotReader({
       doc,
       table: env.ORDERS_TABLE,
+      steps: RECHARGE_WRITE_BACK_STEPS,
       onCall: () => options.onCall?.('dynamodb'),
     }),
     enqueue: makeBatchEnqueuer(sqs, env.QUEUE_URL, { onCall: () => options.onCall?.('sqs') }),

@@ -11,6 +11,8 @@ const UNPROCESSED_ATTEMPTS = 6;
 export interface SnapshotReaderOptions {
   doc: DynamoDBDocumentClient;
   table: string;
+  /** Steps of the order item to read too (`steps.<name>`, projected): the source's snapshotSteps. */
+  steps?: readonly string[];
   /** Called once per BatchGetItem call (metrics, benchmark). */
   onCall?: () => void;
   sleep?: (ms: number) => Promise<void>;
@@ -24,6 +26,8 @@ export interface SnapshotReaderOptions {
  */
 export function makeSnapshotReader(options: SnapshotReaderOptions) {
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const stepNames = Object.fromEntries((options.steps ?? []).map((name, i) => [`#step${i}`, name]));
+  const stepPaths = Object.keys(stepNames).map((alias) => `steps.${alias}`);
   return async (provider: Provider, orderIds: readonly string[]): Promise<Map<string, OrderSnapshot>> => {
     const found = new Map<string, OrderSnapshot>();
     const unique = [...new Set(orderIds)];
@@ -42,9 +46,11 @@ export function makeSnapshotReader(options: SnapshotReaderOptions) {
               [options.table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression:
+                ProjectionExpression: [
                   'providerOrderId, #status, providerStatus, sourceUpdatedAt, externalId, externalNumber',
-                ExpressionAttributeNames: { '#status': 'status' },
+                  ...stepPaths,
+                ].join(', '),
+                ExpressionAttributeNames: { '#status': 'status', ...stepNames },
               },
             },
           }),

@@ -1,3 +1,4 @@
+import type { StepState } from '../domain/order-record';
 import type { Provider, QueuedWebhook } from '../queue/message';
 
 /** What the reconciler reads of the worker's order item (a projection: no history, no canonical order). */
@@ -8,6 +9,11 @@ export interface OrderSnapshot {
   sourceUpdatedAt?: string;
   externalId?: string;
   externalNumber?: string;
+  /**
+   * The provider's write-back steps as the worker left them (only the ones the source names in
+   * `snapshotSteps`): whether a write-back was kept, shadowed, repaired or stopped.
+   */
+  steps?: Record<string, StepState>;
 }
 
 /** One order as the provider's API listed it. */
@@ -29,4 +35,6 @@ export interface ReconcileSource {
   listChangedSince(sinceMs: number, deadline: number): AsyncIterable<unknown[]>;
   /** Reads one listed item; `unreadable` when it does not match the provider's order schema. */
   read(item: unknown): ListedOrder | { unreadable: string };
+  /** Steps of the order item the behind rule reads (projected with the snapshot, nothing else). */
+  snapshotSteps?: readonly string[];
 }

@@ -127,5 +127,6 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     safetyMarginMs: options.safetyMarginMs ?? 5000,
     hooks: options.hooks,
     defer: makeRecordDeferrer(sqs, env.QUEUE_URL, env.QUEUE_MAX_RECEIVE_COUNT),
+    writeBackMode: env.RECHARGE_WRITE_BACK,
   };
 }

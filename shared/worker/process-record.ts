@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { $ZodError } from 'zod/v4/core';
 import { type ArchiveWriter, toArchived } from '../archive/archive';
 import type { ClaimStore } from '../archive/claim-check';
+import type { WriteBackMode } from '../config';
 import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
@@ -48,6 +49,8 @@ export interface WorkerDeps {
   hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
   /** Keeps failed records that carry `retryAfterSeconds` away until then (see shared/queue/defer). */
   defer?: RecordDeferrer;
+  /** ReCharge write-backs (RECHARGE_WRITE_BACK): fill when not given. */
+  writeBackMode?: WriteBackMode;
 }
 
 export type RecordOutcome =
@@ -360,7 +363,17 @@ async function converge(
   // order system to the order's current state. What must exist is decided from that state.
   const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
   const planFor = (external: ExternalOrderRef): FollowUpStep[] =>
-    followUps?.({ event, external, recharge: deps.recharge, deadline, log: deps.log }) ?? [];
+    followUps?.({
+      event,
+      external,
+      recharge: deps.recharge,
+      deadline,
+      log: deps.log,
+      writeBackMode: deps.writeBackMode ?? 'fill',
+      ...(webhook.origin ? { origin: webhook.origin } : {}),
+      stepState: (name) => steps.item?.steps?.[name],
+      count: (metric) => deps.metrics.count(metric),
+    }) ?? [];
   if (mustExistExternally(steps.item) && !steps.item.externalId) {
     // Keyed by provider order, not delivery: every delivery of one order shares this step. A
     // delivery that finds it busy is retried, and then pushes whatever it changed meanwhile.

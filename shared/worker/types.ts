@@ -1,7 +1,15 @@
+import type { WriteBackMode } from '../config';
 import type { ExternalOrderRef } from '../domain/order';
 import type { OrderEvent } from '../domain/order-event';
+import type { StepState } from '../domain/order-record';
 import type { Log } from '../logger';
-import type { ChargeWriteOutcome, ReservedSlot, WriteAttempt } from '../recharge-api/client';
+import type {
+  ChargeWriteOutcome,
+  HeldIds,
+  OrderWriteOutcome,
+  ReservedSlot,
+  WriteAttempt,
+} from '../recharge-api/client';
 
 export type { ReservedSlot, WriteAttempt };
 
@@ -12,7 +20,10 @@ export interface RechargeApi {
     ids: ExternalOrderRef,
     deadline: number,
     attempt?: WriteAttempt,
-  ): Promise<void>;
+    options?: { keepOthers?: boolean },
+  ): Promise<OrderWriteOutcome>;
+  /** What a ReCharge order holds in its external id fields (one GET; the repair of a lost write-back). */
+  readOrderIds?(orderId: string, deadline: number): Promise<HeldIds | 'gone' | 'unknown'>;
   updateCharge(
     chargeId: string,
     ids: ExternalOrderRef,
@@ -51,4 +62,11 @@ export interface FollowUpContext {
   /** Epoch ms by which all work must end (the invocation's remaining time minus a margin). */
   deadline: number;
   log: Log;
+  /** ReCharge write-backs: fill (default), overwrite, shadow or off. */
+  writeBackMode?: WriteBackMode;
+  /** Where the delivery came from: a reconcile delivery is a fresh listing of the provider's order. */
+  origin?: 'replay' | 'reconcile';
+  /** A step as the order item holds it (any qualifier): what earlier deliveries did. */
+  stepState?(name: string): StepState | undefined;
+  count?(metric: string): void;
 }

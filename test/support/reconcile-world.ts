@@ -31,6 +31,9 @@ export interface ReconcileWorld {
   queues: QueueUrls;
   recharge: FakeRecharge;
   api: ApiGatewayServer;
+  /** What the worker logged and counted. */
+  workerLog: ReturnType<typeof recordingLog>;
+  workerMetrics: ReturnType<typeof recordingMetrics>;
   reconcileDeps(
     env?: Record<string, string>,
     options?: { sleep?: (ms: number) => Promise<void> },
@@ -56,7 +59,10 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
   return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-export async function createReconcileWorld(version: '2021-01' | '2021-11'): Promise<ReconcileWorld> {
+export async function createReconcileWorld(
+  version: '2021-01' | '2021-11',
+  options: { workerEnv?: Record<string, string> } = {},
+): Promise<ReconcileWorld> {
   const dynamo = testDynamoClient();
   const sqs = testSqsClient();
   const [tables, queues, recharge] = await Promise.all([
@@ -105,12 +111,14 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
     PUBLIC_BASE_URL: api.url,
     ...overrides,
   });
+  const workerLog = recordingLog();
+  const workerMetrics = recordingMetrics();
   const workerDeps = buildWorkerDeps({
-    env: env(),
+    env: env(options.workerEnv),
     dynamo,
     sqs,
-    log: recordingLog(),
-    metrics: recordingMetrics(),
+    log: workerLog,
+    metrics: workerMetrics,
     rechargeBudget: FAST_BUDGET(),
     safetyMarginMs: 1000,
   });
@@ -133,6 +141,8 @@ export async function createReconcileWorld(version: '2021-01' | '2021-11'): Prom
     queues,
     recharge,
     api,
+    workerLog,
+    workerMetrics,
     reconcileDeps(overrides = {}, options = {}) {
       const log = recordingLog();
       const metrics = recordingMetrics();

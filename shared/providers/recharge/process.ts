@@ -5,6 +5,12 @@ import type { ChargeWriteOutcome } from '../../recharge-api/client';
 import type { FollowUpContext, FollowUpStep } from '../../worker/types';
 import { mapRechargeStatus, rechargeTime, toCanonicalRechargeOrder } from './order';
 import { RECHARGE_ORDER_TOPICS, rechargeOrderWebhookSchema } from './schemas';
+import {
+  PUT_ORDER_STEP,
+  planOrderWriteBack,
+  planWriteBackRepair,
+  rechargeWriteBackState,
+} from './write-back';
 
 /**
  * ReCharge order topics to an order event. Only SUCCESS asks for an external order (created,
@@ -68,20 +74,26 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
   const echoed =
     facts.heldExternalOrderId === ids.id && (facts.heldExternalOrderNumber ?? ids.number) === ids.number;
   if (echoed) return [];
-  const steps: FollowUpStep[] = [
-    {
-      name: 'recharge-put-order',
-      qualifier: ids.id,
-      rechargeWrite: true,
-      run: async (attempt) => {
-        await ctx.recharge.updateOrder(facts.orderId, ids, ctx.deadline, attempt);
-        return { updated: true };
-      },
-    },
-  ];
+  // A fresh listing (the reconciler's) without our ids, after the write-back completed: repair once.
+  const written = rechargeWriteBackState(
+    Object.fromEntries(
+      [PUT_ORDER_STEP].flatMap((n) => {
+        const state = ctx.stepState?.(n);
+        return state ? [[n, state]] : [];
+      }),
+    ),
+    ids.id,
+  );
+  if (ctx.origin === 'reconcile' && written.state === 'written')
+    return planWriteBackRepair(ctx, facts.orderId) as FollowUpStep[];
+  const held = {
+    ...(facts.heldExternalOrderId ? { id: facts.heldExternalOrderId } : {}),
+    ...(facts.heldExternalOrderNumber ? { number: facts.heldExternalOrderNumber } : {}),
+  };
+  let charge: { id: string; step: FollowUpStep } | undefined;
   if (facts.prepaid && facts.chargeId) {
     const chargeId = facts.chargeId;
-    const charge: FollowUpStep<ChargeWriteOutcome> = {
+    const step: FollowUpStep<ChargeWriteOutcome> = {
       name: `recharge-put-charge#${chargeId}`,
       qualifier: ids.id,
       rechargeWrite: true,
@@ -95,7 +107,7 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
           });
       },
     };
-    steps.push(charge as FollowUpStep);
+    charge = { id: chargeId, step: step as FollowUpStep };
   }
-  return steps;
+  return planOrderWriteBack(ctx, facts.orderId, held, charge);
 }

@@ -1,9 +1,11 @@
+import type { WriteBackMode } from '../../config';
 import { checkTransition } from '../../domain/state-machine';
 import type { RechargeClient } from '../../recharge-api/client';
 import { listOrdersUpdatedSince } from '../../recharge-api/orders';
 import type { ListedOrder, OrderSnapshot, ReconcileSource } from '../../reconcile/types';
 import { mapRechargeStatus, rechargeTime } from './order';
 import { type RechargeOrderPayload, rechargeOrderSchema } from './schemas';
+import { RECHARGE_WRITE_BACK_STEPS, rechargeWriteBackState, repairQualifier } from './write-back';
 
 /** Statuses of an order that was paid: it must exist in the order system and hold our ids. */
 const PAID_STATUSES = new Set(['success', 'refunded', 'partially_refunded']);
@@ -35,6 +37,7 @@ export function rechargeReconcileKey(
 export function rechargeBehindReason(
   order: RechargeOrderPayload,
   record: OrderSnapshot | undefined,
+  writeBack: WriteBackMode = 'fill',
 ): string | undefined {
   if (!record) return 'never-seen';
   const theirs = rechargeTime(order.updated_at);
@@ -45,15 +48,36 @@ export function rechargeBehindReason(
     return 'newer-status';
   if (PAID_STATUSES.has(order.status)) {
     if (!record.externalId) return 'not-created';
-    if (order.external_order_id !== record.externalId) return 'ids-not-written-back';
+    if (order.external_order_id !== record.externalId && writeBackDue(order, record, writeBack))
+      return 'ids-not-written-back';
   }
   return undefined;
 }
 
+/**
+ * Whether an order without our ids in ReCharge calls for the worker: not when write-backs are off or
+ * shadowed, not when fill kept another integration's ids or a fight was reported (stopped), and not
+ * when the worker already read this very ReCharge state back and found our ids (a stale listing).
+ * Otherwise it is re-queued, and the worker writes, or repairs once (see planWriteBackRepair).
+ */
+function writeBackDue(order: RechargeOrderPayload, record: OrderSnapshot, mode: WriteBackMode): boolean {
+  if (mode === 'off' || mode === 'shadow') return false;
+  const state = rechargeWriteBackState(record.steps, record.externalId);
+  if (state.state === 'stopped') return false;
+  if (state.state === 'held-by-other') return mode === 'overwrite';
+  if (state.state === 'checked')
+    return state.qualifier !== repairQualifier(record.externalId ?? '', rechargeTime(order.updated_at));
+  return true;
+}
+
 /** ReCharge as a reconcile source: `GET /orders?updated_at_min=...`, through the shared client. */
-export function rechargeReconcileSource(client: RechargeClient): ReconcileSource {
+export function rechargeReconcileSource(
+  client: RechargeClient,
+  writeBack: WriteBackMode = 'fill',
+): ReconcileSource {
   return {
     provider: 'recharge',
+    snapshotSteps: RECHARGE_WRITE_BACK_STEPS,
     listChangedSince: (sinceMs, deadline) => listOrdersUpdatedSince(client, sinceMs, deadline),
     read(item): ListedOrder | { unreadable: string } {
       const parsed = rechargeOrderSchema.safeParse(item);
@@ -64,7 +88,7 @@ export function rechargeReconcileSource(client: RechargeClient): ReconcileSource
       const order = parsed.data;
       return {
         orderId: order.id,
-        behind: (record) => rechargeBehindReason(order, record),
+        behind: (record) => rechargeBehindReason(order, record, writeBack),
         delivery: (receivedAt) => ({
           provider: 'recharge',
           topic: RECONCILE_TOPIC,

@@ -104,3 +104,68 @@ describe('synthetic delivery', () => {
     expect(source.read({ status: 'success' })).toEqual({ unreadable: expect.stringContaining('id') });
   });
 });
+
+describe('an order whose ReCharge field lacks our ids, by write-back mode and what the worker recorded', () => {
+  const missing = order({ external_order_id: null });
+  const completed = (qualifier: string, result: unknown) => ({
+    status: 'COMPLETED' as const,
+    qualifier,
+    result,
+  });
+
+  it('is not behind while write-backs are off or shadowed (nothing would be written)', () => {
+    expect(rechargeBehindReason(missing, synced, 'off')).toBeUndefined();
+    expect(rechargeBehindReason(missing, synced, 'shadow')).toBeUndefined();
+    expect(rechargeBehindReason(missing, synced, 'overwrite')).toBe('ids-not-written-back');
+  });
+
+  it('is not behind once the write-back stopped (a fight reported once), in any writing mode', () => {
+    const stopped = {
+      ...synced,
+      steps: {
+        'recharge-put-order': completed('ord_1', { updated: true }),
+        'recharge-repair-order': completed('ord_1@2026-11-20T08:00:00.000Z', { outcome: 'repaired' }),
+        'recharge-write-back-stopped': completed('ord_1@2026-11-20T08:15:02.000Z', {
+          outcome: 'stopped',
+          reason: 'gone-again',
+        }),
+      },
+    };
+    expect(rechargeBehindReason(missing, stopped, 'fill')).toBeUndefined();
+    expect(rechargeBehindReason(missing, stopped, 'overwrite')).toBeUndefined();
+  });
+
+  it("is not behind in fill when fill kept another integration's ids; overwrite wants it", () => {
+    const kept = {
+      ...synced,
+      steps: {
+        'recharge-put-order': completed('ord_1', {
+          updated: false,
+          outcome: 'held-by-other',
+          held: { id: '5960373420095' },
+        }),
+      },
+    };
+    const shopify = order({ external_order_id: { ecommerce: '5960373420095' } });
+    expect(rechargeBehindReason(shopify, kept, 'fill')).toBeUndefined();
+    expect(rechargeBehindReason(shopify, kept, 'overwrite')).toBe('ids-not-written-back');
+  });
+
+  it('is not behind when the worker already read this very ReCharge state back and found our ids', () => {
+    const checked = {
+      ...synced,
+      steps: {
+        'recharge-put-order': completed('ord_1', { updated: true }),
+        'recharge-repair-order': completed('ord_1@2026-11-20T08:15:02.000Z', { outcome: 'in-place' }),
+      },
+    };
+    expect(rechargeBehindReason(missing, checked)).toBeUndefined();
+    expect(
+      rechargeBehindReason(order({ external_order_id: null, updated_at: '2026-11-20T08:15:02' }), checked),
+    ).toBeUndefined();
+    const newer = { ...checked, sourceUpdatedAt: '2026-11-20T09:00:00.000Z' };
+    expect(
+      rechargeBehindReason(order({ external_order_id: null, updated_at: '2026-11-20T09:00:00' }), newer),
+    ).toBe('ids-not-written-back');
+  });
+});
