@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { wixPublicKeyProblem } from './providers/wix-cashier-pay/jwt';
 import { QUEUE_DEFAULTS } from './resources';
 import * as z from './zod-mini';
 
@@ -237,5 +238,9 @@ export function parseSecrets(source: Record<string, unknown>, from: 'env' | 'sec
     );
     throw new ConfigError(`invalid credentials: ${[...new Set(names)].join(', ')}`);
   }
+  const keyProblem = result.data.WIX_CASHIER_PAY_PUBLIC_KEY
+    ? wixPublicKeyProblem(result.data.WIX_CASHIER_PAY_PUBLIC_KEY)
+    : undefined;
+  if (keyProblem) throw new ConfigError(`invalid credentials: WIX_CASHIER_PAY_PUBLIC_KEY (${keyProblem})`);
   return Object.freeze(result.data);
 }
