@@ -212,7 +212,7 @@ describe('HTTP order system', () => {
   });
 
   it('moves a record the order system rejects (401: wrong secret) to the dead-letter queue', async () => {
-    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_SECRET: 'wrong-secret-of-at-least-32-characters' } }));
+    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_SECRET: `${SECRET}x` } }));
     const { webhook } = recharge('2021-11-created-regular');
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);
