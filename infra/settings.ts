@@ -92,9 +92,11 @@ export const stackSettingsSchema = z
       .regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: 'expected a DynamoDB table name' })
       .optional(),
     orderSystem: z.enum(['ledger', 'http']).default(workerDefaults.ORDER_SYSTEM),
-    orderSystemUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** https only: the signed orders, with customer data, must not travel in clear. */
+    orderSystemUrl: z.url({ protocol: /^https$/ }).optional(),
     orderNumberStart: int(workerDefaults.ORDER_NUMBER_START, 1, Number.MAX_SAFE_INTEGER),
-    rechargeApiUrl: z.url({ protocol: /^https?$/ }).default(workerDefaults.RECHARGE_API_URL),
+    /** https only: the ReCharge API token rides in every request. */
+    rechargeApiUrl: z.url({ protocol: /^https$/ }).default(workerDefaults.RECHARGE_API_URL),
     rechargeApiVersion: z.enum(['2021-01', '2021-11']).default(workerDefaults.RECHARGE_API_VERSION),
     idempotencyTtlSeconds: int(
       workerDefaults.IDEMPOTENCY_TTL_SECONDS,

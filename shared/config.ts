@@ -1,5 +1,7 @@
 import { ConfigError } from './errors';
+import { wixPublicKeyProblem } from './providers/wix-cashier-pay/jwt';
 import { QUEUE_DEFAULTS } from './resources';
+import { insecureUrlProblem } from './secure-url';
 import * as z from './zod-mini';
 
 /**
@@ -32,6 +34,16 @@ const tokenList = (from: 'env' | 'secret') =>
 const intFromEnv = (fallback: number, min = 0) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
 const optionalUrl = z.optional(z.url());
+/** A URL that credentials or orders travel to: https://, or http:// to loopback only (tests, local mode). */
+const secureUrl = () =>
+  z.url().check(
+    z.refine((url) => insecureUrlProblem('url', url) === undefined, {
+      message: 'must be an https:// URL (http:// only to a loopback address)',
+    }),
+  );
+
+/** Shortest ORDER_SYSTEM_SECRET: an HMAC key the order system checks, 32 characters (256 bits of hex). */
+export const MIN_ORDER_SYSTEM_SECRET_CHARS = 32;
 const required = () => z.string().check(z.minLength(1));
 
 const credentialsSchema = (from: 'env' | 'secret') =>
@@ -41,7 +53,7 @@ const credentialsSchema = (from: 'env' | 'secret') =>
     WIX_CASHIER_PAY_TOKENS: z._default(tokenList(from), []),
     WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
     SEVI_WEBHOOK_TOKENS: z._default(tokenList(from), []),
-    ORDER_SYSTEM_SECRET: z.optional(z.string()),
+    ORDER_SYSTEM_SECRET: z.optional(z.string().check(z.minLength(MIN_ORDER_SYSTEM_SECRET_CHARS))),
   });
 
 /** Credential names: the environment variables locally, and the keys of the JSON secret in AWS. */
@@ -119,10 +131,10 @@ export const workerEnvSchema = z.extend(awsSchema, {
   /** The worker function's timeout (set by the stack; LOCAL_WORKER_TIMEOUT_SECONDS in the local mode). */
   WORKER_TIMEOUT_SECONDS: intFromEnv(QUEUE_DEFAULTS.workerTimeoutSeconds, 1),
   ORDER_SYSTEM: z._default(z.enum(['ledger', 'http']), 'ledger'),
-  ORDER_SYSTEM_URL: optionalUrl,
+  ORDER_SYSTEM_URL: z.optional(secureUrl()),
   ORDER_SYSTEM_TIMEOUT_MS: intFromEnv(5000, 100),
   ORDER_NUMBER_START: intFromEnv(1001, 1),
-  RECHARGE_API_URL: z._default(z.url(), 'https://api.rechargeapps.com'),
+  RECHARGE_API_URL: z._default(secureUrl(), 'https://api.rechargeapps.com'),
   RECHARGE_API_VERSION: z._default(z.enum(['2021-01', '2021-11']), '2021-11'),
   RECHARGE_TIMEOUT_MS: intFromEnv(5000, 100),
   ...rechargeRateFields,
@@ -248,11 +260,17 @@ export function parseSecrets(source: Record<string, unknown>, from: 'env' | 'sec
   if (!result.success) {
     // Named by key with a fixed hint, never zod's message or the value.
     const names = result.error.issues.map((issue) =>
-      issue.code === 'too_small'
-        ? `${String(issue.path[0])} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`
-        : String(issue.path[0]),
+      issue.code !== 'too_small'
+        ? String(issue.path[0])
+        : issue.path[0] === 'ORDER_SYSTEM_SECRET'
+          ? `ORDER_SYSTEM_SECRET (shorter than ${MIN_ORDER_SYSTEM_SECRET_CHARS} characters)`
+          : `${String(issue.path[0])} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`,
     );
     throw new ConfigError(`invalid credentials: ${[...new Set(names)].join(', ')}`);
   }
+  const keyProblem = result.data.WIX_CASHIER_PAY_PUBLIC_KEY
+    ? wixPublicKeyProblem(result.data.WIX_CASHIER_PAY_PUBLIC_KEY)
+    : undefined;
+  if (keyProblem) throw new ConfigError(`invalid credentials: WIX_CASHIER_PAY_PUBLIC_KEY (${keyProblem})`);
   return Object.freeze(result.data);
 }

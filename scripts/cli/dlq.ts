@@ -21,6 +21,7 @@ import {
 } from './dlq-scan';
 import {
   CliError,
+  confirmAws,
   need,
   progress,
   progressDone,
@@ -46,6 +47,7 @@ Options:
   --json               machine-readable output
   --max <n>            list: read at most n messages (default 1000)
   --one-by-one         redrive in AWS message by message instead of a move task
+  --yes, -y            redrive in AWS without asking (it asks, naming the account and region)
 ${TARGET_HELP}
   -h, --help`;
 
@@ -234,6 +236,7 @@ export async function runDlq(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       max: { type: 'string' },
       'one-by-one': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
       help: { type: 'boolean', short: 'h' },
       ...TARGET_OPTIONS,
     },
@@ -295,6 +298,11 @@ export async function runDlq(argv: string[]): Promise<number> {
   }
   if (action === 'redrive') {
     const queueUrl = need(target.queueUrl, 'QUEUE_URL');
+    const what = rest.length > 0 ? `${rest.length} message(s)` : 'every message';
+    if (!(await confirmAws(target, values.yes, `redrive ${what} from the dead-letter queue`))) {
+      process.stdout.write('nothing moved\n');
+      return 1;
+    }
     let moved: number;
     let remaining = 0;
     let seen: number | undefined;

@@ -6,6 +6,7 @@ import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { archiveOf, describeEntries, listTable, QUERY_OPTIONS, queryFrom } from './archive';
 import {
   CliError,
+  confirmAws,
   need,
   progress,
   progressDone,
@@ -21,7 +22,7 @@ Sends archived webhooks again through the normal queue, marked as replays (origi
 delivery key replay:<run>:<original key>). The worker applies them like any delivery: the stored
 order is updated from the payload (e.g. after a mapping fix), while step idempotency forbids a
 second external order or a second identical write-back, so replaying is always safe. Prints what
-it will send first; asks before sending more than 100 unless --yes.
+it will send first; asks before sending more than 100 (in AWS: before sending any) unless --yes.
 
 Filters (as in \`order-webhooks archive list\`):
   --provider <p>       required
@@ -32,7 +33,7 @@ Filters (as in \`order-webhooks archive list\`):
 
 Options:
   --dry-run            print the plan, send nothing
-  --yes, -y            do not ask, whatever the count
+  --yes, -y            do not ask, whatever the count or target
 ${TARGET_HELP}
   -h, --help`;
 
@@ -85,7 +86,12 @@ export async function runReplay(argv: string[]): Promise<number> {
     process.stdout.write('dry run: nothing sent\n');
     return 0;
   }
-  if (entries.length > CONFIRM_ABOVE && !values.yes) {
+  if (target.kind === 'aws') {
+    if (!(await confirmAws(target, values.yes, `replay ${entries.length} webhook(s)`))) {
+      process.stdout.write('nothing sent\n');
+      return 1;
+    }
+  } else if (entries.length > CONFIRM_ABOVE && !values.yes) {
     const ok = await confirm(`send ${entries.length} webhooks to the queue? [y/N] `);
     if (!ok) {
       if (!process.stdin.isTTY)

@@ -44,6 +44,8 @@ export interface AwsLocation {
   apiUrl: string | undefined;
   /** One line for the operator: stack, region, and which names came from where. */
   description: string;
+  /** The AWS account the resources belong to: from the stack's ARN, else from a queue URL. */
+  account?: string | undefined;
 }
 
 export interface LocateInput {
@@ -85,6 +87,11 @@ export function regionOfQueueUrl(url: string | undefined): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
+/** The account in an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+export function accountOfQueueUrl(url: string | undefined): string | undefined {
+  return url ? /^https?:\/\/[^/]+\/(\d{12})\//.exec(url)?.[1] : undefined;
+}
+
 /**
  * Finds the deployed stack. Region: `--region`, else the region of a queue URL given in the
  * environment, else the SDK's chain (AWS_REGION, then the profile's region). Names: the stack's
@@ -119,6 +126,7 @@ export async function locateStack(
       idempotencyTable: overrides.idempotencyTable,
       secretArn: overrides.secretArn,
       apiUrl: overrides.apiUrl,
+      account: accountOfQueueUrl(overrides.queueUrl) ?? accountOfQueueUrl(overrides.dlqUrl),
       description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,
     };
 
@@ -126,6 +134,7 @@ export async function locateStack(
   const cfn = deps.cloudFormation(region);
   let outputs: Record<string, string>;
   let deployedRegion = region;
+  let account: string | undefined;
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = out.Stacks?.[0];
@@ -137,6 +146,7 @@ export async function locateStack(
     );
     // arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>
     deployedRegion = stack.StackId?.split(':')[3] || region;
+    account = stack.StackId?.split(':')[4] || undefined;
   } catch (error) {
     if ((error as Error).name === 'ValidationError' && /does not exist/i.test((error as Error).message))
       throw new CliError(
@@ -156,6 +166,7 @@ export async function locateStack(
     region: deployedRegion,
     stack: stackName,
     ...names,
+    account: account ?? accountOfQueueUrl(names.queueUrl),
     description: [
       `aws: stack ${stackName} in ${deployedRegion}`,
       fromEnv.length > 0 ? `${fromEnv.join(', ')} from the environment` : '',

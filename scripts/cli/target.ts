@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 import { type AwsLocation, locateStack } from './stack';
 
 export { CliError, UsageError } from './errors';
@@ -19,6 +20,8 @@ export interface Target {
   region: string;
   /** AWS: the CloudFormation stack the names came from (undefined when all were given as variables). */
   stack?: string;
+  /** AWS: the account the resources belong to (the stack's ARN, else a queue URL), when known. */
+  account?: string;
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
@@ -48,8 +51,9 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
   --aws                the deployed stack, with your AWS credentials: queue, dead-letter queue,
                        table and archive bucket come from the stack's CloudFormation outputs; env
                        QUEUE_URL, DLQ_URL, ORDERS_TABLE, ARCHIVE_BUCKET override them (with the first
-                       three set, no CloudFormation call).
-                       Chosen automatically when no local mode runs and one of these is given.
+                       three set, no CloudFormation call). Those variables alone never choose AWS:
+                       only --aws (or ORDER_WEBHOOKS_TARGET=aws) does. Every AWS run prints the
+                       account and region first.
   --stack <name>       the stack's name (default ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
@@ -92,7 +96,13 @@ export async function resolveTarget(
   options: { announce?: (line: string) => void } = {},
 ): Promise<Target> {
   const file = stateFilePath(values);
-  const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
+  // AWS only when asked by name: variables such as QUEUE_URL left in a shell must not turn a local
+  // command into one that acts on an account.
+  const wantsAws =
+    values.aws ||
+    values.stack !== undefined ||
+    values.region !== undefined ||
+    process.env.ORDER_WEBHOOKS_TARGET === 'aws';
   const state = wantsAws ? undefined : readState(file);
   if (state && isAlive(state.pid)) {
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -111,13 +121,13 @@ export async function resolveTarget(
     };
   }
   const env = process.env;
-  const configured = env.QUEUE_URL || env.DLQ_URL || env.ORDERS_TABLE || env.ARCHIVE_BUCKET;
-  if (!wantsAws && !configured) {
+  if (!wantsAws) {
     const why = existsSync(file)
       ? `${file} belongs to a local mode that is no longer running`
       : `${file} not found`;
+    const ignored = ['QUEUE_URL', 'DLQ_URL', 'ORDERS_TABLE', 'ARCHIVE_BUCKET'].filter((name) => env[name]);
     throw new CliError(
-      `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws for the deployed stack.`,
+      `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws for the deployed stack${ignored.length > 0 ? ` (${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} set, but only --aws acts on AWS)` : ''}.`,
     );
   }
   const where: AwsLocation = await locateStack({
@@ -133,12 +143,15 @@ export async function resolveTarget(
       apiUrl: env.WEBHOOK_API_URL,
     },
   });
-  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
+  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(
+    `${where.description}; account ${where.account ?? 'unknown'}, region ${where.region}`,
+  );
   return {
     kind: 'aws',
     apiUrl: where.apiUrl,
     region: where.region,
     stack: where.stack,
+    ...(where.account ? { account: where.account } : {}),
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
@@ -149,6 +162,25 @@ export async function resolveTarget(
     sqs: new SQSClient({ region: where.region }),
     dynamo: new DynamoDBClient({ region: where.region }),
   };
+}
+
+/**
+ * Asks before a command changes something in AWS (redrive, replay): `--yes` skips the question;
+ * without a terminal to ask, it refuses. The local mode never asks. Resolves false on "no".
+ */
+export async function confirmAws(target: Target, yes: boolean | undefined, action: string): Promise<boolean> {
+  if (target.kind !== 'aws' || yes) return true;
+  const where = `account ${target.account ?? 'unknown'}, region ${target.region}`;
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      `${action} in AWS (${where}) needs confirmation and there is no terminal to ask: pass --yes`,
+    );
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${action} in AWS (${where})? [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** Reads a required target field, naming the variable to set when it is missing. */

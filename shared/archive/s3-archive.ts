@@ -39,6 +39,12 @@ export type S3Archive = ArchiveWriter & ArchiveReader & ClaimStore;
 
 export type S3Module = typeof import('@aws-sdk/client-s3');
 
+/** S3's answer to a conditional write whose key exists: 412 PreconditionFailed (already archived). */
+function isAlreadyStored(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined;
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
 /** Newest first would need a full listing; a query with no range looks at the last day. */
 const DEFAULT_RANGE_MS = 86_400_000;
 
@@ -103,11 +109,18 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
           new sdk.PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ...extra }),
         );
       };
-      // Raw object first: an index entry never names an object that is not there.
-      await put(rawKey(webhook), webhook.body, {
-        ContentType: 'application/json',
-        Metadata: toObjectMetadata(webhook),
-      });
+      // Raw object first: an index entry never names an object that is not there. Write-once
+      // (`If-None-Match: *`): the first body stored under a delivery key stays, so a later body
+      // with the same key (a retry, or a token holder's forgery) never replaces the original.
+      try {
+        await put(rawKey(webhook), webhook.body, {
+          ContentType: 'application/json',
+          Metadata: toObjectMetadata(webhook),
+          IfNoneMatch: '*',
+        });
+      } catch (error) {
+        if (!isAlreadyStored(error)) throw error;
+      }
       await Promise.all(indexKeys(webhook).map((key) => put(key, '')));
     },
 

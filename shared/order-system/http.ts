@@ -1,22 +1,16 @@
-import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import { ConfigError, PermanentError, TransientError } from '../errors';
 import type { ExternalCall } from '../external-call';
+import { isLoopbackUrl } from '../secure-url';
+import { signOrderSystemRequest } from './signing';
 import type { CreatedOrder, CreateOrderInput, OrderStateInput, OrderSystem, PushAnswer } from './types';
 
-/** Header carrying the hex HMAC-SHA256 of the raw request body, keyed with ORDER_SYSTEM_SECRET. */
-export const SIGNATURE_HEADER = 'X-Order-Webhooks-Signature';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /**
  * The state version of a create or push (also the body's `version`). The order system applies a
  * push only when this is higher than the version it holds, and answers 409 or 412 otherwise.
  */
 export const VERSION_HEADER = 'X-Order-Webhooks-Version';
-
-/** `sha256=<lowercase hex HMAC-SHA256(secret, raw body)>`. */
-export function signOrderSystemBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
 
 const idsSchema = z.object({
   id: z.union([z.string().min(1), z.number()]).transform(String),
@@ -56,7 +50,11 @@ export interface HttpOrderSystemOptions {
  */
 export class HttpOrderSystem implements OrderSystem {
   readonly kind = 'http' as const;
-  constructor(private readonly options: HttpOrderSystemOptions) {}
+  constructor(private readonly options: HttpOrderSystemOptions) {
+    // Customer data and the signed requests must not travel in clear (loopback: tests, local mode).
+    if (new URL(options.url).protocol !== 'https:' && !isLoopbackUrl(options.url))
+      throw new ConfigError('ORDER_SYSTEM_URL must be https:// (http:// only to a loopback address)');
+  }
 
   async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
     const body = JSON.stringify({
@@ -144,30 +142,33 @@ export class HttpOrderSystem implements OrderSystem {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new TransientError('order system: no time left in this invocation');
     const started = Date.now();
+    const target = new URL(url);
     const report = (status: ExternalCall['status']) =>
       this.options.onCall?.({
         target: 'order-system',
         method,
-        path: new URL(url).pathname,
+        path: target.pathname,
         orderId,
         status,
         durationMs: Date.now() - started,
         attempt: 1,
       });
+    let res: Response;
     try {
-      const res = await fetch(url, {
+      res = await fetch(url, {
         method,
         headers: {
           'content-type': 'application/json',
           [IDEMPOTENCY_HEADER]: key,
           [VERSION_HEADER]: String(version),
-          [SIGNATURE_HEADER]: signOrderSystemBody(secret, body),
+          ...signOrderSystemRequest(secret, { method, path: target.pathname + target.search, body }),
         },
         body,
+        // A redirect would carry the signed order and its Idempotency-Key to whatever host it names.
+        redirect: 'manual',
         signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, remaining)),
       });
       report(res.status);
-      return res;
     } catch (error) {
       const timedOut = (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
       report(timedOut ? 'timeout' : 'network');
@@ -175,6 +176,13 @@ export class HttpOrderSystem implements OrderSystem {
         cause: error,
       });
     }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new PermanentError(
+        `order system answered ${method} with a ${res.status} redirect; redirects are not followed (set ORDER_SYSTEM_URL to the final https:// URL)`,
+      );
+    }
+    return res;
   }
 }
 

@@ -55,6 +55,18 @@ describe('stack settings from CDK context', () => {
     expect(() => parseStackSettings(from({ orderSystem: 'http' }))).toThrow('context "orderSystemUrl"');
   });
 
+  it('refuses http:// for the ReCharge API and the order system (the token and orders would travel in clear)', () => {
+    for (const url of ['http://api.rechargeapps.com', 'http://127.0.0.1:8080'])
+      expect(() => parseStackSettings(from({ rechargeApiUrl: url }))).toThrow('context "rechargeApiUrl"');
+    expect(() =>
+      parseStackSettings(from({ orderSystem: 'http', orderSystemUrl: 'http://orders.example.com/api' })),
+    ).toThrow('context "orderSystemUrl"');
+    expect(
+      parseStackSettings(from({ orderSystem: 'http', orderSystemUrl: 'https://orders.example.com/api' }))
+        .orderSystemUrl,
+    ).toBe('https://orders.example.com/api');
+  });
+
   it('takes the KMS key of an existing secret, and only together with that secret', () => {
     const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hooks-AbCdEf';

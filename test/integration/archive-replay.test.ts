@@ -16,7 +16,7 @@ import {
   type WorkerWorld,
 } from '../support/fake-worker';
 
-const SECRET = 'replay-order-system-secret';
+const SECRET = 'replay-order-system-secret-0123456789';
 const DAY = { from: new Date('2026-11-03T00:00:00Z'), to: new Date('2026-11-04T00:00:00Z') };
 
 let world: WorkerWorld;

@@ -23,7 +23,7 @@ const CONFIGURED = {
   RECHARGE_WEBHOOK_SECRETS: 'rc-secret-Zq81xw,rc-secret-old-Ty40',
   WIX_CASHIER_PAY_TOKENS: 'wix-token-Hh27pq,wix-token-old-Ab12',
   SEVI_WEBHOOK_TOKENS: 'sevi-token-Pp55mn,sevi-token-old-Cd34',
-  ORDER_SYSTEM_SECRET: 'os-secret-Kk09rt',
+  ORDER_SYSTEM_SECRET: 'os-secret-Kk09rt-os-secret-Kk09rt',
   RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
 };
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

@@ -108,7 +108,9 @@ describe('the CLI finds the deployed stack (--aws)', () => {
         signedRegion: 'eu-west-3',
       },
     ]);
-    expect(announced).toEqual([`aws: stack ${STACK_NAME} in eu-west-3`]);
+    expect(announced).toEqual([
+      `aws: stack ${STACK_NAME} in eu-west-3; account 123456789012, region eu-west-3`,
+    ]);
   });
 
   it('takes another stack and region from --stack and --region', async () => {
@@ -116,7 +118,9 @@ describe('the CLI finds the deployed stack (--aws)', () => {
 
     expect(target).toMatchObject({ kind: 'aws', region: 'us-west-2', ordersTable: 'staging-OrdersTable' });
     expect(await target.sqs.config.region()).toBe('us-west-2');
-    expect(announced).toEqual(['aws: stack OrderWebhooksStaging in us-west-2']);
+    expect(announced).toEqual([
+      'aws: stack OrderWebhooksStaging in us-west-2; account 123456789012, region us-west-2',
+    ]);
   });
 
   it('lets an environment variable override one output and says so', async () => {
@@ -128,7 +132,9 @@ describe('the CLI finds the deployed stack (--aws)', () => {
       ordersTable: 'restored-OrdersTable',
       queueUrl: OUTPUTS('eu-west-3', 'prod').QueueUrl,
     });
-    expect(announced).toEqual([`aws: stack ${STACK_NAME} in eu-west-3; ORDERS_TABLE from the environment`]);
+    expect(announced).toEqual([
+      `aws: stack ${STACK_NAME} in eu-west-3; ORDERS_TABLE from the environment; account 123456789012, region eu-west-3`,
+    ]);
   });
 
   it('makes no CloudFormation call when all three names are set, and signs for the queue URL region', async () => {
@@ -136,7 +142,7 @@ describe('the CLI finds the deployed stack (--aws)', () => {
     process.env.DLQ_URL = 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/dlq';
     process.env.ORDERS_TABLE = 'orders';
 
-    const target = await resolveTarget({}, { announce });
+    const target = await resolveTarget({ aws: true }, { announce });
 
     expect(target).toMatchObject({ kind: 'aws', region: 'ap-southeast-2', stack: undefined });
     expect(await target.sqs.config.region()).toBe('ap-southeast-2');

@@ -22,7 +22,7 @@ import {
  * against DynamoDB Local, a fake ReCharge and a fake merchant order system (both real HTTP servers).
  */
 
-const SECRET = 'converge-order-system-secret';
+const SECRET = 'converge-order-system-secret-0123456789';
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {

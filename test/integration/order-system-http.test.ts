@@ -14,7 +14,7 @@ import {
   type WorkerWorld,
 } from '../support/fake-worker';
 
-const SECRET = 'order-system-test-secret';
+const SECRET = 'order-system-test-secret-0123456789';
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {
@@ -213,7 +213,7 @@ describe('HTTP order system', () => {
   });
 
   it('moves a record the order system rejects (401: wrong secret) to the dead-letter queue', async () => {
-    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_SECRET: 'wrong-secret' } }));
+    const handler = makeHandler(world.deps({ env: { ...httpEnv(), ORDER_SYSTEM_SECRET: `${SECRET}x` } }));
     const { webhook } = recharge('2021-11-created-regular');
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
     expect(result.batchItemFailures).toEqual([]);

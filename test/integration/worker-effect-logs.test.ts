@@ -9,7 +9,7 @@ import {
   type WorkerWorld,
 } from '../support/fake-worker';
 
-const SECRET = 'effect-log-test-secret';
+const SECRET = 'effect-log-test-secret-0123456789';
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {

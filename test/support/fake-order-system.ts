@@ -1,12 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyOrderSystemRequest } from '../../shared/order-system/signing';
 
 /**
- * A merchant's HTTP order system for tests: verifies the signature header and the idempotency key
- * itself (rejecting with 401/400 like a real one would), creates orders once per key, answers 409
- * with the existing ids and the version it holds on a repeated key (and the version held on a push
- * it refuses), and can be told to fail, hang, or apply a request and lose its answer.
+ * A merchant's HTTP order system for tests: verifies the request signature as docs/design.md tells a
+ * receiver to (webhook-id / webhook-timestamp / webhook-signature over id, timestamp, method, path
+ * and body; 5-minute tolerance; constant-time compare; a webhook-id seen before is a replay) and the
+ * idempotency key itself (rejecting with 401/400 like a real one would), creates orders once per key,
+ * answers 409 with the existing ids and the version it holds on a repeated key (and the version held
+ * on a push it refuses), and can be told to fail, hang, or apply a request and lose its answer.
  */
 export interface FakeOrderSystemRequest {
   method: string;
@@ -15,6 +17,8 @@ export interface FakeOrderSystemRequest {
   raw: string;
   body: unknown;
   status?: number;
+  /** Why the signature check refused it (401), when it did. */
+  rejection?: string;
 }
 
 export interface FakeOrderSystem {
@@ -60,6 +64,7 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
       subscriptionStatus: b.subscriptionStatus,
     };
   };
+  const seenIds = new Set<string>();
   let failure: { status: number | 'hang'; times: number } | undefined;
   let loseAnswer = false;
   let number = 5000;
@@ -100,12 +105,18 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
         answer(failure.status, { error: 'injected' });
         return;
       }
-      const expected = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-      const given = String(req.headers['x-order-webhooks-signature'] ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
-        answer(401, { error: 'bad signature' });
+      const verified = verifyOrderSystemRequest(secret, {
+        method: recorded.method,
+        path: recorded.path,
+        body: raw,
+        headers: req.headers,
+      });
+      if (!verified.ok || seenIds.has(verified.id)) {
+        recorded.rejection = verified.ok ? 'replayed webhook-id' : verified.reason;
+        answer(401, { error: recorded.rejection });
         return;
       }
+      seenIds.add(verified.id);
       const key = req.headers['idempotency-key'];
       if (typeof key !== 'string' || !key) {
         answer(400, { error: 'Idempotency-Key required' });

@@ -43,6 +43,6 @@ export const rechargeIngest: IngestProvider = {
     const envelope = rechargeEnvelopeSchema.safeParse(json.value);
     if (!envelope.success)
       return { kind: 'invalid', error: 'invalid envelope', issues: toEnvelopeIssues(envelope.error) };
-    return { kind: 'queue', topic, deliveryKey: rechargeDeliveryKey(topic, body) };
+    return { kind: 'queue', topic, deliveryKey: rechargeDeliveryKey(body) };
   },
 };

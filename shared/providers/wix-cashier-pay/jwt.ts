@@ -12,8 +12,25 @@ export type JwtVerification =
   | { ok: true; payload: Record<string, unknown> }
   | {
       ok: false;
-      reason: 'malformed jwt' | 'unsupported jwt algorithm' | 'bad jwt signature' | 'expired jwt';
+      reason:
+        | 'malformed jwt'
+        | 'unsupported jwt algorithm'
+        | 'bad jwt signature'
+        | 'expired jwt'
+        | 'jwt without exp or iat'
+        | 'jwt issued in the future';
     };
+
+/** Smallest RSA modulus accepted for the Wix public key (NIST SP 800-131A: under 2048 bits is disallowed). */
+export const MIN_RSA_KEY_BITS = 2048;
+
+/**
+ * How old a JWT without `exp` may be, by its `iat`: Wix retries a webhook for about 47 hours, so
+ * 48 hours (ReCharge's own window) accepts every retry and bounds a captured token's replay.
+ */
+export const JWT_IAT_TOLERANCE_SECONDS = 172_800;
+/** Clock skew allowed for an `iat` ahead of our clock. */
+export const JWT_CLOCK_SKEW_SECONDS = 300;
 
 function decodePart(part: string): unknown {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -45,14 +62,29 @@ export function publicKeyFromPem(pem: string): KeyObject {
   if (!key) {
     key = createPublicKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
     if (key.asymmetricKeyType !== 'rsa') throw new TypeError('the public key is not an RSA key');
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_KEY_BITS)
+      throw new TypeError(`the RSA key has ${bits} bits, fewer than ${MIN_RSA_KEY_BITS}`);
     keyCache.set(pem, key);
   }
   return key;
 }
 
+/** Why a configured Wix public key is unusable (not PEM, not RSA, under 2048 bits), or undefined. */
+export function wixPublicKeyProblem(pem: string): string | undefined {
+  try {
+    publicKeyFromPem(pem);
+    return undefined;
+  } catch (error) {
+    return error instanceof TypeError && /RSA/.test(error.message) ? error.message : 'not a PEM public key';
+  }
+}
+
 /**
  * Verifies an RS256 compact JWT: the header must say RS256 (no `none`, no HMAC confusion), the
- * signature must verify with `publicKey`, and `exp` (when present) must not have passed.
+ * signature must verify with `publicKey`, and the token must carry a lifetime: `exp` not passed,
+ * or (without `exp`) an `iat` at most JWT_IAT_TOLERANCE_SECONDS old. A token with neither would
+ * verify forever once captured.
  */
 export function verifyRs256Jwt(token: string, publicKey: KeyObject, nowMs: number): JwtVerification {
   const trimmed = token.trim();
@@ -71,10 +103,16 @@ export function verifyRs256Jwt(token: string, publicKey: KeyObject, nowMs: numbe
   const signature = Buffer.from(signaturePart, 'base64url');
   const valid = verify('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), publicKey, signature);
   if (!valid) return { ok: false, reason: 'bad jwt signature' };
-  if (payload.exp !== undefined) {
-    if (typeof payload.exp !== 'number') return { ok: false, reason: 'malformed jwt' };
-    if (nowMs / 1000 >= payload.exp) return { ok: false, reason: 'expired jwt' };
-  }
+  const nowSeconds = nowMs / 1000;
+  for (const claim of [payload.exp, payload.iat])
+    if (claim !== undefined && typeof claim !== 'number') return { ok: false, reason: 'malformed jwt' };
+  const exp = payload.exp as number | undefined;
+  const iat = payload.iat as number | undefined;
+  if (exp === undefined && iat === undefined) return { ok: false, reason: 'jwt without exp or iat' };
+  if (iat !== undefined && iat > nowSeconds + JWT_CLOCK_SKEW_SECONDS)
+    return { ok: false, reason: 'jwt issued in the future' };
+  if (exp !== undefined ? nowSeconds >= exp : nowSeconds - (iat as number) > JWT_IAT_TOLERANCE_SECONDS)
+    return { ok: false, reason: 'expired jwt' };
   return { ok: true, payload };
 }
 

@@ -12,20 +12,24 @@ export type WixVerification =
         | 'unsupported jwt algorithm'
         | 'bad jwt signature'
         | 'expired jwt'
+        | 'jwt without exp or iat'
+        | 'jwt issued in the future'
+        | 'jwt required'
         | 'invalid public key';
     };
 
 export interface VerifyWixOptions {
   /** Accepted hook-URL tokens (several during a rotation). Must not be empty. */
   tokens: readonly string[];
-  /** PEM public key; when set, JWT bodies must verify against it. */
+  /** PEM public key; when set, every body must be an RS256 JWT that verifies against it. */
   publicKeyPem?: string | undefined;
   nowMs: number;
 }
 
 /**
- * The hook URL's token is the baseline check (constant-time, any of several tokens). When the body
- * is a JWT and a public key is configured, the JWT must also verify (RS256, not expired).
+ * The hook URL's token is the baseline check (constant-time, any of several tokens). With a public
+ * key configured, the body must also be a JWT that verifies (RS256, not expired): a plain JSON body
+ * is refused, or anyone holding the hook-URL token could skip the key by not sending a JWT.
  */
 export function verifyWixRequest(
   pathToken: string,
@@ -33,7 +37,8 @@ export function verifyWixRequest(
   options: VerifyWixOptions,
 ): WixVerification {
   if (!matchesAny(pathToken, options.tokens)) return { ok: false, reason: 'bad token' };
-  if (!options.publicKeyPem || !looksLikeJwt(body)) return { ok: true, verification: 'wix-path-token' };
+  if (!options.publicKeyPem) return { ok: true, verification: 'wix-path-token' };
+  if (!looksLikeJwt(body)) return { ok: false, reason: 'jwt required' };
   let key: ReturnType<typeof publicKeyFromPem>;
   try {
     key = publicKeyFromPem(options.publicKeyPem);

@@ -71,6 +71,21 @@ describe('ingest handler: accepted requests', () => {
     expect(second.payload.deliveryKey).toBe(first.payload.deliveryKey);
   });
 
+  it('gives one signed body the same delivery key whatever topic header or route comes with it', async () => {
+    // The topic rides outside the signature: a captured body re-sent under another topic is the same delivery.
+    const keys = new Set<unknown>();
+    for (const topic of ['order/created', 'order/processed', 'order/updated']) {
+      const bare = await call(
+        recharge('/webhooks/recharge', orderBody, signed(orderBody, { 'X-Recharge-Topic': topic })),
+      );
+      const routed = await call(recharge(`/webhooks/recharge/${topic}`));
+      expect([bare.response.statusCode, routed.response.statusCode]).toEqual([200, 200]);
+      keys.add(bare.payload.deliveryKey);
+      keys.add(routed.payload.deliveryKey);
+    }
+    expect(keys.size).toBe(1);
+  });
+
   it('acknowledges an authentic ReCharge topic it does not handle with 200 ignored, without queueing', async () => {
     const body = JSON.stringify({ subscription: { id: 1 } });
     const { response, deps, payload } = await call(recharge('/webhooks/recharge/subscription/created', body));

@@ -1,12 +1,14 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { makeHandler } from '../../../functions/ingest/handler';
+import { parseSecrets } from '../../../shared/config';
+import { ConfigError } from '../../../shared/errors';
 import { decodeWixBody } from '../../../shared/providers/wix-cashier-pay/body';
 import {
   publicKeyFromPem,
   signRs256Jwt,
   verifyRs256Jwt,
 } from '../../../shared/providers/wix-cashier-pay/jwt';
-import { fakeDeps, handMadeJwt, proxyEvent, rsaPair, testSecrets } from '../../support/signing';
+import { fakeDeps, handMadeJwt, proxyEvent, rsaPair, TEST_SECRETS, testSecrets } from '../../support/signing';
 
 const NOW_MS = 1_750_000_000_000;
 const NOW_S = NOW_MS / 1000;
@@ -115,9 +117,12 @@ describe('Wix Cashier Pay JWT bodies', () => {
     expect((await post('wrong', jwt, withKey())).response.statusCode).toBe(401);
   });
 
+  // A key that slipped past the start-up check (a secret rotated to a bad value) still fails closed.
+  const unchecked = (pem: string) => ({ ...testSecrets(), WIX_CASHIER_PAY_PUBLIC_KEY: pem });
+
   it('answers 503 (not 200) when the configured public key is not a key', async () => {
     const jwt = handMadeJwt(wixPayload(), wix.privateKey);
-    const { response } = await post('wix-hook-token-new', jwt, withKey('not a pem'));
+    const { response } = await post('wix-hook-token-new', jwt, unchecked('not a pem'));
     expect(response.statusCode).toBe(503);
   });
 
@@ -139,12 +144,62 @@ describe('Wix Cashier Pay JWT bodies', () => {
       const { response, deps } = await post(
         'wix-hook-token-new',
         `${input}.${signature.toString('base64url')}`,
-        withKey(pem),
+        unchecked(pem),
       );
       expect(response.statusCode).toBe(503);
       expect(deps.queued).toHaveLength(0);
     },
   );
+
+  it('refuses a plain JSON body with 401 and a logged reason when a public key is configured', async () => {
+    // The hook-URL token alone must not be enough once a key is set: a token holder would post JSON.
+    const { response, payload, deps } = await post('wix-hook-token-new', json, withKey());
+    expect(response.statusCode).toBe(401);
+    expect(payload).toEqual({ error: 'jwt required' });
+    expect(deps.queued).toHaveLength(0);
+    expect(deps.log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'webhook',
+        extra: expect.objectContaining({ statusCode: 401, reason: 'jwt required' }),
+      }),
+    );
+  });
+
+  it('refuses a JWT that carries neither exp nor iat (it would verify forever)', async () => {
+    const jwt = handMadeJwt({ data: json }, wix.privateKey);
+    const { response, payload } = await post('wix-hook-token-new', jwt, withKey());
+    expect(response.statusCode).toBe(401);
+    expect(payload).toEqual({ error: 'jwt without exp or iat' });
+  });
+
+  it('accepts a JWT without exp whose iat is within 48 hours, and refuses an older or future one', async () => {
+    const fresh = handMadeJwt({ data: json, iat: NOW_S - 47 * 3600 }, wix.privateKey);
+    expect((await post('wix-hook-token-new', fresh, withKey())).response.statusCode).toBe(200);
+    const old = handMadeJwt({ data: json, iat: NOW_S - 49 * 3600 }, wix.privateKey);
+    expect((await post('wix-hook-token-new', old, withKey())).payload).toEqual({ error: 'expired jwt' });
+    const ahead = handMadeJwt({ data: json, iat: NOW_S + 3600 }, wix.privateKey);
+    expect((await post('wix-hook-token-new', ahead, withKey())).payload).toEqual({
+      error: 'jwt issued in the future',
+    });
+  });
+
+  it('refuses at start an RSA key under 2048 bits, and keys that are not RSA, naming the key only', () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    for (const pem of [weak, ec, 'not a pem']) {
+      const parse = () => parseSecrets({ ...TEST_SECRETS, WIX_CASHIER_PAY_PUBLIC_KEY: pem });
+      expect(parse).toThrow(ConfigError);
+      expect(parse).toThrow(/WIX_CASHIER_PAY_PUBLIC_KEY/);
+      expect(() => parse()).not.toThrow(/BEGIN PUBLIC KEY|MII|MFk/);
+    }
+    expect(() => parseSecrets({ ...TEST_SECRETS, WIX_CASHIER_PAY_PUBLIC_KEY: weak })).toThrow(/1024 bits/);
+    expect(() => publicKeyFromPem(weak)).toThrow(/fewer than 2048/);
+    expect(parseSecrets({ ...TEST_SECRETS, WIX_CASHIER_PAY_PUBLIC_KEY: wix.publicKeyPem })).toBeDefined();
+  });
 
   it('decodes JSON and JWT bodies to the same event for the worker', () => {
     expect(decodeWixBody(json)).toEqual(event);
