@@ -169,7 +169,7 @@ export function restWebhookApi(scope: Construct, props: WebhookApiProps): Webhoo
     endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
     // Access and execution logging need the account-level API Gateway logging role.
     cloudWatchRole: props.cloudWatchRole,
-    cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+    cloudWatchRoleRemovalPolicy: props.cloudWatchRole ? RemovalPolicy.DESTROY : undefined,
     domainName:
       props.domainName && certificate
         ? {
