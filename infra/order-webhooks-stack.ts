@@ -10,20 +10,18 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
@@ -33,6 +31,7 @@ import { reconcileStateKey } from '../shared/reconcile/state-store';
 import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
+import { httpWebhookApi, restWebhookApi, type WebhookApi } from './constructs/webhook-api';
 import type { StackSettings } from './settings';
 
 export interface OrderWebhooksStackProps extends StackProps {
@@ -62,7 +61,7 @@ const ingestDefaults = pick(ingestEnvSchema, {
  * API -> ingest -> queue -> worker -> tables, plus the secret, monitoring and outputs.
  */
 export class OrderWebhooksStack extends Stack {
-  readonly api: apigw.RestApi;
+  readonly api: WebhookApi;
   readonly ingest: AppFunction;
   readonly worker: AppFunction;
   readonly reconcile: AppFunction;
@@ -70,7 +69,7 @@ export class OrderWebhooksStack extends Stack {
   readonly deadLetterQueue: sqs.Queue;
   readonly idempotencyTable: dynamodb.Table;
   readonly ordersTable: dynamodb.ITable;
-  readonly archiveBucket: s3.Bucket;
+  readonly archiveBucket: s3.IBucket;
   readonly secret: secretsmanager.ISecret;
   readonly monitoring: Monitoring;
 
@@ -81,84 +80,6 @@ export class OrderWebhooksStack extends Stack {
     });
     const s = props.settings;
     const logRetention = s.logRetentionDays as logs.RetentionDays;
-
-    // --- API ---------------------------------------------------------------------------------
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const certificate = s.certificateArn
-      ? acm.Certificate.fromCertificateArn(this, 'DomainCertificate', s.certificateArn)
-      : undefined;
-    this.api = new apigw.RestApi(this, 'Api', {
-      restApiName: `${this.stackName}-webhooks`,
-      description: 'Webhook receiver: verifies the sender, queues the delivery, answers fast.',
-      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      // Access logging needs the account-level API Gateway logging role.
-      cloudWatchRole: s.apiGatewayCloudWatchRole,
-      domainName:
-        s.domainName && certificate
-          ? {
-              domainName: s.domainName,
-              certificate,
-              endpointType: apigw.EndpointType.REGIONAL,
-              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
-            }
-          : undefined,
-      deployOptions: {
-        stageName: 'prod',
-        throttlingRateLimit: s.throttlingRateLimit,
-        throttlingBurstLimit: s.throttlingBurstLimit,
-        // Never traced, even with `tracing`: stage segments record the full URL, and the Wix
-        // route's path carries its secret token. The functions are traced instead (see AppFunction).
-        tracingEnabled: false,
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        // Request bodies carry customer data and signatures: never in execution logs.
-        dataTraceEnabled: false,
-        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        // resourcePath, not path: the Wix route's path carries a secret token.
-        accessLogFormat: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: apigw.AccessLogField.contextRequestId(),
-            requestTime: apigw.AccessLogField.contextRequestTime(),
-            ip: apigw.AccessLogField.contextIdentitySourceIp(),
-            userAgent: apigw.AccessLogField.contextIdentityUserAgent(),
-            httpMethod: apigw.AccessLogField.contextHttpMethod(),
-            resourcePath: apigw.AccessLogField.contextResourcePath(),
-            status: apigw.AccessLogField.contextStatus(),
-            responseLength: apigw.AccessLogField.contextResponseLength(),
-            responseLatency: apigw.AccessLogField.contextResponseLatency(),
-            integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
-            integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
-            integrationError: apigw.AccessLogField.contextIntegrationErrorMessage(),
-            errorMessage: apigw.AccessLogField.contextErrorMessage(),
-          }),
-        ),
-      },
-    });
-    if (s.wafWebAclArn)
-      new wafv2.CfnWebACLAssociation(this, 'WafAssociation', {
-        resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: s.wafWebAclArn,
-      });
-    else
-      Validations.of(this.api.deploymentStage).acknowledge({
-        id: 'AwsSolutions-APIG3',
-        reason:
-          'WAF is opt-in (context wafWebAclArn): a web ACL costs money and providers send from changing IPs; every route already checks a signature or token and the stage is throttled.',
-      });
-    Validations.of(this.api).acknowledge(
-      {
-        id: 'AwsSolutions-APIG2',
-        reason:
-          'Bodies are verified by signature over the exact raw bytes, then parsed with zod in the ingest; a request model would reject or alter deliveries before the signature check.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          'The account-level API Gateway logging role (needed for access logs) uses the AWS-documented managed policy for exactly this purpose; opt out with context apiGatewayCloudWatchRole=false.',
-      },
-    );
 
     // --- Ingest ------------------------------------------------------------------------------
     this.ingest = new AppFunction(this, 'Ingest', {
@@ -172,30 +93,20 @@ export class OrderWebhooksStack extends Stack {
       tracing: s.tracing,
       metricsNamespace: METRICS_NAMESPACE,
     });
-    const integration = new apigw.LambdaIntegration(this.ingest.fn, {
-      proxy: true,
-      allowTestInvoke: false,
-    });
-    const route = (resource: apigw.IResource) =>
-      resource.addMethod('POST', integration, { authorizationType: apigw.AuthorizationType.NONE });
-    const webhooks = this.api.root.addResource('webhooks');
-    Validations.of(webhooks).acknowledge(
-      {
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Webhook senders (ReCharge, Wix, Sevi) cannot sign with IAM or obtain Cognito tokens; the ingest authenticates each delivery by HMAC signature (ReCharge), URL token or JWT (Wix) or Authorization token (Sevi).',
-      },
-      {
-        id: 'AwsSolutions-COG4',
-        reason:
-          'No user pool can apply to third-party webhook senders; authentication is the provider signature/token checked in the ingest.',
-      },
-    );
-    const recharge = webhooks.addResource('recharge');
-    route(recharge);
-    route(recharge.addResource('{resource}').addResource('{event}'));
-    route(webhooks.addResource('wix-cashier-pay').addResource('{token}'));
-    route(webhooks.addResource('sevi'));
+    // --- API ---------------------------------------------------------------------------------
+    // HTTP API by default (no account-wide settings, $1 per million); REST for AWS WAF. Both throttle
+    // each route on its own and log access to a log group of the stack (infra/constructs/webhook-api.ts).
+    const apiProps = {
+      ingest: this.ingest.fn,
+      logRetention,
+      throttlingRateLimit: s.throttlingRateLimit,
+      throttlingBurstLimit: s.throttlingBurstLimit,
+      domainName: s.domainName,
+      certificateArn: s.certificateArn,
+      wafWebAclArn: s.wafWebAclArn,
+      cloudWatchRole: s.apiGatewayCloudWatchRole,
+    };
+    this.api = s.apiType === 'rest' ? restWebhookApi(this, apiProps) : httpWebhookApi(this, apiProps);
 
     // --- Queue -------------------------------------------------------------------------------
     // Standard, not FIFO: FIFO dedups for only 5 min while ReCharge retries for 48 h, so
@@ -211,6 +122,8 @@ export class OrderWebhooksStack extends Stack {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       maxMessageSizeBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+      // SQS's longest: a deferred message (visibility extended) keeps its enqueue time and expires after this.
+      retentionPeriod: Duration.days(QUEUE_DEFAULTS.queueRetentionDays),
       // AWS guidance: >= 6x the function timeout, plus the batching window.
       visibilityTimeout: Duration.seconds(
         s.workerTimeoutSeconds * QUEUE_DEFAULTS.visibilityTimeoutMultiplier + s.maxBatchingWindowSeconds,
@@ -283,19 +196,26 @@ export class OrderWebhooksStack extends Stack {
     });
     // The orders table outlives the stack (RETAIN). After a tear-down, `existingOrdersTableName`
     // attaches the retained table to the new stack, so the ledger and its order numbers carry on
-    // (docs/deployment.md "Tear down and recover"); a fixed physical name instead would make
-    // CloudFormation replace the table of every existing deployment.
+    // (docs/deployment.md "What survives a destroy, and how to come back"); a fixed physical name
+    // instead would make CloudFormation replace the table of every existing deployment. A new deploy
+    // that would create a second ledger fails on the retained marker first (retainedDataMarker).
     this.ordersTable = s.existingOrdersTableName
       ? dynamodb.Table.fromTableName(this, 'OrdersTable', s.existingOrdersTableName)
-      : new dynamodb.Table(this, 'OrdersTable', {
-          partitionKey: { name: TABLE_KEYS.orders.partitionKey, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: TABLE_KEYS.orders.sortKey, type: dynamodb.AttributeType.STRING },
-          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-          encryption: dynamodb.TableEncryption.AWS_MANAGED,
-          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-          deletionProtection: s.ordersTableDeletionProtection,
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
+      : retainedDataMarker(this, 'OrdersTableMarker', {
+          name: 'orders-table',
+          what: `the orders ledger (DynamoDB table ${this.stackName}-OrdersTable*, its order-number counter)`,
+          setting: 'existingOrdersTableName',
+        }).guard(
+          new dynamodb.Table(this, 'OrdersTable', {
+            partitionKey: { name: TABLE_KEYS.orders.partitionKey, type: dynamodb.AttributeType.STRING },
+            sortKey: { name: TABLE_KEYS.orders.sortKey, type: dynamodb.AttributeType.STRING },
+            billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption: dynamodb.TableEncryption.AWS_MANAGED,
+            pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+            deletionProtection: s.ordersTableDeletionProtection,
+            removalPolicy: RemovalPolicy.RETAIN,
+          }),
+        );
     this.worker
       // The worker's calls: on the idempotency table only the rate budget's reservations (effect
       // steps live on the order items); ledger get/put/update (no scans).
@@ -314,32 +234,46 @@ export class OrderWebhooksStack extends Stack {
       ? kms.Key.fromKeyArn(this, 'ArchiveKey', s.archiveKmsKeyArn)
       : undefined;
     const retention = Duration.days(s.archiveRetentionDays);
-    this.archiveBucket = new s3.Bucket(this, 'ArchiveBucket', {
-      encryption: archiveKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-      encryptionKey: archiveKey,
-      bucketKeyEnabled: archiveKey ? true : undefined,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        {
-          id: 'raw',
-          prefix: 'raw/',
-          transitions: [
-            {
-              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
-              transitionAfter: Duration.days(ARCHIVE_DEFAULTS.infrequentAccessAfterDays),
-            },
-          ],
-          expiration: retention,
-        },
-        // Zero-byte index keys: Infrequent Access would bill each as 128 KB.
-        { id: 'index', prefix: 'index/', expiration: retention },
-        { id: 'claim', prefix: 'claim/', expiration: Duration.days(ARCHIVE_DEFAULTS.claimRetentionDays) },
-        { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-    });
+    // Like the ledger: `existingArchiveBucketName` attaches a retained bucket (the archive carries on,
+    // under its own encryption and lifecycle); otherwise a marker guards against a second archive.
+    this.archiveBucket = s.existingArchiveBucketName
+      ? s3.Bucket.fromBucketName(this, 'ArchiveBucket', s.existingArchiveBucketName)
+      : retainedDataMarker(this, 'ArchiveBucketMarker', {
+          name: 'archive-bucket',
+          what: `the webhook archive (S3 bucket ${this.stackName.toLowerCase()}-archivebucket*)`,
+          setting: 'existingArchiveBucketName',
+        }).guard(
+          new s3.Bucket(this, 'ArchiveBucket', {
+            encryption: archiveKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+            encryptionKey: archiveKey,
+            bucketKeyEnabled: archiveKey ? true : undefined,
+            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+            enforceSSL: true,
+            objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removalPolicy: RemovalPolicy.RETAIN,
+            lifecycleRules: [
+              {
+                id: 'raw',
+                prefix: 'raw/',
+                transitions: [
+                  {
+                    storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+                    transitionAfter: Duration.days(ARCHIVE_DEFAULTS.infrequentAccessAfterDays),
+                  },
+                ],
+                expiration: retention,
+              },
+              // Zero-byte index keys: Infrequent Access would bill each as 128 KB.
+              { id: 'index', prefix: 'index/', expiration: retention },
+              {
+                id: 'claim',
+                prefix: 'claim/',
+                expiration: Duration.days(ARCHIVE_DEFAULTS.claimRetentionDays),
+              },
+              { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+            ],
+          }),
+        );
     Validations.of(this.archiveBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -460,7 +394,7 @@ export class OrderWebhooksStack extends Stack {
         'No alarmEmail or alarmTopicArn: the alarms go to a topic nobody is subscribed to. Set one in cdk.json "context" (docs/deployment.md).',
       );
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      api: this.api,
+      api: this.api.metrics,
       ingest: this.ingest.fn,
       worker: this.worker.fn,
       reconcile: this.reconcile.fn,
@@ -475,15 +409,11 @@ export class OrderWebhooksStack extends Stack {
     // --- Outputs -----------------------------------------------------------------------------
     for (const [name, route] of Object.entries(WEBHOOK_ROUTES))
       new CfnOutput(this, name, { value: `${baseUrl}${route}`, description: routeHelp[name] });
-    if (s.domainName && this.api.domainName)
+    if (s.domainName && this.api.customDomainTarget)
       new CfnOutput(this, 'CustomDomainTarget', {
-        value: this.api.domainName.domainNameAliasDomainName,
+        value: this.api.customDomainTarget,
         description: `Point a CNAME (or Route 53 alias) for ${s.domainName} at this name.`,
       });
-    // RestApi's own output (ApiEndpoint<hash>): described like ours, for the deploy docs.
-    const endpoint = this.api.node.tryFindChild('Endpoint');
-    if (endpoint instanceof CfnOutput)
-      endpoint.description = 'Base URL of the webhook API (the stage); the webhook URLs above are under it.';
     new CfnOutput(this, 'DeadLetterQueueName', {
       value: this.deadLetterQueue.queueName,
       description: 'Dead-letter queue: webhooks that failed for good or too often.',
@@ -538,6 +468,39 @@ export class OrderWebhooksStack extends Stack {
       description: 'SNS topic the alarms go to (alarmEmail is subscribed to it).',
     });
   }
+}
+
+/** SSM parameter names of the retained-data markers: `/order-webhooks/<stack name>/<name>`. */
+export const markerParameterName = (stackName: string, name: string) =>
+  `/order-webhooks/${stackName}/${name}`;
+
+/**
+ * A marker for a resource that outlives the stack (the orders ledger, the archive): an SSM parameter
+ * (standard tier, free) with a fixed name, retained with it. The resource depends on it, so the marker
+ * is created first: when a destroyed stack is deployed again without the `existing...` setting,
+ * CloudFormation fails on "parameter already exists" before anything is created, instead of starting
+ * a second, empty ledger whose order numbers restart. Generated table and bucket names stay as they
+ * are (a fixed name would replace them on every existing deployment).
+ */
+function retainedDataMarker(
+  scope: Stack,
+  id: string,
+  marker: { name: string; what: string; setting: string },
+): { guard<T extends Construct>(resource: T): T } {
+  const parameterName = markerParameterName(scope.stackName, marker.name);
+  const parameter = new ssm.StringParameter(scope, id, {
+    parameterName,
+    tier: ssm.ParameterTier.STANDARD,
+    stringValue: `retained by stack ${scope.stackName}: ${marker.what}`,
+    description: `Stack ${scope.stackName} created ${marker.what}, kept when the stack is destroyed. A new deploy of the stack fails on this parameter until you set ${marker.setting} to the retained resource (docs/deployment.md "What survives a destroy"), or delete this parameter to start anew on purpose.`,
+  });
+  parameter.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  return {
+    guard: (resource) => {
+      resource.node.addDependency(parameter);
+      return resource;
+    },
+  };
 }
 
 const routeHelp: Record<string, string> = {

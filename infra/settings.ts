@@ -43,7 +43,12 @@ const arn = (service: string) =>
 
 export const stackSettingsSchema = z
   .object({
-    /** API Gateway stage throttling: steady requests per second and burst. */
+    /**
+     * `http`: API Gateway HTTP API (payload 2.0, no account-wide settings). `rest`: REST API, for AWS WAF;
+     * it needs the account-level API Gateway CloudWatch Logs role (apiGatewayCloudWatchRole).
+     */
+    apiType: z.enum(['http', 'rest']).default('http'),
+    /** API Gateway throttling, applied to each webhook route on its own: steady requests per second and burst. */
     throttlingRateLimit: int(100, 1, 10_000),
     throttlingBurstLimit: int(200, 1, 5_000),
     /** Deliveries before SQS moves a message to the dead-letter queue. */
@@ -83,13 +88,21 @@ export const stackSettingsSchema = z
     tracing: bool(false),
     /** Refuse ReCharge requests signed only with the legacy, timestamp-less header (replay risk). */
     rechargeRequireTimestamp: bool(false),
-    /** Set false when the account already has an API Gateway CloudWatch Logs role. */
+    /**
+     * apiType rest only: create the account-level API Gateway CloudWatch Logs role (deleted with the
+     * stack); set false when the account already has one.
+     */
     apiGatewayCloudWatchRole: bool(true),
     ordersTableDeletionProtection: bool(true),
     /** Attach this existing orders table (e.g. the one a torn-down stack retained) instead of creating one. */
     existingOrdersTableName: z
       .string()
       .regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: 'expected a DynamoDB table name' })
+      .optional(),
+    /** Attach this existing archive bucket (e.g. the one a torn-down stack retained) instead of creating one. */
+    existingArchiveBucketName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name' })
       .optional(),
     orderSystem: z.enum(['ledger', 'http']).default(workerDefaults.ORDER_SYSTEM),
     /** https only: the signed orders, with customer data, must not travel in clear. */
@@ -159,6 +172,12 @@ export const stackSettingsSchema = z
       timeout: 'workerTimeoutSeconds',
     });
     if (lease) ctx.addIssue({ code: 'custom', path: ['idempotencyLeaseSeconds'], message: lease });
+    if (s.wafWebAclArn && s.apiType !== 'rest')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wafWebAclArn'],
+        message: 'needs apiType "rest" (AWS WAF cannot be associated with an HTTP API)',
+      });
     if (Boolean(s.domainName) !== Boolean(s.certificateArn))
       ctx.addIssue({
         code: 'custom',

@@ -17,6 +17,11 @@ export const QUEUE_DEFAULTS = {
   visibilityTimeoutMultiplier: 6,
   /** Deliveries before SQS moves a message to the dead-letter queue. */
   maxReceiveCount: 5,
+  /**
+   * SQS's longest retention, for both queues: a message the worker defers (rate budget, order system
+   * down) by extending its visibility keeps its enqueue time and expires after this, silently.
+   */
+  queueRetentionDays: 14,
   dlqRetentionDays: 14,
   /** SQS's largest message since 2026 (body + attributes). */
   maximumMessageSizeBytes: 1_048_576,
@@ -32,8 +37,8 @@ export const ARCHIVE_DEFAULTS = {
   /** raw/ objects move to Infrequent Access after this. */
   infrequentAccessAfterDays: 30,
   /**
-   * claim/ objects expire after this: longer than a message can live (4 days in the queue, then 14
-   * in the dead-letter queue), and the worker has copied the body to raw/ by then anyway.
+   * claim/ objects expire after this: longer than a message can live (14 days in the queue, then at
+   * most 14 in the dead-letter queue), and the worker has copied the body to raw/ by then anyway.
    */
   claimRetentionDays: 30,
 } as const;

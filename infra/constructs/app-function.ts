@@ -165,9 +165,13 @@ export class AppFunction extends Construct {
         new iam.PolicyStatement({ actions: [action], resources: [bucket.arnForObjects(`${prefix}*`)] }),
       );
       key?.grant(this.fn, action === 's3:PutObject' ? 'kms:GenerateDataKey' : 'kms:Decrypt');
-      const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+      // The finding names the bucket as cdk-nag prints it: its logical id, or an attached bucket's ARN.
+      const created = bucket.node.defaultChild as CfnElement | undefined;
+      const bucketRef = created
+        ? `<${Stack.of(this).getLogicalId(created)}.Arn>`
+        : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
       Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::${bucketRef}/${prefix}*]`,
         reason: `Archive object keys under ${prefix} name each delivery; the grant is one object action (${action}) on that prefix only.`,
       });
     }

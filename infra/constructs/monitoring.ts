@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,9 +7,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
 import { SERVICE_NAME } from './app-function';
+import type { ApiMetrics } from './webhook-api';
 
 export interface MonitoringProps {
-  readonly api: apigw.RestApi;
+  readonly api: ApiMetrics;
   readonly ingest: lambda.IFunction;
   readonly worker: lambda.IFunction;
   /** The scheduled reconciler, and how often it runs (alarm periods follow it). */

@@ -1,20 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 
-/** API Gateway REST's payload limit; larger requests never reach the function. */
+/** API Gateway's payload limit (REST and HTTP APIs alike); larger requests never reach the function. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/** API Gateway REST's integration timeout. */
+/** API Gateway REST's integration timeout (HTTP API: 30 s). */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
+export const HTTP_API_TIMEOUT_MS = 30_000;
 
-export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/** The stack's API types (context apiType): the HTTP API is the default. */
+export type ApiType = 'http' | 'rest';
+
+export type ProxyHandler = (
+  event: APIGatewayProxyEvent | APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResult | APIGatewayProxyStructuredResultV2 | string | undefined>;
+
+/**
+ * What API Gateway answers by itself, per API type: an unknown route, a body over the limit, a
+ * function that threw, a function that took too long.
+ */
+export const GATEWAY_ANSWERS: Record<
+  ApiType,
+  Record<'noRoute' | 'tooLarge' | 'failed' | 'timeout', [number, string]>
+> = {
+  rest: {
+    noRoute: [403, 'Missing Authentication Token'],
+    tooLarge: [413, 'Request Too Long'],
+    failed: [502, 'Internal server error'],
+    timeout: [504, 'Endpoint request timed out'],
+  },
+  http: {
+    noRoute: [404, 'Not Found'],
+    tooLarge: [413, 'Request Entity Too Large'],
+    failed: [500, 'Internal Server Error'],
+    timeout: [503, 'Service Unavailable'],
+  },
+};
 
 export interface ApiGatewayOptions {
+  /** Which API the stand-in plays: the event shape it hands the function and its own answers. Default http. */
+  apiType?: ApiType;
   port?: number;
   host?: string;
   stage?: string;
-  /** Content types API Gateway is configured to pass base64 encoded (binaryMediaTypes). */
+  /** REST: content types API Gateway is configured to pass base64 encoded (binaryMediaTypes). */
   binaryMediaTypes?: readonly string[];
   maxPayloadBytes?: number;
   timeoutMs?: number;
@@ -37,9 +74,10 @@ interface Route {
 }
 
 /**
- * The routes of the stack's REST API (infra: POST /webhooks/recharge, /webhooks/recharge/{resource}/{event},
- * /webhooks/wix-cashier-pay/{token}, /webhooks/sevi). Anything else gets API Gateway's own answer for an unknown
- * route (403 "Missing Authentication Token"), without calling the function.
+ * The routes of the stack's API (infra/constructs/webhook-api.ts: POST /webhooks/recharge,
+ * /webhooks/recharge/{resource}/{event}, /webhooks/wix-cashier-pay/{token}, /webhooks/sevi), the same for
+ * both API types. Anything else gets API Gateway's own answer for an unknown route (HTTP API 404
+ * "Not Found", REST 403 "Missing Authentication Token"), without calling the function.
  */
 export function matchRoute(method: string, path: string): Route | undefined {
   if (method !== 'POST') return undefined;
@@ -178,6 +216,86 @@ export function toProxyEvent(
   };
 }
 
+/** Content types an HTTP API passes as text; it base64-encodes every other body. */
+const TEXT_TYPE =
+  /^(text\/.*|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[^;]*\+(json|xml))$/;
+
+/** Builds the HTTP API (payload format 2.0) event API Gateway would hand the function for this request. */
+export function toHttpApiEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: Route,
+  options: { nowMs: number; requestId: string },
+): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Lower-cased names; a repeated header's values joined with commas; cookies on their own.
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] as string).toLowerCase();
+    const value = req.rawHeaders[i + 1] as string;
+    if (name === 'cookie') cookies.push(...value.split(/;\s*/).filter(Boolean));
+    else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams)
+    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  const contentType = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const binary = body.length > 0 && (!TEXT_TYPE.test(contentType) || !isValidUtf8(body));
+  const method = req.method ?? 'GET';
+  const routeKey = `${method} ${route.resource}`;
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: req.headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: req.headers['user-agent'] ?? '',
+      },
+      requestId: options.requestId,
+      routeKey,
+      stage: '$default',
+      time: new Date(options.nowMs).toUTCString(),
+      timeEpoch: options.nowMs,
+    },
+    ...(body.length > 0 ? { body: binary ? body.toString('base64') : body.toString('utf8') } : {}),
+    isBase64Encoded: binary,
+  };
+}
+
+/**
+ * The function's answer as a structured result. Payload 2.0 also takes anything else: a value
+ * without `statusCode` becomes a 200 JSON body. REST needs the structure (else API Gateway 502).
+ */
+function asProxyResult(
+  returned: Awaited<ReturnType<ProxyHandler>>,
+  apiType: ApiType,
+): (APIGatewayProxyResult & { multiValueHeaders?: Record<string, unknown[]> }) | undefined {
+  if (typeof returned === 'object' && returned !== null && typeof returned.statusCode === 'number')
+    return returned as APIGatewayProxyResult;
+  if (apiType === 'rest') return undefined;
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: typeof returned === 'string' ? returned : JSON.stringify(returned ?? null),
+  };
+}
+
 /** A Lambda context for one synchronous invocation with the given time budget. */
 export function makeContext(functionName: string, requestId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
@@ -225,19 +343,29 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
 }
 
 /**
- * An HTTP server that behaves like the stack's API Gateway REST API in front of the ingest
- * function: each request becomes a proxy event, the function's result becomes the response
- * (status, headers, body, base64 decoded when flagged), with API Gateway's 10 MB limit (413) and
- * 29 s timeout (504).
+ * An HTTP server that behaves like the stack's API Gateway (HTTP API by default, or REST) in front of
+ * the ingest function: each request becomes that API's event, the function's result becomes the
+ * response (status, headers, body, base64 decoded when flagged), with API Gateway's 10 MB limit and
+ * its timeout (HTTP API 30 s, 503; REST 29 s, 504).
  */
 export async function startApiGateway(
   handler: ProxyHandler,
   options: ApiGatewayOptions = {},
 ): Promise<ApiGatewayServer> {
+  const apiType = options.apiType ?? 'http';
+  const answers = GATEWAY_ANSWERS[apiType];
   const stage = options.stage ?? 'local';
   const binaryMediaTypes = options.binaryMediaTypes ?? ['application/octet-stream'];
   const maxPayload = options.maxPayloadBytes ?? API_GATEWAY_MAX_PAYLOAD_BYTES;
-  const timeoutMs = options.timeoutMs ?? API_GATEWAY_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? (apiType === 'http' ? HTTP_API_TIMEOUT_MS : API_GATEWAY_TIMEOUT_MS);
+  const gatewayAnswer = (
+    res: ServerResponse,
+    [status, message]: [number, string],
+    headers: Record<string, string>,
+  ) => {
+    send(res, status, JSON.stringify({ message }), headers);
+    return status;
+  };
   const functionName = options.functionName ?? 'ingest';
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
@@ -252,37 +380,37 @@ export async function startApiGateway(
     const route = matchRoute(method, path);
     if (!route) {
       req.resume();
-      send(res, 403, JSON.stringify({ message: 'Missing Authentication Token' }), gatewayHeaders);
-      return done(403);
+      return done(gatewayAnswer(res, answers.noRoute, gatewayHeaders));
     }
     const body = await readBody(req, maxPayload);
     if (body === 'too-large') {
-      send(res, 413, JSON.stringify({ message: 'Request Too Long' }), {
-        ...gatewayHeaders,
-        connection: 'close',
-      });
+      const status = gatewayAnswer(res, answers.tooLarge, { ...gatewayHeaders, connection: 'close' });
       req.destroy();
-      return done(413);
+      return done(status);
     }
-    const event = toProxyEvent(req, body, route, { stage, binaryMediaTypes, nowMs: started, requestId });
+    const event =
+      apiType === 'http'
+        ? toHttpApiEvent(req, body, route, { nowMs: started, requestId })
+        : toProxyEvent(req, body, route, { stage, binaryMediaTypes, nowMs: started, requestId });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    let result: APIGatewayProxyResult | 'timeout';
+    let returned: Awaited<ReturnType<ProxyHandler>> | 'timeout';
     try {
-      result = await Promise.race([handler(event, makeContext(functionName, requestId, timeoutMs)), timeout]);
+      returned = await Promise.race([
+        handler(event, makeContext(functionName, requestId, timeoutMs)),
+        timeout,
+      ]);
     } catch {
-      // An unhandled function error: API Gateway answers 502 and shows nothing of the error.
-      send(res, 502, JSON.stringify({ message: 'Internal server error' }), gatewayHeaders);
-      return done(502);
+      // An unhandled function error: API Gateway answers (REST 502, HTTP API 500) and shows nothing of it.
+      return done(gatewayAnswer(res, answers.failed, gatewayHeaders));
     } finally {
       clearTimeout(timer);
     }
-    if (result === 'timeout') {
-      send(res, 504, JSON.stringify({ message: 'Endpoint request timed out' }), gatewayHeaders);
-      return done(504);
-    }
+    if (returned === 'timeout') return done(gatewayAnswer(res, answers.timeout, gatewayHeaders));
+    const result = asProxyResult(returned, apiType);
+    if (!result) return done(gatewayAnswer(res, answers.failed, gatewayHeaders));
     const headers: Record<string, string | string[]> = { ...gatewayHeaders };
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))

@@ -4,6 +4,12 @@ import { buildStack } from './build-stack';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
+/** The HTTP API's routes as deployed: its route keys (`METHOD /full/{path}`). */
+function httpTemplateRoutes(template: Template): Set<string> {
+  const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Resources);
+  return new Set(routes.map((r) => String(r.Properties.RouteKey)));
+}
+
 /** The REST API's routes as deployed: `METHOD /full/{path}` for every method in the template. */
 function templateRoutes(template: Template): Set<string> {
   const resources = template.findResources('AWS::ApiGateway::Resource') as Resources;
@@ -52,17 +58,36 @@ const PROBES: [string, string][] = [
   ['GET', '/'],
 ];
 
-describe('the local API Gateway stand-in routes exactly like the deployed REST API', () => {
+const ROUTES = [
+  'POST /webhooks/recharge',
+  'POST /webhooks/recharge/{resource}/{event}',
+  'POST /webhooks/sevi',
+  'POST /webhooks/wix-cashier-pay/{token}',
+];
+
+describe('the local API Gateway stand-in routes exactly like the deployed HTTP API (the default)', () => {
   const { template } = buildStack();
+  const routes = httpTemplateRoutes(template);
+
+  it('has the four POST routes in the template, and no $default or greedy route that would call the function for anything else', () => {
+    expect([...routes].sort()).toEqual(ROUTES);
+    for (const route of routes) expect(route).not.toMatch(/\$default|\+\}|ANY /);
+  });
+
+  it.each(PROBES)(
+    '%s %s: the stand-in calls the function for the same route as API Gateway, or for none',
+    (method, path) => {
+      expect(matchRoute(method, path)?.resource).toBe(deployedMatch(routes, method, path));
+    },
+  );
+});
+
+describe('the local API Gateway stand-in routes exactly like the deployed REST API (apiType rest)', () => {
+  const { template } = buildStack({ apiType: 'rest' });
   const routes = templateRoutes(template);
 
   it('has the four POST routes in the template', () => {
-    expect([...routes].sort()).toEqual([
-      'POST /webhooks/recharge',
-      'POST /webhooks/recharge/{resource}/{event}',
-      'POST /webhooks/sevi',
-      'POST /webhooks/wix-cashier-pay/{token}',
-    ]);
+    expect([...routes].sort()).toEqual(ROUTES);
   });
 
   it.each(PROBES)(

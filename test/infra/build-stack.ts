@@ -23,6 +23,8 @@ export function testAppProps(context: Record<string, unknown> = {}) {
 
 /** Every optional feature switched on, with syntactically valid placeholder ARNs. */
 export const ALL_FEATURES = {
+  // WAF needs the REST API; the HTTP API's options are in stack.test.ts.
+  apiType: 'rest',
   tracing: 'true',
   wafWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/order-webhooks/abcd',
   domainName: 'hooks.example.com',

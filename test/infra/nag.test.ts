@@ -7,7 +7,12 @@ import { ALL_FEATURES, testAppProps } from './build-stack';
 describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['default settings', {}],
-    ['every option set', ALL_FEATURES],
+    ['every option set (REST API with WAF)', ALL_FEATURES],
+    ['the REST API with its defaults', { apiType: 'rest' }],
+    [
+      'the HTTP API with every option it takes',
+      { ...ALL_FEATURES, apiType: 'http', wafWebAclArn: undefined, existingOrdersTableName: 'kept-orders' },
+    ],
   ])('reports no unacknowledged findings with %s', (_name, context) => {
     const { app } = createApp(testAppProps(context));
 

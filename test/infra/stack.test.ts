@@ -18,6 +18,24 @@ function logicalId(template: Template, type: string, props: Record<string, unkno
   return onlyResource(template, type, props).id;
 }
 
+/** The dead-letter queue: the queue without a redrive policy of its own. */
+const deadLetterQueueId = (template: Template) =>
+  logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.absent() });
+
+/** Every route of the HTTP API: its route key and integration. */
+function httpRoutes(template: Template) {
+  const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Resources;
+  return Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Resources).map((route) => {
+    const target = JSON.stringify(route.Properties.Target);
+    const integration = Object.entries(integrations).find(([id]) => target.includes(id));
+    return {
+      routeKey: route.Properties.RouteKey as string,
+      route: route.Properties,
+      integration: integration?.[1].Properties,
+    };
+  });
+}
+
 /** Actions granted to a function's role, per resource reference, from its inline policy. */
 function grantedActions(template: Template, functionDescriptionPrefix: string) {
   const fn = onlyResource(template, 'AWS::Lambda::Function', {
@@ -52,52 +70,64 @@ describe('OrderWebhooks stack with default settings', () => {
     ({ template } = buildStack());
   });
 
-  it('exposes the four webhook routes as POST methods proxied to the ingest function', () => {
+  it('exposes the four webhook routes on an HTTP API, payload format 2.0, proxied to the ingest function', () => {
     const ingestId = logicalId(template, 'AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^order-webhooks ingest'),
     });
-    const paths = Object.values(template.findResources('AWS::ApiGateway::Resource') as Resources).map(
-      (r) => r.Properties.PathPart,
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    const routes = httpRoutes(template);
+    expect(routes.map((r) => r.routeKey).sort()).toEqual(
+      [
+        'POST /webhooks/recharge',
+        'POST /webhooks/recharge/{resource}/{event}',
+        'POST /webhooks/sevi',
+        'POST /webhooks/wix-cashier-pay/{token}',
+      ].sort(),
     );
-    expect(paths.sort()).toEqual(
-      ['webhooks', 'recharge', '{resource}', '{event}', 'wix-cashier-pay', '{token}', 'sevi'].sort(),
-    );
-
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method') as Resources);
-    expect(methods).toHaveLength(4);
-    for (const method of methods) {
-      expect(method.Properties).toMatchObject({
-        HttpMethod: 'POST',
-        AuthorizationType: 'NONE',
-        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
-      });
-      expect(JSON.stringify(method.Properties.Integration)).toContain(ingestId);
+    for (const { route, integration } of routes) {
+      expect(route.AuthorizationType).toBe('NONE');
+      expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      expect(JSON.stringify(integration?.IntegrationUri)).toContain(ingestId);
     }
   });
 
-  it('is a regional API with stage throttling, JSON access logs without the raw path, and no body logging', () => {
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
-      EndpointConfiguration: { Types: ['REGIONAL'] },
+  it('throttles each route on its own, logs access as JSON without the raw path, and touches no account-wide setting', () => {
+    const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage').props;
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
     });
-    const stage = onlyResource(template, 'AWS::ApiGateway::Stage').props;
-    expect(stage.MethodSettings).toEqual([
-      expect.objectContaining({
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        ThrottlingRateLimit: 100,
-        ThrottlingBurstLimit: 200,
-        DataTraceEnabled: false,
-        LoggingLevel: 'ERROR',
-      }),
-    ]);
-    const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format);
-    expect(format).toMatchObject({
-      resourcePath: '$context.resourcePath',
-      status: '$context.status',
-    });
+    expect(Object.keys(stage.RouteSettings as object).sort()).toEqual(
+      httpRoutes(template)
+        .map((r) => r.routeKey)
+        .sort(),
+    );
+    for (const settings of Object.values(stage.RouteSettings as object))
+      expect(settings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    const access = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const format = JSON.parse(access.Format);
+    expect(format).toMatchObject({ routeKey: '$context.routeKey', status: '$context.status' });
     // $context.path would write the Wix URL token into the logs.
     expect(Object.values(format)).not.toContain('$context.path');
-    expect(stage.TracingEnabled).toBe(false);
+    const accessLogGroup = refOf(access.DestinationArn);
+    expect(template.toJSON().Resources[accessLogGroup]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Delete',
+    });
+    // The account is left as it was: no account-level API Gateway setting, no role for API Gateway.
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
+        }),
+      },
+      0,
+    );
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
   });
 
@@ -146,7 +176,7 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('wires the worker environment to queues, tables, secret and order-system settings', () => {
     const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
-    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const dlqId = deadLetterQueueId(template);
     const ordersId = logicalId(template, 'AWS::DynamoDB::Table', {
       KeySchema: Match.arrayWith([Match.objectLike({ KeyType: 'RANGE' })]),
     });
@@ -177,8 +207,16 @@ describe('OrderWebhooks stack with default settings', () => {
     expect((fn.props.Environment as { Variables: object }).Variables).not.toHaveProperty('ORDER_SYSTEM_URL');
   });
 
+  it('keeps messages 14 days (the SQS maximum) in the main queue and the DLQ', () => {
+    // A deferred message (visibility extended while the rate budget or the order system recovers)
+    // keeps its enqueue time: this is how long an outage may last before SQS drops it unseen.
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue') as Resources))
+      expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+    expect(QUEUE_DEFAULTS.queueRetentionDays).toBe(14);
+  });
+
   it('uses a standard encrypted queue with TLS enforced, a 5-receive redrive and a 14-day DLQ', () => {
-    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const dlqId = deadLetterQueueId(template);
     const queue = onlyResource(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() }).props;
 
     expect(queue).toMatchObject({
@@ -255,7 +293,7 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('grants the ingest only: send to the queue, read the secret, write its logs', () => {
     const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
-    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const dlqId = deadLetterQueueId(template);
     const secretId = logicalId(template, 'AWS::SecretsManager::Secret');
     const { statements } = grantedActions(template, 'order-webhooks ingest');
 
@@ -270,7 +308,7 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('grants the worker: consume the queue, send to the DLQ, read/write its tables, read the secret', () => {
     const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
-    const dlqId = logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+    const dlqId = deadLetterQueueId(template);
     const { statements } = grantedActions(template, 'order-webhooks worker');
 
     expect(actionsOn(statements, queueId)).toEqual(
@@ -320,10 +358,7 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('alarms on DLQ depth, oldest message age, API 5xx and Lambda errors and throttles, notifying SNS', () => {
     const dlqName = {
-      'Fn::GetAtt': [
-        logicalId(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 }),
-        'QueueName',
-      ],
+      'Fn::GetAtt': [deadLetterQueueId(template), 'QueueName'],
     };
     const topicId = logicalId(template, 'AWS::SNS::Topic');
     const notify = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] };
@@ -355,10 +390,12 @@ describe('OrderWebhooks stack with default settings', () => {
         }),
       ]),
     });
+    // The HTTP API's 5xx metric (REST's is 5XXError: see the rest variant below).
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
       Namespace: 'AWS/ApiGateway',
-      MetricName: '5XXError',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(template, 'AWS::ApiGatewayV2::Api') } }],
     });
     for (const metric of ['Errors', 'Throttles'])
       expect(
@@ -442,9 +479,10 @@ describe('OrderWebhooks stack with every option set', () => {
     expect(queue.RedrivePolicy).toMatchObject({ maxReceiveCount: 3 });
     // The batching window adds to how long a record can sit in flight.
     expect(queue.VisibilityTimeout).toBe(6 * QUEUE_DEFAULTS.workerTimeoutSeconds + 5);
-    template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
-    });
+    const methodSettings = onlyResource(template, 'AWS::ApiGateway::Stage').props.MethodSettings as object[];
+    expect(methodSettings).toHaveLength(5);
+    for (const settings of methodSettings)
+      expect(settings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 600,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'age - (visible + inFlight) * 1 / 9.75' })]),
@@ -533,6 +571,92 @@ describe('OrderWebhooks stack with every option set', () => {
       Environment: {
         Variables: Match.objectLike({ ORDER_SYSTEM: 'http', ORDER_SYSTEM_URL: ALL_FEATURES.orderSystemUrl }),
       },
+    });
+  });
+});
+
+describe('OrderWebhooks stack with apiType rest (for AWS WAF)', () => {
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = buildStack({ apiType: 'rest' }));
+  });
+
+  it('exposes the four webhook routes as POST methods proxied to the ingest function', () => {
+    const ingestId = logicalId(template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^order-webhooks ingest'),
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    const paths = Object.values(template.findResources('AWS::ApiGateway::Resource') as Resources).map(
+      (r) => r.Properties.PathPart,
+    );
+    expect(paths.sort()).toEqual(
+      ['webhooks', 'recharge', '{resource}', '{event}', 'wix-cashier-pay', '{token}', 'sevi'].sort(),
+    );
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method') as Resources);
+    expect(methods).toHaveLength(4);
+    for (const method of methods) {
+      expect(method.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'NONE',
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+      expect(JSON.stringify(method.Properties.Integration)).toContain(ingestId);
+    }
+  });
+
+  it('is a regional API throttled per route, with JSON access logs without the raw path, and no execution or body logs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    const stage = onlyResource(template, 'AWS::ApiGateway::Stage').props;
+    const settings = stage.MethodSettings as Record<string, unknown>[];
+    expect(settings.map((m) => `${m.HttpMethod} ${m.ResourcePath}`).sort()).toEqual(
+      [
+        '* /*',
+        'POST /~1webhooks~1recharge',
+        'POST /~1webhooks~1recharge~1{resource}~1{event}',
+        'POST /~1webhooks~1sevi',
+        'POST /~1webhooks~1wix-cashier-pay~1{token}',
+      ].sort(),
+    );
+    for (const setting of settings) {
+      expect(setting).toMatchObject({
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
+        DataTraceEnabled: false,
+      });
+      expect(setting.LoggingLevel ?? 'OFF').toBe('OFF');
+    }
+    expect(settings.find((m) => m.ResourcePath === '/*')?.LoggingLevel).toBe('OFF');
+    const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format);
+    expect(format).toMatchObject({ resourcePath: '$context.resourcePath', status: '$context.status' });
+    expect(Object.values(format)).not.toContain('$context.path');
+    expect(stage.TracingEnabled).toBe(false);
+  });
+
+  it('sets the account-level logging role REST needs, and deletes that role with the stack (no orphan)', () => {
+    const account = onlyResource(template, 'AWS::ApiGateway::Account').props;
+    const roleId = refOf(account.CloudWatchRoleArn);
+    const resources = template.toJSON().Resources;
+    expect(resources[roleId]).toMatchObject({ Type: 'AWS::IAM::Role', DeletionPolicy: 'Delete' });
+    for (const [id, resource] of Object.entries(resources as Record<string, { DeletionPolicy?: string }>))
+      if (id === roleId || resources[id].Type === 'AWS::ApiGateway::Account')
+        expect(resource.DeletionPolicy).not.toBe('Retain');
+
+    const { template: without } = buildStack({ apiType: 'rest', apiGatewayCloudWatchRole: 'false' });
+    without.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('gives every log group a retention: the functions and the access log (no execution log group left to API Gateway)', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup') as Resources);
+    expect(groups).toHaveLength(4);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('alarms on the REST API 5xx metric', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
     });
   });
 });
