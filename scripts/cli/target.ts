@@ -6,8 +6,9 @@ import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
+import { type AwsIdentity, awsIdentity, type IdentityDeps, identityLine } from './aws-errors';
 import { CliError } from './errors';
-import { type AwsLocation, locateStack } from './stack';
+import { type AwsLocation, defaultStackName, locateRegion, locateStack, STACK_NAME_VAR } from './stack';
 
 export { CliError, UsageError } from './errors';
 
@@ -19,6 +20,8 @@ export interface Target {
   region: string;
   /** AWS: the CloudFormation stack the names came from (undefined when all were given as variables). */
   stack?: string;
+  /** AWS: the account the credentials belong to (STS GetCallerIdentity), printed first. */
+  account?: string;
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
   ordersTable: string | undefined;
@@ -50,7 +53,8 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
                        QUEUE_URL, DLQ_URL, ORDERS_TABLE, ARCHIVE_BUCKET override them (with the first
                        three set, no CloudFormation call).
                        Chosen automatically when no local mode runs and one of these is given.
-  --stack <name>       the stack's name (default ${STACK_NAME})
+  --stack <name>       the stack's name (default: env ${STACK_NAME_VAR}, else "stackName" in cdk.json,
+                       else ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
 /**
@@ -84,12 +88,32 @@ type TargetValues = {
 };
 
 /**
+ * `--aws` first of all: the region and the account the credentials belong to, printed before
+ * anything else is done (one STS call, free, no permission needed). Missing, expired or rejected
+ * credentials and an unreachable AWS end here as a CliError of one line.
+ */
+export async function announceAwsIdentity(
+  values: Pick<TargetValues, 'region'>,
+  options: { announce?: (line: string) => void; identityDeps?: IdentityDeps } = {},
+): Promise<AwsIdentity> {
+  const env = process.env;
+  const region = await locateRegion({
+    region: values.region,
+    overrides: { queueUrl: env.QUEUE_URL, dlqUrl: env.DLQ_URL },
+  });
+  const identity = await awsIdentity(region, options.identityDeps);
+  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(identityLine(identity));
+  return identity;
+}
+
+/**
  * Resolves the target from flags, the local mode's endpoints file and the environment. In AWS,
- * prints the stack and region it will talk to (stderr, so `--json` output stays clean).
+ * prints the account and region, then the stack it will talk to (stderr, so `--json` output stays
+ * clean).
  */
 export async function resolveTarget(
   values: TargetValues,
-  options: { announce?: (line: string) => void } = {},
+  options: { announce?: (line: string) => void; identityDeps?: IdentityDeps } = {},
 ): Promise<Target> {
   const file = stateFilePath(values);
   const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
@@ -120,9 +144,11 @@ export async function resolveTarget(
       `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws for the deployed stack.`,
     );
   }
+  const identity = await announceAwsIdentity(values, options);
   const where: AwsLocation = await locateStack({
     stack: values.stack,
-    region: values.region,
+    defaultStack: defaultStackName(env, projectRoot(process.cwd())),
+    region: identity.region,
     overrides: {
       queueUrl: env.QUEUE_URL,
       dlqUrl: env.DLQ_URL,
@@ -139,6 +165,7 @@ export async function resolveTarget(
     apiUrl: where.apiUrl,
     region: where.region,
     stack: where.stack,
+    account: identity.account,
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,
