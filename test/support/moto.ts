@@ -238,3 +238,27 @@ export async function motoIamUser(
   if (!accessKeyId || !secretAccessKey) throw new Error(`moto IAM CreateAccessKey: unexpected answer ${xml}`);
   return { accessKeyId, secretAccessKey };
 }
+
+export interface MotoSecrets {
+  /** Stores `value` under `name` (created, or a new version) in us-east-1; returns the secret's ARN. */
+  put(name: string, value: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Secrets Manager for the functions' secret reads: moto, wired in through
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER (which the SDK reads when it builds a client) until `close()`.
+ */
+export async function startMotoSecrets(): Promise<MotoSecrets> {
+  const moto = await startMoto();
+  const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
+  return {
+    put: (name, value) => putMotoSecret(moto, 'us-east-1', name, value),
+    close: async () => {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
+      await moto.stop();
+    },
+  };
+}
