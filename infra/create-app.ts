@@ -5,7 +5,7 @@ import { unknownContextKeyProblems } from './context-keys';
 import { OrderWebhooksStack } from './order-webhooks-stack';
 import { parseStackSettings, SettingsError } from './settings';
 
-/** Stack id and default CloudFormation stack name. */
+/** Stack id (the construct path) and default CloudFormation stack name; `stackName` sets the deployed name. */
 export const STACK_ID = STACK_NAME;
 
 /**
@@ -18,7 +18,7 @@ export function createApp(props: AppProps = {}): { app: App; stack: OrderWebhook
   const unknown = unknownContextKeyProblems(Object.keys(app.node.getAllContext()));
   if (unknown.length > 0) throw new SettingsError(`invalid CDK context: ${unknown.join('; ')}`);
   const settings = parseStackSettings((key) => app.node.tryGetContext(key));
-  const stack = new OrderWebhooksStack(app, STACK_ID, { settings });
+  const stack = new OrderWebhooksStack(app, STACK_ID, { settings, stackName: settings.stackName });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

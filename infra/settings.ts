@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pick } from 'zod/mini';
 import { leaseProblem, reconcileEnvSchema, WRITE_BACK_MODES, workerEnvSchema } from '../shared/config';
-import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS } from '../shared/resources';
+import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, STACK_NAME } from '../shared/resources';
 
 /**
  * Deploy-time settings, read from CDK context (`cdk.json` "context" or `-c key=value`).
@@ -43,6 +43,17 @@ const arn = (service: string) =>
 
 export const stackSettingsSchema = z
   .object({
+    /**
+     * The CloudFormation stack name: one per deployment, so staging and production live side by
+     * side in one account and region. The CLI finds it with --stack or ORDER_WEBHOOKS_STACK.
+     */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+        message:
+          'expected a CloudFormation stack name: a letter, then letters, digits and hyphens (at most 128)',
+      })
+      .default(STACK_NAME),
     /**
      * `http`: API Gateway HTTP API (payload 2.0, no account-wide settings). `rest`: REST API, for AWS WAF;
      * it needs the account-level API Gateway CloudWatch Logs role (apiGatewayCloudWatchRole).

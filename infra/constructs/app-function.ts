@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { STACK_NAME } from '../../shared/resources';
 import { LAMBDA_BUNDLING, type LambdaName, lambdaBundling } from '../bundling';
 
 /** Repository root: entry points, package-lock.json and tsconfig.json live here. */
@@ -22,6 +23,16 @@ export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** Dimension `service` of every metric the functions emit (Powertools serviceName). */
 export const SERVICE_NAME = 'order-webhooks';
+
+/**
+ * The `service` of a stack's functions, metrics and alarms: SERVICE_NAME for the default stack name,
+ * else the stack's name, so two stacks in one account and region (staging and production) never
+ * count, or alarm on, each other's metrics.
+ */
+export function serviceNameOf(scope: Construct): string {
+  const name = Stack.of(scope).stackName;
+  return name === STACK_NAME ? SERVICE_NAME : name;
+}
 
 export interface AppFunctionProps {
   /** Entry file relative to the repository root, exporting `handler`. */
@@ -86,7 +97,7 @@ export class AppFunction extends Construct {
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: serviceNameOf(this),
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       },
       // One definition, also used to build the bundles the local mode and the e2e test run.

@@ -6,7 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
-import { SERVICE_NAME } from './app-function';
+import { serviceNameOf } from './app-function';
 import type { ApiMetrics } from './webhook-api';
 
 export interface MonitoringProps {
@@ -126,7 +126,7 @@ export class Monitoring extends Construct {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: SERVICE_NAME },
+        dimensionsMap: { service: serviceNameOf(this) },
         statistic,
         period,
         ...(label ? { label } : {}),

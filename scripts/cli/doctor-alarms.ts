@@ -1,4 +1,5 @@
 import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { plainAwsError } from './aws-errors';
 
 /** Where the runbook explains every alarm (docs/operations.md). */
 export const ALARM_RUNBOOK_LINK = 'docs/operations.md#runbook-what-each-alarm-means-and-what-to-do';
@@ -90,6 +91,9 @@ export async function checkStackAlarms(
         detail: `CloudWatch refused DescribeAlarms (${(error as Error).name}): the alarm states are unknown`,
         fix: 'grant cloudwatch:DescribeAlarms (docs/operations.md, "The CLI in AWS"), or open DashboardUrl',
       };
+    const plain = plainAwsError(error, { action: 'cloudwatch:DescribeAlarms' });
+    const at = plain?.indexOf(': ') ?? -1;
+    if (plain && at > 0) return { status: 'fail', detail: plain.slice(0, at), fix: plain.slice(at + 2) };
     return {
       status: 'fail',
       detail: `cannot read the alarms: ${(error as Error).name}: ${(error as Error).message}`,

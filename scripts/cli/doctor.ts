@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
-import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
+import { plainAwsError } from './aws-errors';
 import { checkStackAlarms } from './doctor-alarms';
 import {
   checkRechargeSubscriptions,
@@ -16,8 +17,10 @@ import {
   doctorRechargeClient,
 } from './doctor-subscriptions';
 import { describeStoppedWriteBacks, findStoppedWriteBacks } from './doctor-write-backs';
+import { defaultStackName } from './stack';
 import { queueDepth } from './stats';
 import {
+  CliError,
   projectRoot,
   resolveTarget,
   stateFilePath,
@@ -90,6 +93,8 @@ function rechargeInput(ctx: DoctorContext, token: string): DoctorRechargeInput {
 export interface DoctorCheck {
   name: string;
   run(ctx: DoctorContext): Promise<CheckResult>;
+  /** Makes no AWS call: still runs when AWS cannot be used at all (no or rejected credentials). */
+  offline?: boolean;
 }
 
 const REQUIRED_FOR: Record<string, (keyof Secrets)[]> = {
@@ -109,6 +114,11 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     name: 'credential keys present',
     async run(ctx) {
       const secrets = await ctx.secrets();
+      const plain =
+        secrets instanceof Error
+          ? plainAwsError(secrets, { action: 'secretsmanager:GetSecretValue' })
+          : undefined;
+      if (plain) return { status: 'fail', ...splitFix(plain) };
       if (secrets instanceof Error)
         return {
           status: 'fail',
@@ -266,6 +276,7 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   },
   {
     name: 'WAF web ACL lets webhook bodies through',
+    offline: true,
     async run({ target, stackSettings }) {
       if (target.kind === 'local') return { status: 'skipped', detail: 'no WAF in the local mode' };
       if (!stackSettings.wafWebAclArn) return { status: 'ok', detail: 'no wafWebAclArn in cdk.json' };
@@ -300,8 +311,8 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const target = await resolveTarget(values);
   const env = process.env;
+  const { target, awsChecks, awsUsable } = await doctorTarget(values);
   const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
   const devCredentials = state?.devCredentials ?? [];
   let secrets: Promise<Secrets | Error> | undefined;
@@ -311,7 +322,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     env,
     devCredentials,
     stackSettings: readStackSettings(projectRoot(process.cwd())),
-    stackName: target.stack ?? values.stack ?? STACK_NAME,
+    stackName: target.stack ?? values.stack ?? defaultStackName(env, projectRoot(process.cwd())),
     cloudWatch: () => {
       cloudWatch ??= new CloudWatchClient({ region: target.region });
       return cloudWatch;
@@ -338,16 +349,23 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
       return secrets;
     },
   };
-  const results: (CheckResult & { name: string })[] = [];
+  const results: (CheckResult & { name: string })[] = [...awsChecks];
   for (const check of checks) {
     let result: CheckResult;
+    if (!awsUsable && !check.offline) {
+      results.push({ name: check.name, status: 'skipped', detail: 'needs AWS access (see "AWS access")' });
+      continue;
+    }
     try {
       result = await check.run(ctx);
     } catch (error) {
-      result = {
-        status: 'fail',
-        detail: `check failed: ${(error as Error).name}: ${(error as Error).message}`,
-      };
+      const plain = plainAwsError(error, { region: target.region });
+      result = plain
+        ? { status: 'fail', ...splitFix(plain) }
+        : {
+            status: 'fail',
+            detail: `check failed: ${(error as Error).name}: ${(error as Error).message}`,
+          };
     }
     results.push({ name: check.name, ...result });
   }
@@ -359,6 +377,81 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
         `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
       );
   return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** A plain one-line message ("what went wrong: what to do") as a check's detail and fix. */
+function splitFix(message: string): { detail: string; fix?: string } {
+  const at = message.indexOf(': ');
+  return at < 0 ? { detail: message } : { detail: message.slice(0, at), fix: message.slice(at + 2) };
+}
+
+/**
+ * The target for doctor. With `--aws`, what stands in the way is reported as failed checks rather
+ * than ending the run: "AWS access" (credentials, reachability: STS) and "stack found"
+ * (CloudFormation). Without AWS access, every check that needs it is skipped; without the stack,
+ * the checks run on the names the environment gives.
+ */
+async function doctorTarget(values: Parameters<typeof resolveTarget>[0]): Promise<{
+  target: Target;
+  awsChecks: (CheckResult & { name: string })[];
+  awsUsable: boolean;
+}> {
+  const announced: string[] = [];
+  const announce = (line: string) => {
+    announced.push(line);
+    process.stderr.write(`${line}\n`);
+  };
+  try {
+    const target = await resolveTarget(values, { announce });
+    if (target.kind === 'local') return { target, awsChecks: [], awsUsable: true };
+    return {
+      target,
+      awsChecks: [
+        { name: 'AWS access', status: 'ok', detail: announced[0]?.replace(/^aws: /, '') ?? '' },
+        {
+          name: 'stack found',
+          status: target.stack ? 'ok' : 'skipped',
+          detail: announced[1]?.replace(/^aws: /, '') ?? '',
+        },
+      ],
+      awsUsable: true,
+    };
+  } catch (error) {
+    const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
+    if (!(error instanceof CliError) || !wantsAws || /^no AWS region/.test(error.message)) throw error;
+    const identityOk = announced.length > 0;
+    const region =
+      /region (\S+)$/.exec(announced[0] ?? '')?.[1] ?? values.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    const env = process.env;
+    const awsChecks: (CheckResult & { name: string })[] = identityOk
+      ? [
+          { name: 'AWS access', status: 'ok', detail: (announced[0] ?? '').replace(/^aws: /, '') },
+          { name: 'stack found', status: 'fail', ...splitFix(error.message) },
+        ]
+      : [
+          { name: 'AWS access', status: 'fail', ...splitFix(error.message) },
+          { name: 'stack found', status: 'skipped', detail: 'needs AWS access' },
+        ];
+    return {
+      target: {
+        kind: 'aws',
+        apiUrl: env.WEBHOOK_API_URL,
+        region,
+        stack: values.stack ?? defaultStackName(env, projectRoot(process.cwd())),
+        queueUrl: env.QUEUE_URL,
+        dlqUrl: env.DLQ_URL,
+        ordersTable: env.ORDERS_TABLE,
+        idempotencyTable: env.IDEMPOTENCY_TABLE,
+        secretArn: env.SECRET_ARN,
+        archiveBucket: env.ARCHIVE_BUCKET,
+        s3Endpoint: undefined,
+        sqs: new SQSClient({ region }),
+        dynamo: new DynamoDBClient({ region }),
+      },
+      awsChecks,
+      awsUsable: identityOk,
+    };
+  }
 }
 
 /** The "context" of the project's cdk.json: the stack settings a deploy uses. */

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ARCHIVE_HELP, runArchive } from './archive';
+import { plainAwsError } from './aws-errors';
 import { DLQ_HELP, runDlq } from './dlq';
 import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
@@ -85,6 +86,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof CliError) {
       process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    // No credentials, denied, unreachable: one line saying what to do, not the SDK's words.
+    const plain = plainAwsError(error);
+    if (plain) {
+      process.stderr.write(`error: ${plain}\n`);
       return 1;
     }
     const name = (error as Error)?.name ?? 'Error';

@@ -1,6 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { STACK_NAME } from '../../shared/resources';
+import { plainAwsError } from './aws-errors';
 import { CliError } from './errors';
+
+/** The variable that names the stack when `--stack` is not given (several stacks per account). */
+export const STACK_NAME_VAR = 'ORDER_WEBHOOKS_STACK';
+
+/**
+ * The stack the CLI looks for: `--stack`, else ORDER_WEBHOOKS_STACK, else the `stackName` the
+ * project deploys with (cdk.json context), else the default name.
+ */
+export function defaultStackName(env: NodeJS.ProcessEnv = process.env, projectRoot?: string): string {
+  const fromEnv = env[STACK_NAME_VAR]?.trim();
+  if (fromEnv) return fromEnv;
+  return (projectRoot && contextStackName(projectRoot)) || STACK_NAME;
+}
+
+/** The `stackName` under "context" in the project's cdk.json, if set. */
+function contextStackName(root: string): string | undefined {
+  try {
+    const json = JSON.parse(readFileSync(path.join(root, 'cdk.json'), 'utf8')) as {
+      context?: { stackName?: unknown };
+    };
+    const name = json.context?.stackName;
+    return typeof name === 'string' && name.trim() ? name.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Stack outputs the CLI reads (named in infra/order-webhooks-stack.ts), by target field. */
 export const STACK_OUTPUTS = {
@@ -49,7 +78,10 @@ export interface AwsLocation {
 }
 
 export interface LocateInput {
+  /** `--stack`: always looked up, even when the environment names everything. */
   stack?: string;
+  /** The stack looked up when `--stack` is not given (default: defaultStackName()). */
+  defaultStack?: string;
   region?: string;
   overrides: Partial<Record<Field, string | undefined>>;
 }
@@ -93,6 +125,25 @@ export function accountOfQueueUrl(url: string | undefined): string | undefined {
 }
 
 /**
+ * The region `--aws` works in: `--region`, else the region of a queue URL given in the environment,
+ * else the SDK's chain (AWS_REGION, then the profile's region).
+ */
+export async function locateRegion(
+  input: Pick<LocateInput, 'region' | 'overrides'>,
+  deps: Pick<LocateDeps, 'defaultRegion'> = DEFAULT_LOCATE_DEPS,
+): Promise<string> {
+  const region =
+    input.region?.trim() ||
+    regionOfQueueUrl(input.overrides.queueUrl?.trim() || input.overrides.dlqUrl?.trim()) ||
+    (await deps.defaultRegion());
+  if (!region)
+    throw new CliError(
+      'no AWS region: pass --region <region the stack was deployed to>, set AWS_REGION, or set `region` in your AWS profile (aws configure)',
+    );
+  return region;
+}
+
+/**
  * Finds the deployed stack. Region: `--region`, else the region of a queue URL given in the
  * environment, else the SDK's chain (AWS_REGION, then the profile's region). Names: the stack's
  * CloudFormation outputs, each overridden by its variable; with all three variables set no
@@ -108,12 +159,7 @@ export async function locateStack(
     if (value) overrides[field] = value;
   }
   const fromEnv = (Object.keys(overrides) as Field[]).map((f) => OVERRIDE_VARS[f]);
-  const region =
-    input.region ?? regionOfQueueUrl(overrides.queueUrl ?? overrides.dlqUrl) ?? (await deps.defaultRegion());
-  if (!region)
-    throw new CliError(
-      'no AWS region: pass --region <region the stack was deployed to>, set AWS_REGION, or set `region` in your AWS profile (aws configure)',
-    );
+  const region = await locateRegion(input, deps);
   // The archive bucket is not required for the shortcut: only archive/replay need it, and they say so.
   if (overrides.queueUrl && overrides.dlqUrl && overrides.ordersTable && input.stack === undefined)
     return {
@@ -130,7 +176,7 @@ export async function locateStack(
       description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,
     };
 
-  const stackName = input.stack ?? STACK_NAME;
+  const stackName = input.stack ?? input.defaultStack ?? defaultStackName();
   const cfn = deps.cloudFormation(region);
   let outputs: Record<string, string>;
   let deployedRegion = region;
@@ -151,6 +197,13 @@ export async function locateStack(
     if ((error as Error).name === 'ValidationError' && /does not exist/i.test((error as Error).message))
       throw new CliError(
         `stack "${stackName}" not found in ${region}: pass --region <the region it was deployed to> and/or --stack <its name>`,
+      );
+    const plain = plainAwsError(error, { region, action: 'cloudformation:DescribeStacks' });
+    if (plain)
+      throw new CliError(
+        /^AWS denied/.test(plain)
+          ? `${plain}; or set QUEUE_URL, DLQ_URL and ORDERS_TABLE to skip the stack lookup`
+          : plain,
       );
     throw error;
   } finally {

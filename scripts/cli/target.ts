@@ -7,8 +7,9 @@ import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
 import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
+import { type AwsIdentity, awsIdentity, type IdentityDeps, identityLine } from './aws-errors';
 import { CliError, UsageError } from './errors';
-import { type AwsLocation, locateStack } from './stack';
+import { type AwsLocation, defaultStackName, locateRegion, locateStack, STACK_NAME_VAR } from './stack';
 
 export { CliError, UsageError } from './errors';
 
@@ -20,7 +21,7 @@ export interface Target {
   region: string;
   /** AWS: the CloudFormation stack the names came from (undefined when all were given as variables). */
   stack?: string;
-  /** AWS: the account the resources belong to (the stack's ARN, else a queue URL), when known. */
+  /** AWS: the account the credentials belong to (STS GetCallerIdentity), printed first. */
   account?: string;
   queueUrl: string | undefined;
   dlqUrl: string | undefined;
@@ -54,7 +55,8 @@ export const TARGET_HELP = `Target (default: the running local mode found in .lo
                        three set, no CloudFormation call). Those variables alone never choose AWS:
                        only --aws (or ORDER_WEBHOOKS_TARGET=aws) does. Every AWS run prints the
                        account and region first.
-  --stack <name>       the stack's name (default ${STACK_NAME})
+  --stack <name>       the stack's name (default: env ${STACK_NAME_VAR}, else "stackName" in cdk.json,
+                       else ${STACK_NAME})
   --region <region>    the stack's region (default: AWS_REGION, else your profile's region)`;
 
 /**
@@ -88,12 +90,32 @@ type TargetValues = {
 };
 
 /**
+ * `--aws` first of all: the region and the account the credentials belong to, printed before
+ * anything else is done (one STS call, free, no permission needed). Missing, expired or rejected
+ * credentials and an unreachable AWS end here as a CliError of one line.
+ */
+export async function announceAwsIdentity(
+  values: Pick<TargetValues, 'region'>,
+  options: { announce?: (line: string) => void; identityDeps?: IdentityDeps } = {},
+): Promise<AwsIdentity> {
+  const env = process.env;
+  const region = await locateRegion({
+    region: values.region,
+    overrides: { queueUrl: env.QUEUE_URL, dlqUrl: env.DLQ_URL },
+  });
+  const identity = await awsIdentity(region, options.identityDeps);
+  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(identityLine(identity));
+  return identity;
+}
+
+/**
  * Resolves the target from flags, the local mode's endpoints file and the environment. In AWS,
- * prints the stack and region it will talk to (stderr, so `--json` output stays clean).
+ * prints the account and region, then the stack it will talk to (stderr, so `--json` output stays
+ * clean).
  */
 export async function resolveTarget(
   values: TargetValues,
-  options: { announce?: (line: string) => void } = {},
+  options: { announce?: (line: string) => void; identityDeps?: IdentityDeps } = {},
 ): Promise<Target> {
   const file = stateFilePath(values);
   // AWS only when asked by name: variables such as QUEUE_URL left in a shell must not turn a local
@@ -130,9 +152,11 @@ export async function resolveTarget(
       `no running local mode (${why}). Start it with \`npm start\`, pass --data-dir/--state-file, or use --aws for the deployed stack${ignored.length > 0 ? ` (${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} set, but only --aws acts on AWS)` : ''}.`,
     );
   }
+  const identity = await announceAwsIdentity(values, options);
   const where: AwsLocation = await locateStack({
     stack: values.stack,
-    region: values.region,
+    defaultStack: defaultStackName(env, projectRoot(process.cwd())),
+    region: identity.region,
     overrides: {
       queueUrl: env.QUEUE_URL,
       dlqUrl: env.DLQ_URL,
@@ -143,15 +167,13 @@ export async function resolveTarget(
       apiUrl: env.WEBHOOK_API_URL,
     },
   });
-  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(
-    `${where.description}; account ${where.account ?? 'unknown'}, region ${where.region}`,
-  );
+  (options.announce ?? ((line) => process.stderr.write(`${line}\n`)))(where.description);
   return {
     kind: 'aws',
     apiUrl: where.apiUrl,
     region: where.region,
     stack: where.stack,
-    ...(where.account ? { account: where.account } : {}),
+    account: identity.account ?? where.account,
     queueUrl: where.queueUrl,
     dlqUrl: where.dlqUrl,
     ordersTable: where.ordersTable,

@@ -11,7 +11,6 @@ import { buildReconcileDeps } from '../../shared/reconcile/deps';
 import { runScheduledReconcile } from '../../shared/reconcile/run';
 import { createTestBucket, testS3Client } from '../support/aws';
 import { type FakeOrderSystem, startFakeOrderSystem } from '../support/fake-order-system';
-import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager';
 import {
   createWorkerWorld,
   lambdaContext,
@@ -22,6 +21,7 @@ import {
   type WorkerWorld,
 } from '../support/fake-worker';
 import { readCallRecords, ungrantedCalls } from '../support/iam-contract';
+import { type MotoSecrets, startMotoSecrets } from '../support/moto';
 import { rechargeOrder } from '../support/recharge-orders';
 import { proxyEvent } from '../support/signing';
 import { ALL_FEATURES, buildStack } from './build-stack';
@@ -41,13 +41,15 @@ import { ALL_FEATURES, buildStack } from './build-stack';
 
 const ORDER_SYSTEM_SECRET = 'iam-contract-order-system-secret';
 const SEVI_TOKEN = 'iam-contract-sevi-token-0001';
-const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:000000000000:secret:iam-contract-${randomUUID().slice(0, 8)}`;
+jest.setTimeout(90_000);
+
+let SECRET_ARN: string;
 
 let template: Template;
 let featuresTemplate: Template;
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
-let secretsManager: FakeSecretsManager;
+let secretsManager: MotoSecrets;
 let recordDir: string;
 let recordFile: string;
 let archive: { bucket: string; env: { ARCHIVE_BUCKET: string; S3_ENDPOINT: string } };
@@ -61,7 +63,9 @@ const quiet = {
 beforeAll(async () => {
   ({ template } = buildStack());
   ({ template: featuresTemplate } = buildStack(ALL_FEATURES));
-  secretsManager = await startFakeSecretsManager(
+  secretsManager = await startMotoSecrets();
+  SECRET_ARN = await secretsManager.put(
+    `iam-contract-${randomUUID().slice(0, 8)}`,
     JSON.stringify({
       ORDER_SYSTEM_SECRET,
       RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
@@ -74,7 +78,7 @@ beforeAll(async () => {
   archive = await createTestBucket(testS3Client());
 });
 afterAll(async () => {
-  await Promise.all([world.close(), orderSystem.close(), secretsManager.close()]);
+  await Promise.all([world?.close(), orderSystem?.close(), secretsManager?.close()]);
   rmSync(recordDir, { recursive: true, force: true });
 });
 

@@ -8,8 +8,10 @@ import { resolveTarget } from '../../scripts/cli/target';
 import { makeS3Archive } from '../../shared/archive/s3-archive';
 import { STACK_NAME } from '../../shared/resources';
 import { createTestBucket, createTestQueues, testS3Client, testSqsClient } from '../support/aws';
-import { type FakeCloudFormation, startFakeCloudFormation } from '../support/fake-cloudformation';
 import { sampleWebhook } from '../support/fake-worker';
+import { createMotoStack, MOTO_ACCOUNT, type Moto, startMoto } from '../support/moto';
+
+jest.setTimeout(60_000);
 
 /** The CLI acts on AWS only when told to, names the account and region, and asks before it changes anything. */
 const VARS = [
@@ -17,6 +19,7 @@ const VARS = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_S3',
   'AWS_ENDPOINT_URL_CLOUDFORMATION',
+  'AWS_ENDPOINT_URL_STS',
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
@@ -27,23 +30,18 @@ const VARS = [
 
 const saved: Partial<Record<(typeof VARS)[number], string>> = {};
 let dir: string;
-let cfn: FakeCloudFormation;
+let moto: Moto;
 const noLocalMode = () => ({ 'state-file': path.join(dir, 'endpoints.json') });
 
 beforeAll(async () => {
   for (const name of VARS) saved[name] = process.env[name];
   dir = mkdtempSync(path.join(tmpdir(), 'cli-guard-'));
-  cfn = await startFakeCloudFormation([
-    {
-      name: STACK_NAME,
-      region: 'eu-west-3',
-      outputs: {
-        QueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/q',
-        DeadLetterQueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/dlq',
-        OrdersTableName: 'orders',
-      },
-    },
-  ]);
+  moto = await startMoto();
+  await createMotoStack(moto, 'eu-west-3', STACK_NAME, {
+    QueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/q',
+    DeadLetterQueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/dlq',
+    OrdersTableName: 'orders',
+  });
 });
 afterAll(async () => {
   for (const name of VARS) {
@@ -51,11 +49,13 @@ afterAll(async () => {
     else process.env[name] = saved[name];
   }
   rmSync(dir, { recursive: true, force: true });
-  await cfn.close();
+  await moto.stop();
 });
 beforeEach(() => {
   for (const name of VARS) delete process.env[name];
   process.env.AWS_REGION = 'us-east-1';
+  // STS (the account printed first) and CloudFormation (the stack's outputs) are moto's.
+  Object.assign(process.env, moto.env);
 });
 
 describe('the CLI chooses AWS only when told', () => {
@@ -70,14 +70,13 @@ describe('the CLI chooses AWS only when told', () => {
     );
   });
 
-  it('prints the account and region of every AWS run: from the stack ARN, or from the queue URL', async () => {
-    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
+  it('prints the account and region of every AWS run, from the stack or from the variables', async () => {
     const lines: string[] = [];
     const fromStack = await resolveTarget(
       { aws: true, region: 'eu-west-3' },
       { announce: (l) => lines.push(l) },
     );
-    expect(fromStack).toMatchObject({ kind: 'aws', account: '123456789012', region: 'eu-west-3' });
+    expect(fromStack).toMatchObject({ kind: 'aws', account: MOTO_ACCOUNT, region: 'eu-west-3' });
 
     process.env.QUEUE_URL = 'https://sqs.ap-southeast-2.amazonaws.com/210987654321/q';
     process.env.DLQ_URL = 'https://sqs.ap-southeast-2.amazonaws.com/210987654321/dlq';
@@ -86,8 +85,10 @@ describe('the CLI chooses AWS only when told', () => {
     await resolveTarget(noLocalMode(), { announce: (l) => lines.push(l) });
 
     expect(lines).toEqual([
-      expect.stringMatching(/account 123456789012, region eu-west-3$/),
-      expect.stringMatching(/account 210987654321, region ap-southeast-2$/),
+      expect.stringMatching(new RegExp(`^aws: account ${MOTO_ACCOUNT} .*region eu-west-3$`)),
+      expect.stringMatching(new RegExp(`^aws: stack ${STACK_NAME} in eu-west-3`)),
+      expect.stringMatching(new RegExp(`^aws: account ${MOTO_ACCOUNT} .*region ap-southeast-2$`)),
+      expect.stringMatching(/^aws: /),
     ]);
   });
 });

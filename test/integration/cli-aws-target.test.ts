@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveTarget } from '../../scripts/cli/target';
 import { STACK_NAME } from '../../shared/resources';
-import { type FakeCloudFormation, startFakeCloudFormation } from '../support/fake-cloudformation';
+import { createMotoStack, MOTO_ACCOUNT, type Moto, motoIamUser, startMoto } from '../support/moto';
+
+jest.setTimeout(60_000);
 
 /**
  * `--aws` with the real SDK clients: the region comes from the user's AWS profile (a config file
- * in a temp folder), the names from the stack's outputs served by a CloudFormation stand-in.
+ * in a temp folder), the account from STS and the names from the stack's outputs, both served by
+ * moto (each region its own CloudFormation, as in AWS).
  */
 const OUTPUTS = (region: string, prefix: string) => ({
   QueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${prefix}-Queue`,
@@ -29,6 +32,8 @@ const VARS = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_ENDPOINT_URL_CLOUDFORMATION',
+  'AWS_ENDPOINT_URL_STS',
+  'ORDER_WEBHOOKS_STACK',
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
@@ -39,18 +44,23 @@ const VARS = [
   'LOCAL_DATA_DIR',
 ] as const;
 
+/** Nothing listens here: a call to it fails at once (ECONNREFUSED). */
+const CLOSED = 'http://127.0.0.1:9';
+const IDENTITY = (region: string) =>
+  `aws: account ${MOTO_ACCOUNT} (arn:aws:sts::${MOTO_ACCOUNT}:user/moto), region ${region}`;
+
 describe('the CLI finds the deployed stack (--aws)', () => {
-  let cfn: FakeCloudFormation;
+  let moto: Moto;
   let dir: string;
   const saved: Partial<Record<(typeof VARS)[number], string>> = {};
   const announced: string[] = [];
   const announce = (line: string) => announced.push(line);
 
   beforeAll(async () => {
-    cfn = await startFakeCloudFormation([
-      { name: STACK_NAME, region: 'eu-west-3', outputs: OUTPUTS('eu-west-3', 'prod') },
-      { name: 'OrderWebhooksStaging', region: 'us-west-2', outputs: OUTPUTS('us-west-2', 'staging') },
-    ]);
+    moto = await startMoto();
+    await createMotoStack(moto, 'eu-west-3', STACK_NAME, OUTPUTS('eu-west-3', 'prod'));
+    await createMotoStack(moto, 'us-west-2', 'OrderWebhooksStaging', OUTPUTS('us-west-2', 'staging'));
+    await createMotoStack(moto, 'eu-west-3', 'OrderWebhooksStaging', OUTPUTS('eu-west-3', 'staging'));
     dir = mkdtempSync(path.join(tmpdir(), 'cli-aws-'));
     writeFileSync(
       path.join(dir, 'config'),
@@ -68,7 +78,7 @@ describe('the CLI finds the deployed stack (--aws)', () => {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
-    await cfn.close();
+    await moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
@@ -77,9 +87,8 @@ describe('the CLI finds the deployed stack (--aws)', () => {
     process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
     process.env.AWS_PROFILE = 'ops';
     process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
-    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
+    Object.assign(process.env, moto.env);
     process.env.LOCAL_DATA_DIR = path.join(dir, 'no-local-mode');
-    cfn.requests.length = 0;
     announced.length = 0;
   });
 
@@ -102,15 +111,9 @@ describe('the CLI finds the deployed stack (--aws)', () => {
     // The SQS and DynamoDB clients sign for the stack's region, not us-east-1.
     expect(await target.sqs.config.region()).toBe('eu-west-3');
     expect(await target.dynamo.config.region()).toBe('eu-west-3');
-    expect(cfn.requests).toEqual([
-      {
-        params: expect.objectContaining({ Action: 'DescribeStacks', StackName: STACK_NAME }),
-        signedRegion: 'eu-west-3',
-      },
-    ]);
-    expect(announced).toEqual([
-      `aws: stack ${STACK_NAME} in eu-west-3; account 123456789012, region eu-west-3`,
-    ]);
+    // The account and region first, then the stack (found in eu-west-3 only: the call was signed there).
+    expect(target.account).toBe(MOTO_ACCOUNT);
+    expect(announced).toEqual([IDENTITY('eu-west-3'), `aws: stack ${STACK_NAME} in eu-west-3`]);
   });
 
   it('takes another stack and region from --stack and --region', async () => {
@@ -118,9 +121,34 @@ describe('the CLI finds the deployed stack (--aws)', () => {
 
     expect(target).toMatchObject({ kind: 'aws', region: 'us-west-2', ordersTable: 'staging-OrdersTable' });
     expect(await target.sqs.config.region()).toBe('us-west-2');
-    expect(announced).toEqual([
-      'aws: stack OrderWebhooksStaging in us-west-2; account 123456789012, region us-west-2',
-    ]);
+    expect(announced).toEqual([IDENTITY('us-west-2'), 'aws: stack OrderWebhooksStaging in us-west-2']);
+  });
+
+  it('takes the stack name from ORDER_WEBHOOKS_STACK (staging and production side by side)', async () => {
+    process.env.ORDER_WEBHOOKS_STACK = 'OrderWebhooksStaging';
+
+    const target = await resolveTarget({ aws: true }, { announce });
+
+    expect(target).toMatchObject({ region: 'eu-west-3', stack: 'OrderWebhooksStaging' });
+    expect(target.queueUrl).toBe(OUTPUTS('eu-west-3', 'staging').QueueUrl);
+  });
+
+  it('takes the stack name from the stackName the project deploys with (cdk.json)', async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'cli-project-'));
+    writeFileSync(path.join(project, 'package.json'), '{}');
+    writeFileSync(
+      path.join(project, 'cdk.json'),
+      JSON.stringify({ context: { stackName: 'OrderWebhooksStaging' } }),
+    );
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      const target = await resolveTarget({ aws: true }, { announce });
+      expect(target).toMatchObject({ stack: 'OrderWebhooksStaging', ordersTable: 'staging-OrdersTable' });
+    } finally {
+      process.chdir(cwd);
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('lets an environment variable override one output and says so', async () => {
@@ -133,7 +161,8 @@ describe('the CLI finds the deployed stack (--aws)', () => {
       queueUrl: OUTPUTS('eu-west-3', 'prod').QueueUrl,
     });
     expect(announced).toEqual([
-      `aws: stack ${STACK_NAME} in eu-west-3; ORDERS_TABLE from the environment; account 123456789012, region eu-west-3`,
+      IDENTITY('eu-west-3'),
+      `aws: stack ${STACK_NAME} in eu-west-3; ORDERS_TABLE from the environment`,
     ]);
   });
 
@@ -141,13 +170,15 @@ describe('the CLI finds the deployed stack (--aws)', () => {
     process.env.QUEUE_URL = 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/q';
     process.env.DLQ_URL = 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/dlq';
     process.env.ORDERS_TABLE = 'orders';
+    // A CloudFormation call would fail here.
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = CLOSED;
 
     const target = await resolveTarget({ aws: true }, { announce });
 
     expect(target).toMatchObject({ kind: 'aws', region: 'ap-southeast-2', stack: undefined });
     expect(await target.sqs.config.region()).toBe('ap-southeast-2');
-    expect(cfn.requests).toHaveLength(0);
-    expect(announced[0]).toMatch(
+    expect(announced[0]).toBe(IDENTITY('ap-southeast-2'));
+    expect(announced[1]).toMatch(
       /region ap-southeast-2; QUEUE_URL, DLQ_URL, ORDERS_TABLE from the environment/,
     );
   });
@@ -165,6 +196,74 @@ describe('the CLI finds the deployed stack (--aws)', () => {
     delete process.env.AWS_PROFILE;
 
     await expect(resolveTarget({ aws: true }, { announce })).rejects.toThrow(/no AWS region: pass --region/);
-    expect(cfn.requests).toHaveLength(0);
+    expect(announced).toEqual([]);
+  });
+
+  describe('says in one line what to do when AWS cannot be used', () => {
+    const failure = async (values: { aws: true; region?: string } = { aws: true }) => {
+      const error = await resolveTarget(values, { announce }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.name).toBe('CliError');
+      expect(error?.message).not.toContain('\n');
+      return error?.message ?? '';
+    };
+
+    it('no credentials anywhere', async () => {
+      process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'empty-config');
+      process.env.AWS_PROFILE = 'ops';
+
+      const message = await failure();
+      expect(message).toMatch(/^no AWS credentials found: run `aws configure`/);
+      expect(message).not.toMatch(/CredentialsProviderError|Could not load/);
+      expect(announced).toEqual([]);
+    });
+
+    it('an endpoint that cannot be reached', async () => {
+      process.env.AWS_ENDPOINT_URL_STS = CLOSED;
+
+      const message = await failure();
+      expect(message).toMatch(
+        /^cannot reach AWS .*in eu-west-3 \(ECONNREFUSED\): check the region name \(--region\)/,
+      );
+    });
+
+    describe('with IAM enforced', () => {
+      let ops: { accessKeyId: string; secretAccessKey: string };
+      beforeAll(async () => {
+        // An operator allowed everything but CloudFormation.
+        ops = await motoIamUser(moto, 'ops', [
+          { Effect: 'Allow', Action: '*', Resource: '*' },
+          { Effect: 'Deny', Action: 'cloudformation:*', Resource: '*' },
+        ]);
+        await moto.enforceIam(true);
+      });
+      afterAll(() => moto.enforceIam(false));
+
+      it('credentials AWS does not know', async () => {
+        delete process.env.AWS_PROFILE;
+        process.env.AWS_ACCESS_KEY_ID = 'AKIAUNKNOWN000000000';
+        process.env.AWS_SECRET_ACCESS_KEY = 'nope';
+
+        expect(await failure({ aws: true, region: 'eu-west-3' })).toMatch(
+          /^AWS does not accept these credentials \(InvalidClientTokenId\)/,
+        );
+      });
+
+      it('access denied to the stack lookup, with the way around it', async () => {
+        delete process.env.AWS_PROFILE;
+        process.env.AWS_ACCESS_KEY_ID = ops.accessKeyId;
+        process.env.AWS_SECRET_ACCESS_KEY = ops.secretAccessKey;
+
+        expect(await failure({ aws: true, region: 'eu-west-3' })).toMatch(
+          /^AWS denied cloudformation:DescribeStacks in eu-west-3 \(AccessDenied\): grant it .*; or set QUEUE_URL, DLQ_URL and ORDERS_TABLE/,
+        );
+        // The account and region were printed before.
+        expect(announced).toEqual([
+          `aws: account ${MOTO_ACCOUNT} (arn:aws:iam::${MOTO_ACCOUNT}:user/ops), region eu-west-3`,
+        ]);
+      });
+    });
   });
 });

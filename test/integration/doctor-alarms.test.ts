@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DOCTOR_CHECKS, runDoctor } from '../../scripts/cli/doctor';
-import { type FakeCloudFormation, startFakeCloudFormation } from '../support/fake-cloudformation';
-import { type FakeCloudWatch, startFakeCloudWatch } from '../support/fake-cloudwatch';
+import { createMotoStack, type Moto, motoIamUser, putMotoAlarms, startMoto } from '../support/moto';
+
+jest.setTimeout(60_000);
 
 /**
- * `order-webhooks doctor --aws` with the real CloudWatch client against a CloudWatch stand-in on
- * loopback: it lists the stack's alarms in ALARM with what they mean and what to do, and fails
- * clearly when DescribeAlarms is denied.
+ * `order-webhooks doctor --aws` with the real CloudWatch client against moto: it lists the stack's
+ * alarms in ALARM with what they mean and what to do, and fails clearly when DescribeAlarms is
+ * denied.
  */
 const VARS = [
   'AWS_REGION',
@@ -19,20 +20,23 @@ const VARS = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_ENDPOINT_URL_CLOUDWATCH',
   'AWS_ENDPOINT_URL_CLOUDFORMATION',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'ORDER_WEBHOOKS_STACK',
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
   'LOCAL_DATA_DIR',
 ] as const;
 
-const ALARMS = () => [
+const DLQ_DESCRIPTION =
+  'Webhooks failed permanently or exhausted their retries: inspect and redrive the dead-letter queue.';
+const ALARMS = [
   { name: 'OrderWebhooks-MonitoringApi5xxA1B2C3D4-0A1B2C3D4E5F', state: 'OK' as const },
   {
     name: 'OrderWebhooks-MonitoringDeadLetterQueueNotEmpty9F8E7D6C-1B2C3D4E5F6A',
     state: 'ALARM' as const,
-    description:
-      'Webhooks failed permanently or exhausted their retries: inspect and redrive the dead-letter queue.',
-    updated: '2026-12-01T09:30:00Z',
+    description: DLQ_DESCRIPTION,
   },
   { name: 'OrderWebhooks-MonitoringWorkerErrors11223344-2C3D4E5F6A7B', state: 'INSUFFICIENT_DATA' as const },
   {
@@ -43,11 +47,12 @@ const ALARMS = () => [
   },
   // Another stack in the same account and region: not ours.
   { name: 'OrderWebhooksStaging-MonitoringApi5xxFFEEDDCC-4E5F6A7B8C9D', state: 'ALARM' as const },
+  // A stack whose alarms are all fine.
+  { name: 'OrderWebhooksCalm-MonitoringApi5xxFFEEDDCC-5F6A7B8C9D0E', state: 'OK' as const },
 ];
 
 describe('doctor --aws: alarms in ALARM', () => {
-  let cloudWatch: FakeCloudWatch;
-  let cfn: FakeCloudFormation;
+  let moto: Moto;
   let dir: string;
   const saved: Partial<Record<(typeof VARS)[number], string>> = {};
   const check = DOCTOR_CHECKS.filter((c) => c.name === 'alarms in ALARM');
@@ -68,17 +73,16 @@ describe('doctor --aws: alarms in ALARM', () => {
   }
 
   beforeAll(async () => {
-    cloudWatch = await startFakeCloudWatch();
-    // --stack reads the stack's outputs: two more stacks in the same region.
+    moto = await startMoto();
+    await putMotoAlarms(moto, 'eu-west-3', ALARMS);
+    // --stack reads the stack's outputs: more stacks in the same region.
     const outputs = {
       QueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/s',
       DeadLetterQueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/d',
       OrdersTableName: 't',
     };
-    cfn = await startFakeCloudFormation([
-      { name: 'OrderWebhooksStaging', region: 'eu-west-3', outputs },
-      { name: 'OrderWebhooksEmpty', region: 'eu-west-3', outputs },
-    ]);
+    for (const name of ['OrderWebhooksStaging', 'OrderWebhooksEmpty', 'OrderWebhooksCalm'])
+      await createMotoStack(moto, 'eu-west-3', name, outputs);
     dir = mkdtempSync(path.join(tmpdir(), 'doctor-alarms-'));
     for (const name of VARS) saved[name] = process.env[name];
   });
@@ -87,8 +91,7 @@ describe('doctor --aws: alarms in ALARM', () => {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
-    await cloudWatch.close();
-    await cfn.close();
+    await moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
@@ -97,61 +100,46 @@ describe('doctor --aws: alarms in ALARM', () => {
     process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'none');
     process.env.AWS_ACCESS_KEY_ID = 'test';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
-    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = cloudWatch.url;
-    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cfn.url;
+    Object.assign(process.env, moto.env);
     // All three names given: no CloudFormation call; the region comes from the queue URL.
     process.env.QUEUE_URL = 'https://sqs.eu-west-3.amazonaws.com/123456789012/q';
     process.env.DLQ_URL = 'https://sqs.eu-west-3.amazonaws.com/123456789012/dlq';
     process.env.ORDERS_TABLE = 'orders';
     process.env.LOCAL_DATA_DIR = path.join(dir, 'no-local-mode');
-    cloudWatch.alarms = ALARMS();
-    cloudWatch.deny = false;
-    cloudWatch.requests.length = 0;
   });
 
   it("lists each of the stack's alarms in ALARM with what it means, what to do and the runbook", async () => {
     const { code, out } = await doctor();
 
     expect(code).toBe(1);
+    expect(out).toContain('[ok]   AWS access: account 123456789012');
     expect(out).toContain('[FAIL] alarms in ALARM: 2 of 4 alarms in ALARM:');
-    expect(out).toContain(
-      '- DeadLetterQueueNotEmpty since 2026-12-01T09:30:00.000Z: Webhooks failed permanently or exhausted their retries',
+    expect(out).toMatch(
+      /- DeadLetterQueueNotEmpty since \d{4}-\d\d-\d\dT[\d:.]+Z: Webhooks failed permanently or exhausted their retries/,
     );
     expect(out).toContain('do: `order-webhooks dlq list --aws` shows each failureReason');
-    expect(out).toContain(
-      '- WorkerConfigError since 2026-12-01T08:00:00.000Z: The worker cannot work with its settings',
-    );
+    expect(out).toMatch(/- WorkerConfigError since [\dT:.Z-]+: The worker cannot work with its settings/);
     expect(out).toContain('do: put a valid RECHARGE_API_TOKEN');
     expect(out).toContain(
       'fix: the runbook: docs/operations.md#runbook-what-each-alarm-means-and-what-to-do',
     );
     // Not another stack's alarm, nor ours in OK or INSUFFICIENT_DATA.
-    expect(out).not.toMatch(/Staging|Api5xx|WorkerErrors/);
-    // Every page read (the stand-in pages by 2), signed for the stack's region, by the stack's prefix.
-    expect(cloudWatch.requests).toHaveLength(2);
-    for (const request of cloudWatch.requests)
-      expect(request).toMatchObject({
-        target: 'GraniteServiceVersion20100801.DescribeAlarms',
-        body: expect.objectContaining({ AlarmNamePrefix: 'OrderWebhooks-' }),
-        signedRegion: 'eu-west-3',
-      });
+    expect(out).not.toMatch(/Staging|Calm|- Api5xx|- WorkerErrors/);
   });
 
   it('is ok when none of them is in ALARM', async () => {
-    cloudWatch.alarms = ALARMS().map((a) => ({ ...a, state: a.name.includes('Staging') ? a.state : 'OK' }));
-
-    const { code, out } = await doctor();
+    const { code, out } = await doctor(['--stack', 'OrderWebhooksCalm']);
 
     expect(code).toBe(0);
-    expect(out).toContain("[ok]   alarms in ALARM: none of the stack's 4 alarms is in ALARM");
+    expect(out).toContain("[ok]   alarms in ALARM: none of the stack's 1 alarms is in ALARM");
   });
 
   it("reads another stack's alarms with --stack", async () => {
     const { code, out } = await doctor(['--stack', 'OrderWebhooksStaging']);
 
     expect(code).toBe(1);
+    expect(out).toContain('[ok]   stack found: stack OrderWebhooksStaging in eu-west-3');
     expect(out).toContain('1 of 1 alarms in ALARM:\n       - Api5xx');
-    expect(cloudWatch.requests[0]?.body).toMatchObject({ AlarmNamePrefix: 'OrderWebhooksStaging-' });
   });
 
   it('warns when the stack has no alarm in that region (wrong stack name or region)', async () => {
@@ -161,15 +149,67 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).toContain('[warn] alarms in ALARM: no alarm named OrderWebhooksEmpty-* in this region');
   });
 
-  it('fails clearly, naming the permission, when DescribeAlarms is denied', async () => {
-    cloudWatch.deny = true;
+  it('reports a stack that is not in the region as a failed check and carries on', async () => {
+    const { code, out } = await doctor(['--stack', 'OrderWebhooksGone']);
+
+    expect(code).toBe(1);
+    expect(out).toContain('[FAIL] stack found: stack "OrderWebhooksGone" not found in eu-west-3');
+    expect(out).toContain('fix: pass --region <the region it was deployed to> and/or --stack <its name>');
+    // The alarm check still ran (by the stack's name prefix).
+    expect(out).toContain('[warn] alarms in ALARM: no alarm named OrderWebhooksGone-* in this region');
+  });
+
+  it('reports missing credentials as a failed check with the fix, and skips what needs AWS', async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
 
     const { code, out } = await doctor();
 
     expect(code).toBe(1);
-    expect(out).toContain(
-      '[FAIL] alarms in ALARM: CloudWatch refused DescribeAlarms (AccessDenied): the alarm states are unknown',
+    expect(out).toContain('[FAIL] AWS access: no AWS credentials found\n       fix: run `aws configure`');
+    expect(out).toContain('[skip] alarms in ALARM: needs AWS access');
+    expect(out).not.toMatch(/CredentialsProviderError|Could not load/);
+  });
+
+  it('reports an unreachable endpoint as a failed check with the fix', async () => {
+    process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9';
+
+    const { code, out } = await doctor();
+
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /\[FAIL\] AWS access: cannot reach AWS .*\(ECONNREFUSED\)\n {7}fix: check the region name/,
     );
-    expect(out).toContain('fix: grant cloudwatch:DescribeAlarms');
+  });
+
+  // moto checks IAM on CloudFormation's and STS's query protocol, not on CloudWatch's JSON protocol:
+  // the denied path is shown on the stack lookup.
+  describe('with IAM enforced', () => {
+    let ops: { accessKeyId: string; secretAccessKey: string };
+    beforeAll(async () => {
+      ops = await motoIamUser(moto, 'ops-no-stacks', [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: 'cloudformation:DescribeStacks', Resource: '*' },
+      ]);
+      await moto.enforceIam(true);
+    });
+    afterAll(() => moto.enforceIam(false));
+
+    it('reports a denied stack lookup as a failed check naming the permission, and carries on', async () => {
+      process.env.AWS_ACCESS_KEY_ID = ops.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = ops.secretAccessKey;
+
+      const { code, out } = await doctor(['--stack', 'OrderWebhooksStaging']);
+
+      expect(code).toBe(1);
+      expect(out).toContain(
+        '[ok]   AWS access: account 123456789012 (arn:aws:iam::123456789012:user/ops-no-stacks), region eu-west-3',
+      );
+      expect(out).toContain(
+        '[FAIL] stack found: AWS denied cloudformation:DescribeStacks in eu-west-3 (AccessDenied)\n       fix: grant it',
+      );
+      // The next check ran.
+      expect(out).toContain('[FAIL] alarms in ALARM: 1 of 1 alarms in ALARM');
+    });
   });
 });

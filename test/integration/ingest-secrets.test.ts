@@ -1,32 +1,31 @@
 import { makeHandler } from '../../functions/ingest/handler';
 import { makeSecretsProvider } from '../../shared/secrets';
-import {
-  FAKE_SECRET_ARN,
-  type FakeSecretsManager,
-  startFakeSecretsManager,
-} from '../support/fake-secrets-manager';
+import { type MotoSecrets, startMotoSecrets } from '../support/moto';
 import { fakeDeps, proxyEvent } from '../support/signing';
+
+jest.setTimeout(60_000);
 
 /** A secret that is not valid JSON (an operator pasted a token, or broke a quote). */
 const BROKEN_SECRET = '{"SEVI_WEBHOOK_TOKENS": sv_live_9b1f4e7a2c }';
 /** Node quotes a fragment of an unparsable JSON input in its SyntaxError: none of it may leak. */
 const FRAGMENT = 'sv_live_9b';
 
-let secretsManager: FakeSecretsManager;
+let secretsManager: MotoSecrets;
+let brokenArn: string;
 
 beforeAll(async () => {
-  // GetSecretValue answers the broken string.
-  secretsManager = await startFakeSecretsManager(BROKEN_SECRET);
+  secretsManager = await startMotoSecrets();
+  brokenArn = await secretsManager.put('order-webhooks-broken', BROKEN_SECRET);
 });
 afterAll(async () => {
-  await secretsManager.close();
+  await secretsManager?.close();
 });
 
 describe('ingest with an unparsable credentials secret', () => {
   it('answers 503 and logs the failure without any fragment of the secret', async () => {
     const deps = fakeDeps();
     const getSecrets = makeSecretsProvider({
-      SECRET_ARN: FAKE_SECRET_ARN,
+      SECRET_ARN: brokenArn,
       SECRET_MAX_AGE_SECONDS: 300,
     });
     const handler = makeHandler({
@@ -47,11 +46,13 @@ describe('ingest with an unparsable credentials secret', () => {
   });
 
   it('reads a valid JSON secret (the same path, for contrast) and queues an authentic request', async () => {
-    secretsManager.secretString = JSON.stringify({ SEVI_WEBHOOK_TOKENS: 'sv_live_valid_token' });
+    const arn = await secretsManager.put(
+      'order-webhooks-valid',
+      JSON.stringify({ SEVI_WEBHOOK_TOKENS: 'sv_live_valid_token' }),
+    );
     const deps = fakeDeps();
     const getSecrets = makeSecretsProvider({
-      // Another ARN: Powertools caches values by name.
-      SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks-valid',
+      SECRET_ARN: arn,
       SECRET_MAX_AGE_SECONDS: 300,
     });
     const handler = makeHandler({
@@ -73,13 +74,13 @@ describe('ingest with an unparsable credentials secret', () => {
 
 describe('token lists in the secret', () => {
   async function seviWith(secret: Record<string, unknown>, arnSuffix: string, authorization: string) {
-    secretsManager.secretString = JSON.stringify(secret);
+    // A secret per case: Powertools caches values by name.
+    const arn = await secretsManager.put(`order-webhooks-${arnSuffix}`, JSON.stringify(secret));
     const deps = fakeDeps();
     const handler = makeHandler({
       ...deps,
-      // A fresh ARN per case: Powertools caches values by name.
       getSecrets: makeSecretsProvider({
-        SECRET_ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:order-webhooks-${arnSuffix}`,
+        SECRET_ARN: arn,
         SECRET_MAX_AGE_SECONDS: 300,
       }),
       settings: { ...deps.settings, secretsTimeoutMs: 5000 },

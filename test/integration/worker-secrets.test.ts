@@ -1,9 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { makeHandler } from '../../functions/worker/handler';
-import {
-  FAKE_SECRET_ARN,
-  type FakeSecretsManager,
-  startFakeSecretsManager,
-} from '../support/fake-secrets-manager';
 import {
   createWorkerWorld,
   drainQueue,
@@ -13,6 +11,8 @@ import {
   sqsRecord,
   type WorkerWorld,
 } from '../support/fake-worker';
+import { readCallRecords } from '../support/iam-contract';
+import { type MotoSecrets, startMotoSecrets } from '../support/moto';
 
 /** A plain-string secret where a JSON object is expected: a common operator mistake. */
 const PLAIN_SECRET = 'rc_live_tok_7f3a9c2e51d04b8a';
@@ -20,22 +20,28 @@ const PLAIN_SECRET = 'rc_live_tok_7f3a9c2e51d04b8a';
 const FRAGMENT = PLAIN_SECRET.slice(0, 8);
 
 let world: WorkerWorld;
-let secretsManager: FakeSecretsManager;
+let secretsManager: MotoSecrets;
+let secretArn: string;
+let recordDir: string;
+
+jest.setTimeout(60_000);
 
 beforeAll(async () => {
   world = await createWorkerWorld();
-  // GetSecretValue answers the plain string.
-  secretsManager = await startFakeSecretsManager(PLAIN_SECRET);
+  secretsManager = await startMotoSecrets();
+  secretArn = await secretsManager.put('order-webhooks-plain', PLAIN_SECRET);
+  recordDir = mkdtempSync(path.join(tmpdir(), 'worker-secrets-'));
 });
 afterAll(async () => {
-  await secretsManager.close();
-  await world.close();
+  await secretsManager?.close();
+  await world?.close();
+  rmSync(recordDir, { recursive: true, force: true });
 });
 
 describe('secrets', () => {
   it('never logs or dead-letters the credentials secret when it cannot be parsed, and keeps the record', async () => {
     const deps = world.deps({
-      env: { SECRET_ARN: FAKE_SECRET_ARN },
+      env: { SECRET_ARN: secretArn, AWS_CALL_RECORD_FILE: path.join(recordDir, 'calls.jsonl') },
     });
     const handler = makeHandler(deps);
     const webhook = sampleWebhook('recharge', '2021-11-created-regular', (p) => {
@@ -45,7 +51,10 @@ describe('secrets', () => {
     // Room for a slow emulator: AWS calls are cut off when the invocation's time runs out.
     const result = await handler(sqsEvent([record]), lambdaContext(20_000));
 
-    expect(secretsManager.requests).toContain('secretsmanager.GetSecretValue');
+    // The secret was read (from moto), so what follows is the worker's answer to its content.
+    expect(readCallRecords(path.join(recordDir, 'calls.jsonl')).map((r) => r.action)).toContain(
+      'secretsmanager:GetSecretValue',
+    );
     // A bad secret is a configuration problem: SQS keeps the record until it is fixed.
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     const logged = JSON.stringify(deps.log.lines);
