@@ -29,7 +29,7 @@ import { measure, percentile, round, type Summary } from './lib/stats';
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'bench', 'out');
-const SECRET = 'bench-secret';
+const SECRET = 'bench-webhook-secret';
 
 /** A realistic ReCharge 2021-11 order, padded with line items to roughly `bytes`. */
 function orderBody(bytes: number): string {

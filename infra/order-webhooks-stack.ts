@@ -48,7 +48,7 @@ export const WEBHOOK_ROUTES = {
 
 /** Kept constant for the same reason as the initial value (see the secret below). */
 const SECRET_DESCRIPTION =
-  'order-webhooks provider credentials: one JSON object, keys as in the README (Fill the secret).';
+  'order-webhooks provider credentials: one JSON object, keys as in docs/deployment.md "Fill the secret".';
 
 // ingestEnvSchema is a zod/mini schema (smaller ingest bundle): `pick` is a function.
 const ingestDefaults = pick(ingestEnvSchema, {
@@ -165,7 +165,6 @@ export class OrderWebhooksStack extends Stack {
       .setEnv('RECHARGE_API_URL', s.rechargeApiUrl)
       .setEnv('RECHARGE_API_VERSION', s.rechargeApiVersion)
       .setEnv('ORDER_NUMBER_START', String(s.orderNumberStart))
-      .setEnv('IDEMPOTENCY_TTL_SECONDS', String(s.idempotencyTtlSeconds))
       // The worker checks the lease against its timeout at start too (settings already did).
       .setEnv('IDEMPOTENCY_LEASE_SECONDS', String(s.idempotencyLeaseSeconds))
       .setEnv('WORKER_TIMEOUT_SECONDS', String(s.workerTimeoutSeconds));

@@ -14,7 +14,6 @@ const workerDefaults = pick(workerEnvSchema, {
   RECHARGE_API_URL: true,
   RECHARGE_API_VERSION: true,
   ORDER_NUMBER_START: true,
-  IDEMPOTENCY_TTL_SECONDS: true,
   IDEMPOTENCY_LEASE_SECONDS: true,
   RECHARGE_RATE_CAPACITY: true,
   RECHARGE_RATE_PER_SECOND: true,
@@ -122,11 +121,6 @@ export const stackSettingsSchema = z
     /** https only: the ReCharge API token rides in every request. */
     rechargeApiUrl: z.url({ protocol: /^https$/ }).default(workerDefaults.RECHARGE_API_URL),
     rechargeApiVersion: z.enum(['2021-01', '2021-11']).default(workerDefaults.RECHARGE_API_VERSION),
-    idempotencyTtlSeconds: int(
-      workerDefaults.IDEMPOTENCY_TTL_SECONDS,
-      workerDefaults.IDEMPOTENCY_TTL_SECONDS,
-      31_536_000,
-    ),
     /** Worker Lambda timeout; the queue's visibility timeout follows it. */
     workerTimeoutSeconds: int(QUEUE_DEFAULTS.workerTimeoutSeconds, 10, 900),
     /** An in-progress delivery older than this is taken over; must exceed workerTimeoutSeconds. */

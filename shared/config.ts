@@ -124,8 +124,6 @@ export const workerEnvSchema = z.extend(awsSchema, {
   DLQ_URL: required(),
   IDEMPOTENCY_TABLE: required(),
   ORDERS_TABLE: required(),
-  /** Completed delivery keys are remembered this long; ReCharge retries for 48 h. */
-  IDEMPOTENCY_TTL_SECONDS: intFromEnv(259_200, 259_200),
   /** An in-progress record older than this is taken over (a crashed attempt); must exceed WORKER_TIMEOUT_SECONDS. */
   IDEMPOTENCY_LEASE_SECONDS: intFromEnv(120, 1),
   /** The worker function's timeout (set by the stack; LOCAL_WORKER_TIMEOUT_SECONDS in the local mode). */

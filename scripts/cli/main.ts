@@ -3,17 +3,7 @@
  * stack. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 import { existsSync } from 'node:fs';
-import { ARCHIVE_HELP, runArchive } from './archive';
-import { plainAwsError } from './aws-errors';
-import { DLQ_HELP, runDlq } from './dlq';
-import { DOCTOR_HELP, runDoctor } from './doctor';
-import { ORDERS_HELP, runOrders } from './orders';
-import { RECHARGE_WEBHOOKS_HELP, runRechargeWebhooks } from './recharge-webhooks';
-import { RECONCILE_HELP, runReconcile } from './reconcile';
-import { REPLAY_HELP, runReplay } from './replay';
-import { runSend, SEND_HELP } from './send';
-import { runStats, STATS_HELP } from './stats';
-import { CliError, UsageError, usageMessage } from './target';
+import { CliError, UsageError } from './errors';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -23,34 +13,57 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> =
-  {
-    send: { run: runSend, help: SEND_HELP, summary: 'send a signed sample webhook (or a JSON file)' },
-    orders: { run: runOrders, help: ORDERS_HELP, summary: 'list the orders in the built-in ledger' },
-    dlq: { run: runDlq, help: DLQ_HELP, summary: 'list, show and redrive dead-letter messages' },
-    stats: {
-      run: runStats,
-      help: STATS_HELP,
-      summary: 'queue depths and order counts by status and provider',
-    },
-    doctor: {
-      run: runDoctor,
-      help: DOCTOR_HELP,
-      summary: 'checklist of a deployment or the local mode, with fixes',
-    },
-    archive: {
-      run: runArchive,
-      help: ARCHIVE_HELP,
-      summary: 'list and show archived webhooks (what they sent)',
-    },
-    replay: { run: runReplay, help: REPLAY_HELP, summary: 'send archived webhooks again through the queue' },
-    reconcile: { run: runReconcile, help: RECONCILE_HELP, summary: 'one ReCharge reconciliation pass now' },
-    'recharge-webhooks': {
-      run: runRechargeWebhooks,
-      help: RECHARGE_WEBHOOKS_HELP,
-      summary: 'list, check and register the ReCharge webhook subscriptions',
-    },
-  };
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+/**
+ * Each command's module is loaded when it runs (the AWS SDK clients it needs load with it), so
+ * `--help` and a local call start without loading every client of every command.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  send: {
+    summary: 'send a signed sample webhook (or a JSON file)',
+    load: () => import('./send').then((m) => ({ run: m.runSend, help: m.SEND_HELP })),
+  },
+  orders: {
+    summary: 'list the orders in the built-in ledger',
+    load: () => import('./orders').then((m) => ({ run: m.runOrders, help: m.ORDERS_HELP })),
+  },
+  dlq: {
+    summary: 'list, show and redrive dead-letter messages',
+    load: () => import('./dlq').then((m) => ({ run: m.runDlq, help: m.DLQ_HELP })),
+  },
+  stats: {
+    summary: 'queue depths and order counts by status and provider',
+    load: () => import('./stats').then((m) => ({ run: m.runStats, help: m.STATS_HELP })),
+  },
+  doctor: {
+    summary: 'checklist of a deployment or the local mode, with fixes',
+    load: () => import('./doctor').then((m) => ({ run: m.runDoctor, help: m.DOCTOR_HELP })),
+  },
+  archive: {
+    summary: 'list and show archived webhooks (what they sent)',
+    load: () => import('./archive').then((m) => ({ run: m.runArchive, help: m.ARCHIVE_HELP })),
+  },
+  replay: {
+    summary: 'send archived webhooks again through the queue',
+    load: () => import('./replay').then((m) => ({ run: m.runReplay, help: m.REPLAY_HELP })),
+  },
+  reconcile: {
+    summary: 'one ReCharge reconciliation pass now',
+    load: () => import('./reconcile').then((m) => ({ run: m.runReconcile, help: m.RECONCILE_HELP })),
+  },
+  'recharge-webhooks': {
+    summary: 'list, check and register the ReCharge webhook subscriptions',
+    load: () =>
+      import('./recharge-webhooks').then((m) => ({
+        run: m.runRechargeWebhooks,
+        help: m.RECHARGE_WEBHOOKS_HELP,
+      })),
+  },
+};
 
 const HELP = `Usage: order-webhooks <command> [options]   (or: npm run cli -- <command> [options])
 
@@ -69,16 +82,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return command ? 0 : 2;
   }
-  const entry = COMMANDS[command];
-  if (!entry) {
+  const found = COMMANDS[command];
+  if (!found) {
     process.stderr.write(`unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
   if (existsSync('.env')) process.loadEnvFile('.env');
+  const entry = await found.load();
   try {
     return await entry.run(rest);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      const { usageMessage } = await import('./target');
       process.stderr.write(
         `error: ${usageMessage(error as Error, entry.help)}\n(see order-webhooks ${command} --help)\n`,
       );
@@ -89,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     // No credentials, denied, unreachable: one line saying what to do, not the SDK's words.
+    const { plainAwsError } = await import('./aws-errors');
     const plain = plainAwsError(error);
     if (plain) {
       process.stderr.write(`error: ${plain}\n`);

@@ -6,6 +6,14 @@ import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { formatOrderDetail, listOrderEffects } from './order-effects';
 import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
 
+/**
+ * The status shown for an order that has none yet (a placeholder: an event recorded before the order
+ * itself arrived). `stats` counts such orders under it and `orders --status unknown` lists them.
+ */
+export const NO_STATUS = 'unknown';
+export const statusOf = (o: Pick<OrderRecord, 'status'>): string => o.status ?? NO_STATUS;
+const STATUS_FILTERS: readonly string[] = [...ORDER_STATUSES, NO_STATUS];
+
 export const ORDERS_HELP = `Usage: order-webhooks orders [options]
 
 Lists the orders in the built-in ledger (ORDERS_TABLE), newest first, with their status and the
@@ -15,7 +23,7 @@ Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
   --id <id>            only the order with this provider order id or external id, with its
                        history and its write-backs and pushes (needs IDEMPOTENCY_TABLE with --aws)
-  --status <s>         only this status (${ORDER_STATUSES.join(', ')})
+  --status <s>         only this status (${STATUS_FILTERS.join(', ')}; ${NO_STATUS}: no status yet)
   --limit <n>          at most n orders
   --json               full records as JSON
 ${TARGET_HELP}
@@ -25,7 +33,7 @@ ${TARGET_HELP}
 const ORDER_COLUMNS: [header: string, value: (o: OrderRecord) => string | number | undefined][] = [
   ['PROVIDER', (o) => o.provider],
   ['ORDER ID', (o) => o.providerOrderId],
-  ['STATUS', (o) => o.status],
+  ['STATUS', statusOf],
   ['PAYMENT', (o) => o.paymentStatus],
   ['FULFILMENT', (o) => o.fulfilmentStatus],
   ['SUBSCRIPTION', (o) => o.subscriptionStatus],
@@ -72,17 +80,19 @@ export async function runOrders(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.provider && !(PROVIDERS as readonly string[]).includes(values.provider))
     throw new UsageError(`unknown provider "${values.provider}": one of ${PROVIDERS.join(', ')}`);
-  if (values.status && !(ORDER_STATUSES as readonly string[]).includes(values.status))
-    throw new UsageError(`unknown status "${values.status}": one of ${ORDER_STATUSES.join(', ')}`);
+  if (values.status && !STATUS_FILTERS.includes(values.status))
+    throw new UsageError(`unknown status "${values.status}": one of ${STATUS_FILTERS.join(', ')}`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');
   const target = await resolveTarget(values);
   const table = need(target.ordersTable, 'ORDERS_TABLE');
+  const noStatus = values.status === NO_STATUS;
   let orders = await listOrders(target.dynamo, table, {
     provider: values.provider as Provider | undefined,
-    status: values.status,
+    status: noStatus ? undefined : values.status,
   });
+  if (noStatus) orders = orders.filter((o) => o.status === undefined);
   if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
   if (limit) orders = orders.slice(0, limit);
   const effects = values.id ? orders.map((o) => listOrderEffects(o)) : undefined;

@@ -22,7 +22,8 @@ Sends archived webhooks again through the normal queue, marked as replays (origi
 delivery key replay:<run>:<original key>). The worker applies them like any delivery: the stored
 order is updated from the payload (e.g. after a mapping fix), while step idempotency forbids a
 second external order or a second identical write-back, so replaying is always safe. Prints what
-it will send first; asks before sending more than 100 (in AWS: before sending any) unless --yes.
+it will send first, in \`archive list\`'s order; asks before sending more than 100 (in AWS: before
+sending any) unless --yes.
 
 Filters (as in \`order-webhooks archive list\`):
   --provider <p>       required

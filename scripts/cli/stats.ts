@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { listOrders } from '../../shared/order-system/ledger';
-import { formatTable } from './orders';
+import { formatTable, statusOf } from './orders';
 import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
 
 export const STATS_HELP = `Usage: order-webhooks stats [options]
@@ -72,7 +72,7 @@ export async function runStats(argv: string[]): Promise<number> {
   const byStatus: Record<string, number> = {};
   const byProvider: Record<string, number> = {};
   for (const o of orders) {
-    const status = o.status ?? 'unknown';
+    const status = statusOf(o);
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     byProvider[o.provider] = (byProvider[o.provider] ?? 0) + 1;
   }

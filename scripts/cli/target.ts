@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { nearestName } from '../../shared/nearest-name';
 import { STACK_NAME } from '../../shared/resources';
-import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from '../local/dev-defaults';
+import { DEFAULT_DATA_DIR, IN_MEMORY_STATE_FILE_NAME, STATE_FILE_NAME } from '../local/dev-defaults';
 import { isAlive, readState } from '../local/state';
 import { type AwsIdentity, awsIdentity, type IdentityDeps, identityLine } from './aws-errors';
 import { CliError, UsageError } from './errors';
@@ -68,9 +68,19 @@ export function stateFilePath(
   cwd = process.cwd(),
 ): string {
   if (values['state-file']) return path.resolve(cwd, values['state-file']);
-  const dir = values['data-dir'] ?? process.env.LOCAL_DATA_DIR;
-  if (dir) return path.resolve(cwd, dir, STATE_FILE_NAME);
-  return path.join(projectRoot(cwd), DEFAULT_DATA_DIR, STATE_FILE_NAME);
+  const given = values['data-dir'] ?? process.env.LOCAL_DATA_DIR;
+  const dir = given ? path.resolve(cwd, given) : path.join(projectRoot(cwd), DEFAULT_DATA_DIR);
+  const own = path.join(dir, STATE_FILE_NAME);
+  // The folder's own run first; else an --in-memory run started beside it.
+  const inMemory = path.join(dir, IN_MEMORY_STATE_FILE_NAME);
+  if (!runningFrom(own) && runningFrom(inMemory)) return inMemory;
+  return own;
+}
+
+/** True when `file` is the endpoints file of a live local mode. */
+function runningFrom(file: string): boolean {
+  const state = readState(file);
+  return state !== undefined && isAlive(state.pid);
 }
 
 /** The nearest folder from `cwd` up that holds a package.json; `cwd` itself when none does. */

@@ -21,3 +21,8 @@ export const LOCAL_NAMES = {
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.local';
 export const STATE_FILE_NAME = 'endpoints.json';
+/**
+ * An `--in-memory` run's endpoints file beside the data folder's own: it keeps nothing in the folder, so
+ * it neither takes nor waits for the folder's lock (a persistent run there may go on at the same time).
+ */
+export const IN_MEMORY_STATE_FILE_NAME = 'endpoints.in-memory.json';

@@ -1,6 +1,7 @@
 import { createServer, isIP } from 'node:net';
 import { envProblems, ingestEnvSchema, workerEnvProblems } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
+import { publicKeyFromPem } from '../../shared/providers/wix-cashier-pay/jwt';
 
 /**
  * Checks, before anything starts, every setting the local mode and both functions will read, so
@@ -34,6 +35,22 @@ export interface LocalOverrides {
   host?: string;
 }
 
+/**
+ * WIX_CASHIER_PAY_PUBLIC_KEY, when set: a PEM RSA public key (as the ingest parses it). A bad one
+ * would start and then refuse every JWT-signed Wix hook, so it is named before anything starts.
+ */
+export function wixPublicKeyProblem(pem: string | undefined): string | undefined {
+  if (pem === undefined || pem.trim() === '') return undefined;
+  const expected = 'WIX_CASHIER_PAY_PUBLIC_KEY: expected a PEM RSA public key (-----BEGIN PUBLIC KEY-----';
+  if (pem.includes('PRIVATE KEY')) return `${expected}), not a private key`;
+  try {
+    publicKeyFromPem(pem);
+    return undefined;
+  } catch {
+    return `${expected}; \\n escapes allowed)`;
+  }
+}
+
 /** Every problem of the local-mode settings, one `NAME: expectation` each. */
 export function localSettingsProblems(env: NodeJS.ProcessEnv, overrides: LocalOverrides = {}): string[] {
   const problems: string[] = [];
@@ -59,6 +76,8 @@ export function localSettingsProblems(env: NodeJS.ProcessEnv, overrides: LocalOv
   );
   int('LOCAL_WAIT_TIME_SECONDS', 0, 20);
   int('LOCAL_FAKE_RECHARGE_LATENCY_MS', 0);
+  const pemProblem = wixPublicKeyProblem(env.WIX_CASHIER_PAY_PUBLIC_KEY);
+  if (pemProblem) problems.push(pemProblem);
   const host = overrides.host ?? env.HOST;
   if (host && !isValidHost(host))
     problems.push(`${overrides.host ? '--host' : 'HOST'}: expected an IP address or host name`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_DATA_DIR, STATE_FILE_NAME } from './dev-defaults';
+import { DEFAULT_DATA_DIR, IN_MEMORY_STATE_FILE_NAME, STATE_FILE_NAME } from './dev-defaults';
 
 export interface StartFlags {
   port?: string;
@@ -10,9 +10,10 @@ export interface StartFlags {
 }
 
 /**
- * `npm start` flags to local-mode options. With `--in-memory --data-dir X` nothing is kept, but
- * the endpoints file (and so the one-run-per-folder lock) goes to X, so a second run beside one
- * on `.local` does not report a lock on `.local`.
+ * `npm start` flags to local-mode options. With `--in-memory` nothing is kept, and the endpoints file
+ * is `.local/endpoints.in-memory.json` (or `LOCAL_DATA_DIR`'s), not the folder's own, so an in-memory run
+ * and a persistent run on `.local` do not lock each other out; with `--in-memory --data-dir X` it goes
+ * to X (X's own name: X holds nothing else).
  */
 export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv) {
   let port: number | undefined;
@@ -24,6 +25,10 @@ export function resolveStartOptions(flags: StartFlags, env: NodeJS.ProcessEnv) {
   const dataDir = flags['in-memory'] ? null : (flags['data-dir'] ?? env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR);
   const stateFile =
     flags['state-file'] ??
-    (flags['in-memory'] && flags['data-dir'] ? path.resolve(flags['data-dir'], STATE_FILE_NAME) : undefined);
+    (flags['in-memory']
+      ? flags['data-dir']
+        ? path.resolve(flags['data-dir'], STATE_FILE_NAME)
+        : path.resolve(env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR, IN_MEMORY_STATE_FILE_NAME)
+      : undefined);
   return { port, host: flags.host, dataDir, stateFile };
 }

@@ -9,7 +9,7 @@ import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './dev-defaults';
 import type { LocalMode } from './local-mode';
 import { assertCanListen, assertLocalSettings } from './preflight';
 import { resolveStartOptions } from './start-options';
-import { assertStateFileFree, defaultStateFile } from './state';
+import { assertStateFileFree, defaultStateFile, removeState } from './state';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -60,9 +60,8 @@ async function main(): Promise<void> {
   // checks again for its other callers.
   assertLocalSettings(process.env, { port: options.port, host: options.host });
   // Another run on this folder is named as such, before its port is reported busy.
-  assertStateFileFree(
-    options.stateFile ?? defaultStateFile(options.dataDir && path.resolve(options.dataDir)),
-  );
+  const stateFile = options.stateFile ?? defaultStateFile(options.dataDir && path.resolve(options.dataDir));
+  assertStateFileFree(stateFile);
   await assertCanListen(
     options.port ?? Number(process.env.PORT || DEFAULT_PORT),
     options.host ?? (process.env.HOST || '127.0.0.1'),
@@ -99,6 +98,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // `npm start | tee log`, then Ctrl-C: tee is gone, so the next line written meets a closed pipe
+  // (EPIPE, or SIGPIPE where it is not ignored). Nobody reads the output any more: stop as for a
+  // signal. Later writes fail the same way during the stop and must not force the exit.
+  process.on('SIGPIPE', () => {
+    if (stoppingSince === undefined) shutdown('SIGPIPE');
+  });
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+      if (stoppingSince === undefined) shutdown('EPIPE');
+    });
+  // Whatever ends the process (a crash included), the endpoints file goes with it (only ours).
+  process.on('exit', () => removeState(stateFile));
   // `kill -USR2 <pid>`: one reconciliation pass and subscription check now, as the schedule runs
   // them (a demo after dropping deliveries, and the e2e test's trigger: no wait for the interval).
   process.on('SIGUSR2', () => {

@@ -33,6 +33,30 @@ function fieldValue(value: unknown): string {
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
+interface EmfMetadata {
+  Timestamp?: number;
+  CloudWatchMetrics?: { Metrics?: { Name?: string }[]; Dimensions?: string[][] }[];
+}
+
+/**
+ * A CloudWatch embedded-metric line (`{"_aws":...}`, what Powertools Metrics writes) as one short
+ * line: `time METRIC Name=value ...  dimension=value ...`; undefined when it is not one.
+ */
+function formatMetricLine(entry: Record<string, unknown>, color: boolean): string | undefined {
+  const aws = entry._aws as EmfMetadata | undefined;
+  if (!aws || typeof aws !== 'object' || !Array.isArray(aws.CloudWatchMetrics)) return undefined;
+  const names = aws.CloudWatchMetrics.flatMap((m) => (m.Metrics ?? []).map((metric) => metric.Name));
+  const dimensions = new Set(aws.CloudWatchMetrics.flatMap((m) => (m.Dimensions ?? []).flat()));
+  dimensions.delete('service');
+  const time = typeof aws.Timestamp === 'number' ? new Date(aws.Timestamp).toISOString().slice(11, 23) : '';
+  const values = names
+    .filter((name): name is string => typeof name === 'string')
+    .map((name) => `${name}=${fieldValue(entry[name])}`);
+  const fields = [...dimensions].map((name) => `${name}=${fieldValue(entry[name])}`);
+  const head = color ? '\x1b[2mMETRIC\x1b[0m' : 'METRIC';
+  return `${time} ${head} ${values.join(' ')}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}`;
+}
+
 /** One log line for a Powertools JSON line; undefined for anything else (printed unchanged). */
 export function formatLogLine(line: string, color = false): string | undefined {
   if (!line.startsWith('{')) return undefined;
@@ -42,6 +66,7 @@ export function formatLogLine(line: string, color = false): string | undefined {
   } catch {
     return undefined;
   }
+  if (entry && typeof entry === 'object' && '_aws' in entry) return formatMetricLine(entry, color);
   if (typeof entry?.level !== 'string' || typeof entry.message !== 'string') return undefined;
   const time = typeof entry.timestamp === 'string' ? entry.timestamp.slice(11, 23) : '';
   const level = entry.level.padEnd(5);

@@ -18,6 +18,7 @@ describe('npm start with bad settings', () => {
     [{ LOCAL_WORKER_TIMEOUT_SECONDS: '3' }, 'LOCAL_WORKER_TIMEOUT_SECONDS'],
     [{ PORT: '70000' }, 'PORT: expected an integer 0-65535'],
     [{ HOST: '999.1.1.1' }, 'HOST: expected an IP address or host name'],
+    [{ WIX_CASHIER_PAY_PUBLIC_KEY: 'notapem' }, 'WIX_CASHIER_PAY_PUBLIC_KEY: expected a PEM RSA public key'],
   ])('%j exits non-zero naming %s, before the banner', async (env, named) => {
     const { code, output } = await runStartToExit(env);
 

@@ -196,7 +196,6 @@ describe('OrderWebhooks stack with default settings', () => {
       RECHARGE_API_URL: 'https://api.rechargeapps.com',
       RECHARGE_API_VERSION: '2021-11',
       ORDER_NUMBER_START: '1001',
-      IDEMPOTENCY_TTL_SECONDS: '259200',
       // The worker refuses a lease not longer than its timeout; it learns the timeout from here.
       IDEMPOTENCY_LEASE_SECONDS: '120',
       WORKER_TIMEOUT_SECONDS: String(QUEUE_DEFAULTS.workerTimeoutSeconds),

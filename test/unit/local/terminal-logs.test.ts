@@ -36,6 +36,32 @@ describe('terminal log lines', () => {
     expect(formatLogLine(line)).toBe('03:50:01.234 ERROR poller error  error="TypeError: boom"');
   });
 
+  it('render an embedded-metric line ({"_aws":...}) as one short METRIC line, not raw JSON', () => {
+    const emf = JSON.stringify({
+      _aws: {
+        Timestamp: Date.parse('2026-12-02T03:50:01.234Z'),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'OrderWebhooks',
+            Dimensions: [['service', 'provider']],
+            Metrics: [
+              { Name: 'WebhooksReceived', Unit: 'Count' },
+              { Name: 'WebhooksQueued', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+      service: 'order-webhooks',
+      provider: 'recharge',
+      WebhooksReceived: 1,
+      WebhooksQueued: 1,
+    });
+
+    expect(formatLogLine(emf)).toBe(
+      '03:50:01.234 METRIC WebhooksReceived=1 WebhooksQueued=1  provider=recharge',
+    );
+  });
+
   it('leave anything that is not a log line alone', () => {
     expect(formatLogLine('order-webhooks local mode is running')).toBeUndefined();
     expect(formatLogLine('{"not":"a log"}')).toBeUndefined();
