@@ -222,7 +222,7 @@ describe('OrderWebhooks stack with default settings', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
       ScalingConfig: { MaximumConcurrency: 2 },
-      MaximumBatchingWindowInSeconds: Match.absent(),
+      MaximumBatchingWindowInSeconds: 5,
     });
   });
 
