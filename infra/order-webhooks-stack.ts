@@ -471,6 +471,11 @@ export class OrderWebhooksStack extends Stack {
       rechargeDrainPerSecond: s.rechargeRatePerSecond * (1 - DEFAULT_RATE_HEADROOM),
       alarmTopic,
     });
+    // A dashboard costs $3 a month (an account's first three are free) and its metrics $0.30 each
+    // while published: off unless context dashboard=true; the alarms' metrics are published either way.
+    if (!s.dashboard) this.monitoring.node.tryRemoveChild('Dashboard');
+    for (const fn of [this.ingest, this.worker, this.reconcile])
+      fn.setEnv('POWERTOOLS_LOG_LEVEL', s.logLevel).setEnv('PUBLISH_DASHBOARD_METRICS', String(s.dashboard));
 
     // --- Outputs -----------------------------------------------------------------------------
     for (const [name, route] of Object.entries(WEBHOOK_ROUTES))
@@ -529,10 +534,11 @@ export class OrderWebhooksStack extends Stack {
       value: this.secret.secretArn,
       description: 'Put the provider credentials here (JSON): see docs/deployment.md "Fill the secret".',
     });
-    new CfnOutput(this, 'DashboardUrl', {
-      description: 'CloudWatch dashboard: traffic, queue, worker outcomes, ReCharge calls, alarms.',
-      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
-    });
+    if (s.dashboard)
+      new CfnOutput(this, 'DashboardUrl', {
+        description: 'CloudWatch dashboard: traffic, queue, worker outcomes, ReCharge calls, alarms.',
+        value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+      });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: alarmTopic.topicArn,
       description: 'SNS topic the alarms go to (alarmEmail is subscribed to it).',

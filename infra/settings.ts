@@ -84,6 +84,10 @@ export const stackSettingsSchema = z
       .optional(),
     certificateArn: arn('acm').optional(),
     tracing: bool(false),
+    /** The CloudWatch dashboard ($3 a month beyond an account's first three) and the metrics only it reads. */
+    dashboard: bool(false),
+    /** The functions' log level: INFO logs one line per request and per record; DEBUG adds each step. */
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Refuse ReCharge requests signed only with the legacy, timestamp-less header (replay risk). */
     rechargeRequireTimestamp: bool(false),
     /** Set false when the account already has an API Gateway CloudWatch Logs role. */
