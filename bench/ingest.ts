@@ -29,7 +29,8 @@ import { measure, percentile, round, type Summary } from './lib/stats';
 
 const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'bench', 'out');
-const SECRET = 'bench-webhook-secret';
+// At least 16 characters, like every credential the ingest accepts (shared/config.ts).
+const SECRET = 'bench-recharge-client-secret';
 
 /** A realistic ReCharge 2021-11 order, padded with line items to roughly `bytes`. */
 function orderBody(bytes: number): string {
@@ -73,7 +74,7 @@ async function latency() {
     getSecrets: (
       (secrets) => async () =>
         secrets
-    )(parseSecrets({ RECHARGE_WEBHOOK_SECRETS: `${SECRET},bench-old-secret` })),
+    )(parseSecrets({ RECHARGE_WEBHOOK_SECRETS: `${SECRET},bench-old-recharge-secret` })),
     sendToQueue: async () => {},
     log: { debug() {}, info() {}, warn() {}, error() {} },
   });
@@ -277,7 +278,7 @@ async function archiveAck(rounds = Number(process.env.BENCH_ARCHIVE_ROUNDS ?? 20
         ...base,
         claims: archive,
         sendToQueue: async (w, signal) => {
-          await Promise.all([sender.send(w, signal), archive.put(toArchived(w, undefined))]);
+          await Promise.all([sender.send(w, signal), archive.putBatch([toArchived(w, undefined)])]);
         },
       }),
     };

@@ -227,7 +227,7 @@ export class OrderWebhooksStack extends Stack {
       ]);
 
     // --- Archive -----------------------------------------------------------------------------
-    // Every verified webhook as received (raw/, index/) and bodies beyond the SQS limit (claim/):
+    // Every verified webhook as received (raw/) and bodies beyond the SQS limit (claim/):
     // key layout in shared/archive/archive.ts. Kept on stack deletion, like the orders ledger.
     const archiveKey = s.archiveKmsKeyArn
       ? kms.Key.fromKeyArn(this, 'ArchiveKey', s.archiveKmsKeyArn)
@@ -251,18 +251,22 @@ export class OrderWebhooksStack extends Stack {
             objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removalPolicy: RemovalPolicy.RETAIN,
             lifecycleRules: [
+              // raw/ objects are one per worker batch, gzip'd: mostly a few KB to tens of KB. S3 moves no
+              // object under 128 KB to Infrequent Access (and would bill it as 128 KB there), so only the
+              // larger ones move; the rest stay in Standard until they expire.
+              { id: 'raw', prefix: 'raw/', expiration: retention },
               {
-                id: 'raw',
+                id: 'raw-large-to-ia',
                 prefix: 'raw/',
+                objectSizeGreaterThan: ARCHIVE_DEFAULTS.infrequentAccessMinBytes,
                 transitions: [
                   {
                     storageClass: s3.StorageClass.INFREQUENT_ACCESS,
                     transitionAfter: Duration.days(ARCHIVE_DEFAULTS.infrequentAccessAfterDays),
                   },
                 ],
-                expiration: retention,
               },
-              // Zero-byte index keys: Infrequent Access would bill each as 128 KB.
+              // Objects an earlier key layout wrote under index/ expire like the rest.
               { id: 'index', prefix: 'index/', expiration: retention },
               {
                 id: 'claim',
@@ -279,7 +283,7 @@ export class OrderWebhooksStack extends Stack {
         'Only the two function roles write here (each write is logged per record with its key fields); server access logs would need a second bucket with its own retention for one more log line per webhook. Audit reads with CloudTrail S3 data events if required.',
     });
     // Exactly the calls the code makes: ingest PutObject claim/ (large bodies); worker GetObject
-    // claim/, PutObject raw/ and index/ (archive step). Listing and reading the archive is the CLI's,
+    // claim/, PutObject raw/ (one object per batch). Listing and reading the archive is the CLI's,
     // with the operator's own credentials.
     this.ingest.bindBucket(
       'ARCHIVE_BUCKET',
@@ -293,7 +297,6 @@ export class OrderWebhooksStack extends Stack {
       [
         { action: 's3:GetObject', prefix: 'claim/' },
         { action: 's3:PutObject', prefix: 'raw/' },
-        { action: 's3:PutObject', prefix: 'index/' },
       ],
       archiveKey,
     );
@@ -404,6 +407,11 @@ export class OrderWebhooksStack extends Stack {
       rechargeDrainPerSecond: s.rechargeRatePerSecond * (1 - DEFAULT_RATE_HEADROOM),
       alarmTopic,
     });
+    // A dashboard costs $3 a month (an account's first three are free) and its metrics $0.30 each
+    // while published: off unless context dashboard=true; the alarms' metrics are published either way.
+    if (!s.dashboard) this.monitoring.node.tryRemoveChild('Dashboard');
+    for (const fn of [this.ingest, this.worker, this.reconcile])
+      fn.setEnv('POWERTOOLS_LOG_LEVEL', s.logLevel).setEnv('PUBLISH_DASHBOARD_METRICS', String(s.dashboard));
 
     // --- Outputs -----------------------------------------------------------------------------
     for (const [name, route] of Object.entries(WEBHOOK_ROUTES))
@@ -458,10 +466,11 @@ export class OrderWebhooksStack extends Stack {
       value: this.secret.secretArn,
       description: 'Put the provider credentials here (JSON): see docs/deployment.md "Fill the secret".',
     });
-    new CfnOutput(this, 'DashboardUrl', {
-      description: 'CloudWatch dashboard: traffic, queue, worker outcomes, ReCharge calls, alarms.',
-      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
-    });
+    if (s.dashboard)
+      new CfnOutput(this, 'DashboardUrl', {
+        description: 'CloudWatch dashboard: traffic, queue, worker outcomes, ReCharge calls, alarms.',
+        value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
+      });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: alarmTopic.topicArn,
       description: 'SNS topic the alarms go to (alarmEmail is subscribed to it).',

@@ -65,7 +65,12 @@ export const stackSettingsSchema = z
     maxReceiveCount: int(QUEUE_DEFAULTS.maxReceiveCount, 1, 1000),
     /** Records per worker invocation; above 10 needs a batching window. */
     batchSize: int(10, 1, 10_000),
-    maxBatchingWindowSeconds: int(0, 0, 300),
+    /**
+     * How long the event source gathers records before invoking the worker: invocations, receives,
+     * deletes and archive objects then scale with batches. Adds up to this much to a webhook's sync
+     * time (a lone webhook waits the whole window); 0 invokes as soon as a record arrives.
+     */
+    maxBatchingWindowSeconds: int(5, 0, 300),
     /** Concurrent worker invocations; also what keeps ReCharge's 2 calls/s leaky bucket happy. */
     maxConcurrency: int(2, 2, 1000),
     /**
@@ -96,6 +101,10 @@ export const stackSettingsSchema = z
       .optional(),
     certificateArn: arn('acm').optional(),
     tracing: bool(false),
+    /** The CloudWatch dashboard ($3 a month beyond an account's first three) and the metrics only it reads. */
+    dashboard: bool(false),
+    /** The functions' log level: INFO logs one line per request and per record; DEBUG adds each step. */
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** Refuse ReCharge requests signed only with the legacy, timestamp-less header (replay risk). */
     rechargeRequireTimestamp: bool(false),
     /**

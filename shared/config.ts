@@ -74,6 +74,11 @@ const awsSchema = z.object({
   AWS_CALL_RECORD_FILE: z.optional(z.string()),
   /** Local emulator only (fauxqs also emulates S3). */
   S3_ENDPOINT: optionalUrl,
+  /**
+   * "false": publish only the metrics an alarm reads (shared/metrics.ts ALARM_METRICS); the stack
+   * sets it from its `dashboard` setting. Read by shared/metrics.ts at start.
+   */
+  PUBLISH_DASHBOARD_METRICS: z._default(z.enum(['true', 'false']), 'true'),
 });
 
 export const ingestEnvSchema = z.extend(awsSchema, {

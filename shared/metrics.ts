@@ -1,4 +1,4 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** CloudWatch namespace and metric names; the stack's dashboard and alarms read these same names. */
 export const METRICS_NAMESPACE = 'OrderWebhooks';
@@ -48,3 +48,42 @@ export const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'order-webhooks',
 });
+
+/**
+ * The metric names an alarm reads (infra/constructs/monitoring.ts): published whatever the
+ * dashboard setting. Every other name only feeds the dashboard. test/infra/stack.test.ts checks
+ * that every alarm on this namespace reads one of these.
+ */
+export const ALARM_METRICS: readonly string[] = [
+  METRIC.configError,
+  METRIC.rejected,
+  METRIC.reconcileBehind,
+  METRIC.reconcileFailuresInARow,
+  METRIC.subscriptionRecreated,
+  METRIC.subscriptionMissing,
+];
+
+/**
+ * Counting into Powertools metrics (EMF on stdout, one line per flush). A custom metric is billed
+ * for every hour it receives data, so a zero is never published (every alarm treats missing data as
+ * not breaching), and without the dashboard (`publishAll` false) only the alarms' metrics are; a
+ * flush with nothing counted prints nothing.
+ */
+export function makeMetricsSink(publishAll = process.env.PUBLISH_DASHBOARD_METRICS !== 'false'): {
+  count(name: string, value?: number): void;
+  flush(): void;
+} {
+  let stored = 0;
+  return {
+    count(name, value = 1) {
+      if (value === 0 || (!publishAll && !ALARM_METRICS.includes(name))) return;
+      metrics.addMetric(name, MetricUnit.Count, value);
+      stored++;
+    },
+    flush() {
+      if (stored === 0) return;
+      stored = 0;
+      metrics.publishStoredMetrics();
+    },
+  };
+}

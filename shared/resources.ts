@@ -32,10 +32,12 @@ export const STACK_NAME = 'OrderWebhooks';
 
 /** The audit archive bucket: key layout in shared/archive/archive.ts. */
 export const ARCHIVE_DEFAULTS = {
-  /** raw/ and index/ objects expire after this (context archiveRetentionDays). */
+  /** raw/ objects expire after this (context archiveRetentionDays). */
   retentionDays: 400,
-  /** raw/ objects move to Infrequent Access after this. */
+  /** raw/ objects larger than infrequentAccessMinBytes move to Infrequent Access after this. */
   infrequentAccessAfterDays: 30,
+  /** S3 transitions no smaller object to Infrequent Access (which bills each as 128 KB anyway). */
+  infrequentAccessMinBytes: 128 * 1024,
   /**
    * claim/ objects expire after this: longer than a message can live (14 days in the queue, then at
    * most 14 in the dead-letter queue), and the worker has copied the body to raw/ by then anyway.

@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { makeS3Archive } from '#shared/archive/s3-archive';
 import { recordAwsCalls } from '#shared/aws/call-recorder';
@@ -6,7 +5,7 @@ import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
 import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
 import { processLog } from '#shared/logger';
-import { METRIC, metrics } from '#shared/metrics';
+import { METRIC, makeMetricsSink } from '#shared/metrics';
 import { makeSqsClient, makeSqsSender } from '#shared/queue/sqs-sender';
 import { makeSecretsProvider } from '#shared/secrets';
 
@@ -93,10 +92,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandler
     getSecrets: makeSecretsProvider(config, env, 'ingest'),
     sendToQueue: (webhook, signal) => sender.send(webhook, signal),
     log: processLog,
-    metrics: {
-      count: (name) => metrics.addMetric(name, MetricUnit.Count, 1),
-      flush: () => metrics.publishStoredMetrics(),
-    },
+    metrics: makeMetricsSink(config.PUBLISH_DASHBOARD_METRICS === 'true'),
   };
   return defaults as IngestHandlerDeps;
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ArchiveEntry, ArchiveQuery } from '../../shared/archive/archive';
 import { makeS3Archive, type S3Archive } from '../../shared/archive/s3-archive';
+import { OrderStore } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { formatTable } from './orders';
 import {
@@ -27,8 +28,10 @@ Options:
   --provider <p>       ${PROVIDERS.join(', ')} (required, except for show <key>)
   --from <iso>         received at or after (default: 24 hours before --to)
   --to <iso>           received before (default: now)
-  --order <id>         only this provider order (any time unless --from/--to)
-  --delivery <key>     only this delivery key
+  --order <id>         only this provider order: the deliveries its history names (any time)
+                       and every receipt of the last 24 hours; with --from/--to, every
+                       receipt in that range (repeats and failed ones too)
+  --delivery <key>     only this delivery key (in the time range: default the last 24 hours)
   --max <n>            list: at most n entries (default 500)
   --json               machine-readable output
 ${TARGET_HELP}
@@ -74,14 +77,26 @@ export function queryFrom(values: {
   };
 }
 
-/** The archive of the target: the local mode's emulator bucket, or ARCHIVE_BUCKET in AWS. */
+/**
+ * The archive of the target: the local mode's emulator bucket, or ARCHIVE_BUCKET in AWS. An order
+ * query without a time range reads the objects the order's history names (orders table).
+ */
 export function archiveOf(target: Target): S3Archive {
   const bucket = need(target.archiveBucket, 'ARCHIVE_BUCKET');
+  const table = target.ordersTable;
   return makeS3Archive({
     bucket,
     region: target.region,
     endpoint: target.s3Endpoint,
     ...(target.kind === 'local' ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(table
+      ? {
+          orderRefs: async (provider: Provider, orderId: string) => {
+            const stored = await new OrderStore(target.dynamo, table).get({ provider, orderId });
+            return (stored?.history ?? []).flatMap((h) => (h.archive ? [h.archive] : []));
+          },
+        }
+      : {}),
   });
 }
 

@@ -1,18 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Provider, QueuedWebhook, VerificationScheme } from '../queue/message';
 
 /**
  * The audit archive: every verified webhook as received, in one S3 bucket of the stack.
  *
- *   raw/<provider>/<yyyy>/<mm>/<dd>/<hh>/<deliveryKey>.json   the body bytes exactly as received;
- *                                                          what we verified in the object metadata
- *   index/order/<provider>/<orderId>/<yyyy>/<mm>/<dd>/<hh>/<deliveryKey>.json   empty: by order
- *   index/delivery/<provider>/<deliveryKey>/<yyyy>/<mm>/<dd>/<hh>                empty: by delivery
- *   claim/<provider>/<yyyy>/<mm>/<dd>/<uuid>               claim-check bodies (shared/archive/claim-check.ts)
+ *   raw/<yyyy>/<mm>/<dd>/<hh>/<name>.jsonl.gz   one object per worker batch and receive hour: gzip'd
+ *                                              JSON Lines, one line per receipt (metadata and body)
+ *   claim/<provider>/<yyyy>/<mm>/<dd>/<uuid>    claim-check bodies (shared/archive/claim-check.ts)
  *
- * The index objects are zero-byte keys that name their raw object, so "everything about order X" or
- * "delivery K" is one ListObjectsV2 by prefix (S3 cannot list by metadata). Hours are UTC, of the
- * time the ingest accepted the webhook. Never a secret: no headers, no path (the Wix token), no
- * signature, only the name of the scheme that passed.
+ * The hour is the UTC hour the ingest accepted the webhook; `name` is the write time (minute, second,
+ * millisecond) and a random suffix, so every write has its own key and is made with
+ * `If-None-Match: *`: an object, once written, is never replaced (write-once by construction). A
+ * delivery received twice is two lines, each with its own receive time. An entry is addressed as
+ * `<object key>#<line>`; the order's history keeps the short form `<yyyymmddhh>/<name>#<line>`
+ * (archiveRef), so "everything about order X" reads those objects only, and a time range lists the
+ * hours' prefixes. Never a secret: no headers, no path (the Wix token), no signature, only the name of
+ * the scheme that passed.
  */
 
 /** What is archived about one webhook, besides its body. */
@@ -32,18 +36,22 @@ export interface ArchivedWebhook extends ArchiveMetadata {
   body: string;
 }
 
-/** Writes archive objects; every write is idempotent (same webhook, same keys, same bytes). */
+/** Writes archive objects: one object per call and receive hour, never over an existing one. */
 export interface ArchiveWriter {
-  put(webhook: ArchivedWebhook): Promise<void>;
+  /** Archives a batch; returns each webhook's archiveRef, in order. */
+  putBatch(webhooks: readonly ArchivedWebhook[]): Promise<string[]>;
 }
 
-/** One raw object found by a listing. */
+/** One archived receipt found by a listing. */
 export interface ArchiveEntry {
+  /** `<object key>#<line>`. */
   key: string;
   provider: Provider;
   deliveryKey: string;
   /** Start of the UTC hour the webhook was received in (from the key). */
   hour: string;
+  /** When the ingest accepted it. */
+  receivedAt: string;
 }
 
 export interface ArchiveQuery {
@@ -79,104 +87,86 @@ export function hourPath(iso: string | Date): string {
 }
 
 export const RAW_PREFIX = 'raw/';
-export const INDEX_PREFIX = 'index/';
 export const CLAIM_PREFIX = 'claim/';
 
-export function rawKey(meta: Pick<ArchiveMetadata, 'provider' | 'receivedAt' | 'deliveryKey'>): string {
-  return `${RAW_PREFIX}${meta.provider}/${hourPath(meta.receivedAt)}/${keySegment(meta.deliveryKey)}.json`;
+/** The hour prefix of a receive time: `raw/yyyy/mm/dd/hh/`. */
+export function hourPrefix(receivedAt: string | Date): string {
+  return `${RAW_PREFIX}${hourPath(receivedAt)}/`;
 }
 
-export function orderIndexPrefix(provider: Provider, orderId: string): string {
-  return `${INDEX_PREFIX}order/${provider}/${keySegment(orderId)}/`;
+/** A new object key for receipts of one hour, written at `now`: unique per write. */
+export function batchObjectKey(receivedAt: string, now: Date): string {
+  const stamp = `${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}${String(now.getUTCMilliseconds()).padStart(3, '0')}`;
+  return `${hourPrefix(receivedAt)}${stamp}-${randomBytes(5).toString('hex')}.jsonl.gz`;
 }
 
-export function deliveryIndexPrefix(provider: Provider, deliveryKey: string): string {
-  return `${INDEX_PREFIX}delivery/${provider}/${keySegment(deliveryKey)}/`;
+const OBJECT_RE = /^raw\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/([0-9a-z-]+)\.jsonl\.gz$/;
+
+/** The short reference kept in the order's history: `<yyyymmddhh>/<name>#<line>`. */
+export function archiveRef(objectKey: string, line: number): string {
+  const m = OBJECT_RE.exec(objectKey);
+  if (!m) throw new Error(`archive: not an archive object key: ${objectKey}`);
+  return `${m[1]}${m[2]}${m[3]}${m[4]}/${m[5]}#${line}`;
 }
 
-/** The index keys written beside a raw object. */
-export function indexKeys(meta: ArchiveMetadata): string[] {
-  const hour = hourPath(meta.receivedAt);
-  const keys = [`${deliveryIndexPrefix(meta.provider, meta.deliveryKey)}${hour}`];
-  if (meta.orderId)
-    keys.push(`${orderIndexPrefix(meta.provider, meta.orderId)}${hour}/${keySegment(meta.deliveryKey)}.json`);
-  return keys;
+/** An entry key (`<object key>#<line>`) from a history reference; undefined for anything else. */
+export function entryKeyOfRef(ref: string): string | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})\/([0-9a-z-]+)#(\d+)$/.exec(ref);
+  return m ? `${RAW_PREFIX}${m[1]}/${m[2]}/${m[3]}/${m[4]}/${m[5]}.jsonl.gz#${m[6]}` : undefined;
 }
 
-const HOUR_RE = /^(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})$/;
+/** Splits an entry key into its object key and line; undefined for anything else. */
+export function parseEntryKey(key: string): { objectKey: string; line: number } | undefined {
+  const at = key.lastIndexOf('#');
+  if (at < 0) return undefined;
+  const objectKey = key.slice(0, at);
+  const line = Number(key.slice(at + 1));
+  return OBJECT_RE.test(objectKey) && Number.isInteger(line) && line >= 0 ? { objectKey, line } : undefined;
+}
 
-function hourStart(path: string): string | undefined {
-  const m = HOUR_RE.exec(path);
+/** Start of the UTC hour of an archive object (from its key); undefined for anything else. */
+export function objectHour(objectKey: string): string | undefined {
+  const m = OBJECT_RE.exec(objectKey);
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:00:00.000Z` : undefined;
 }
 
-/** Parses a raw key back into its parts; undefined for anything else. */
-export function parseRawKey(key: string): ArchiveEntry | undefined {
-  const m = /^raw\/([^/]+)\/(\d{4}\/\d{2}\/\d{2}\/\d{2})\/([^/]+)\.json$/.exec(key);
-  const hour = m && hourStart(m[2] as string);
-  if (!m || !hour) return undefined;
-  return {
-    key,
-    provider: m[1] as Provider,
-    deliveryKey: decodeURIComponent(m[3] as string),
-    hour,
-  };
-}
-
-/** The raw key an index key names (order or delivery index); undefined for anything else. */
-export function rawKeyOfIndex(key: string): string | undefined {
-  const order = /^index\/order\/([^/]+)\/[^/]+\/(\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.json)$/.exec(key);
-  if (order) return `${RAW_PREFIX}${order[1]}/${order[2]}`;
-  const delivery = /^index\/delivery\/([^/]+)\/([^/]+)\/(\d{4}\/\d{2}\/\d{2}\/\d{2})$/.exec(key);
-  if (delivery) return `${RAW_PREFIX}${delivery[1]}/${delivery[3]}/${delivery[2]}.json`;
-  return undefined;
-}
-
-/** Day prefixes (`raw/<provider>/yyyy/mm/dd/`) covering [from, to). */
-export function dayPrefixes(provider: Provider, from: Date, to: Date): string[] {
+/** Day prefixes (`raw/yyyy/mm/dd/`) covering [from, to). */
+export function dayPrefixes(from: Date, to: Date): string[] {
   const prefixes: string[] = [];
   const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
   for (; day < to; day.setUTCDate(day.getUTCDate() + 1))
-    prefixes.push(`${RAW_PREFIX}${provider}/${hourPath(day).slice(0, 10)}/`);
+    prefixes.push(`${RAW_PREFIX}${hourPath(day).slice(0, 10)}/`);
   return prefixes;
 }
 
-/** True when the entry's hour lies in the query's range (hours are the key's granularity). */
-export function inRange(entry: ArchiveEntry, query: Pick<ArchiveQuery, 'from' | 'to'>): boolean {
-  const hour = Date.parse(entry.hour);
-  const from = query.from ? Math.floor(query.from.getTime() / 3_600_000) * 3_600_000 : -Infinity;
-  return hour >= from && (!query.to || hour < query.to.getTime());
+/** True when an object's hour can hold receipts in [from, to). */
+export function hourInRange(hour: string, query: Pick<ArchiveQuery, 'from' | 'to'>): boolean {
+  const start = Date.parse(hour);
+  return (
+    (!query.from || start + 3_600_000 > query.from.getTime()) && (!query.to || start < query.to.getTime())
+  );
 }
 
-/** S3 user metadata (x-amz-meta-*) for a webhook: lower-case names, URI-encoded values (ASCII only). */
-export function toObjectMetadata(meta: ArchiveMetadata): Record<string, string> {
-  const out: Record<string, string> = {
-    provider: meta.provider,
-    topic: meta.topic,
-    'delivery-key': meta.deliveryKey,
-    'received-at': meta.receivedAt,
-    verification: meta.verification,
-  };
-  if (meta.requestId) out['request-id'] = meta.requestId;
-  if (meta.orderId) out['order-id'] = meta.orderId;
-  for (const [name, value] of Object.entries(out)) out[name] = encodeURIComponent(value);
-  return out;
+/** True when a receipt matches the query (provider, range, order, delivery). */
+export function matches(webhook: ArchiveMetadata, query: ArchiveQuery): boolean {
+  const at = Date.parse(webhook.receivedAt);
+  return (
+    webhook.provider === query.provider &&
+    (!query.from || at >= query.from.getTime()) &&
+    (!query.to || at < query.to.getTime()) &&
+    (!query.orderId || webhook.orderId === query.orderId) &&
+    (!query.deliveryKey || webhook.deliveryKey === query.deliveryKey)
+  );
 }
 
-/** Reads toObjectMetadata's shape back. */
-export function fromObjectMetadata(metadata: Record<string, string> | undefined): ArchiveMetadata {
-  const m: Record<string, string> = {};
-  for (const [name, value] of Object.entries(metadata ?? {}))
-    m[name.toLowerCase()] = decodeURIComponent(value);
-  return {
-    provider: m.provider as Provider,
-    topic: m.topic ?? '',
-    deliveryKey: m['delivery-key'] ?? '',
-    receivedAt: m['received-at'] ?? '',
-    verification: m.verification as VerificationScheme,
-    ...(m['request-id'] ? { requestId: m['request-id'] } : {}),
-    ...(m['order-id'] ? { orderId: m['order-id'] } : {}),
-  };
+/** One archive object's bytes: gzip'd JSON Lines of ArchivedWebhook. */
+export function encodeObject(webhooks: readonly ArchivedWebhook[]): Buffer {
+  return gzipSync(webhooks.map((w) => JSON.stringify(w)).join('\n'));
+}
+
+export function decodeObject(bytes: Uint8Array): ArchivedWebhook[] {
+  const text = gunzipSync(bytes).toString('utf8');
+  return text ? text.split('\n').map((line) => JSON.parse(line) as ArchivedWebhook) : [];
 }
 
 /** A queued provider delivery as an archive entry (replays and reconciles are not archived again). */

@@ -5,16 +5,17 @@ import {
   type ArchiveQuery,
   type ArchiveReader,
   type ArchiveWriter,
+  archiveRef,
+  batchObjectKey,
   dayPrefixes,
-  deliveryIndexPrefix,
-  fromObjectMetadata,
-  indexKeys,
-  inRange,
-  orderIndexPrefix,
-  parseRawKey,
-  rawKey,
-  rawKeyOfIndex,
-  toObjectMetadata,
+  decodeObject,
+  encodeObject,
+  entryKeyOfRef,
+  hourInRange,
+  hourPrefix,
+  matches,
+  objectHour,
+  parseEntryKey,
 } from './archive';
 import type { ClaimStore } from './claim-check';
 
@@ -33,6 +34,15 @@ export interface S3ArchiveOptions {
   sdk?: S3Module;
   /** Told of the client once it exists (tests: record its calls for the IAM contract). */
   onClient?: (client: S3Client) => void;
+  /**
+   * The archive references an order's history keeps (the CLI reads them from the orders table):
+   * with it, an order query without a time range reads those objects (any time) and the last day's;
+   * otherwise an order query reads the time range like any other (receipts that never reached the
+   * history, such as repeats or dead-lettered ones, are found that way).
+   */
+  orderRefs?: (provider: ArchiveQuery['provider'], orderId: string) => Promise<string[]>;
+  /** Time of a write (tests). */
+  now?: () => Date;
 }
 
 export type S3Archive = ArchiveWriter & ArchiveReader & ClaimStore;
@@ -47,6 +57,10 @@ function isAlreadyStored(error: unknown): boolean {
 
 /** Newest first would need a full listing; a query with no range looks at the last day. */
 const DEFAULT_RANGE_MS = 86_400_000;
+
+/** Objects read at once by a listing; and how many decoded objects a reader keeps. */
+const READ_CONCURRENCY = 8;
+const CACHED_OBJECTS = 64;
 
 /**
  * The archive, the claim store and the archive reader over one S3 bucket. Without `options.sdk`
@@ -98,30 +112,88 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
     return keys;
   };
 
+  // Archive objects never change once written, so a reader may keep what it decoded.
+  const cache = new Map<string, Promise<ArchivedWebhook[]>>();
+  const readObject = (objectKey: string): Promise<ArchivedWebhook[]> => {
+    let lines = cache.get(objectKey);
+    if (!lines) {
+      lines = (async () => {
+        const { s3, sdk } = await load();
+        const object = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: objectKey }));
+        return decodeObject((await object.Body?.transformToByteArray()) ?? new Uint8Array());
+      })();
+      lines.catch(() => cache.delete(objectKey));
+      if (cache.size >= CACHED_OBJECTS) cache.delete(cache.keys().next().value as string);
+      cache.set(objectKey, lines);
+    }
+    return lines;
+  };
+  const readEntry = async (key: string): Promise<ArchivedWebhook> => {
+    const at = parseEntryKey(key);
+    const webhook = at && (await readObject(at.objectKey))[at.line];
+    if (!webhook) throw Object.assign(new Error(`no archived webhook at ${key}`), { name: 'NoSuchKey' });
+    return webhook;
+  };
+  const entriesOf = async (objectKeys: readonly string[], query: ArchiveQuery, lines?: Set<string>) => {
+    const entries: ArchiveEntry[] = [];
+    const objects = [...new Set(objectKeys)];
+    for (let i = 0; i < objects.length; i += READ_CONCURRENCY) {
+      const slice = objects.slice(i, i + READ_CONCURRENCY);
+      const read = await Promise.all(slice.map(readObject));
+      read.forEach((webhooks, j) => {
+        const objectKey = slice[j] as string;
+        webhooks.forEach((webhook, line) => {
+          const key = `${objectKey}#${line}`;
+          if ((lines && !lines.has(key)) || !matches(webhook, query)) return;
+          entries.push({
+            key,
+            provider: webhook.provider,
+            deliveryKey: webhook.deliveryKey,
+            hour: objectHour(objectKey) as string,
+            receivedAt: webhook.receivedAt,
+          });
+        });
+      });
+    }
+    return entries;
+  };
+
   return {
     bucket,
 
-    async put(webhook: ArchivedWebhook) {
+    async putBatch(webhooks) {
       const { s3, sdk } = await load();
-      const put = (Key: string, body: string, extra: Record<string, unknown> = {}) => {
-        const Body = Buffer.from(body, 'utf8');
-        return s3.send(
-          new sdk.PutObjectCommand({ Bucket: bucket, Key, Body, ContentLength: Body.length, ...extra }),
-        );
-      };
-      // Raw object first: an index entry never names an object that is not there. Write-once
-      // (`If-None-Match: *`): the first body stored under a delivery key stays, so a later body
-      // with the same key (a retry, or a token holder's forgery) never replaces the original.
-      try {
-        await put(rawKey(webhook), webhook.body, {
-          ContentType: 'application/json',
-          Metadata: toObjectMetadata(webhook),
-          IfNoneMatch: '*',
-        });
-      } catch (error) {
-        if (!isAlreadyStored(error)) throw error;
-      }
-      await Promise.all(indexKeys(webhook).map((key) => put(key, '')));
+      const now = options.now?.() ?? new Date();
+      const refs: string[] = new Array(webhooks.length);
+      // One object per receive hour (a batch nearly always has one): the hour prefix of a key
+      // holds every receipt of that hour, so a time range needs no other index.
+      const byHour = new Map<string, number[]>();
+      webhooks.forEach((webhook, i) => {
+        const hour = hourPrefix(webhook.receivedAt);
+        byHour.set(hour, [...(byHour.get(hour) ?? []), i]);
+      });
+      await Promise.all(
+        [...byHour.values()].map(async (indexes) => {
+          const group = indexes.map((i) => webhooks[i] as ArchivedWebhook);
+          const Key = batchObjectKey(group[0]?.receivedAt as string, now);
+          const Body = encodeObject(group);
+          // A fresh key per write, and S3 refuses to replace an existing object: write-once.
+          await s3.send(
+            new sdk.PutObjectCommand({
+              Bucket: bucket,
+              Key,
+              Body,
+              ContentLength: Body.length,
+              ContentType: 'application/gzip',
+              IfNoneMatch: '*',
+            }),
+          );
+          indexes.forEach((i, line) => {
+            refs[i] = archiveRef(Key, line);
+          });
+        }),
+      );
+      return refs;
     },
 
     async putClaim(key, body, signal) {
@@ -139,38 +211,49 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
     },
 
     async head(key) {
-      const { s3, sdk } = await load();
-      const object = await s3.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { ...fromObjectMetadata(object.Metadata), bytes: object.ContentLength ?? 0 };
+      const { body, ...meta } = await readEntry(key);
+      return { ...meta, bytes: Buffer.byteLength(body, 'utf8') };
     },
 
-    async get(key) {
-      const { s3, sdk } = await load();
-      const object = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
-      const body = (await object.Body?.transformToString('utf-8')) ?? '';
-      return { ...fromObjectMetadata(object.Metadata), body };
-    },
+    get: readEntry,
 
     async list(query: ArchiveQuery): Promise<ArchiveEntry[]> {
-      let keys: string[];
-      if (query.deliveryKey || query.orderId) {
-        const prefix = query.deliveryKey
-          ? deliveryIndexPrefix(query.provider, query.deliveryKey)
-          : orderIndexPrefix(query.provider, query.orderId as string);
-        keys = (await listKeys(prefix)).map(rawKeyOfIndex).filter((k): k is string => k !== undefined);
+      const byRange = async (q: ArchiveQuery) => {
+        const to = q.to ?? new Date();
+        const from = q.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
+        const range = { from, to };
+        const keys = (await Promise.all(dayPrefixes(from, to).map(listKeys))).flat();
+        const inRange = keys.filter((k) => {
+          const hour = objectHour(k);
+          return hour !== undefined && hourInRange(hour, range);
+        });
+        return entriesOf(inRange, { ...q, ...range });
+      };
+      let entries: ArchiveEntry[];
+      if (query.orderId && options.orderRefs && !query.from && !query.to) {
+        // The deliveries the order's history names (any time), and every receipt of the last day
+        // (a repeat or a delivery that changed nothing adds no history entry).
+        const keys = (await options.orderRefs(query.provider, query.orderId))
+          .map(entryKeyOfRef)
+          .filter((k): k is string => k !== undefined);
+        const objects = keys.map((k) => parseEntryKey(k)?.objectKey as string);
+        const [named, recent] = await Promise.all([entriesOf(objects, query, new Set(keys)), byRange(query)]);
+        const recentKeys = new Set(recent.map((e) => e.key));
+        entries = [...named.filter((e) => !recentKeys.has(e.key)), ...recent];
       } else {
-        const to = query.to ?? new Date();
-        const from = query.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
-        keys = (await Promise.all(dayPrefixes(query.provider, from, to).map(listKeys))).flat();
+        entries = await byRange(query);
       }
-      const range = { from: query.from, to: query.to };
-      const entries = new Map<string, ArchiveEntry>();
-      for (const key of keys) {
-        const entry = parseRawKey(key);
-        if (entry && inRange(entry, range) && (!query.deliveryKey || entry.deliveryKey === query.deliveryKey))
-          entries.set(key, entry);
-      }
-      return [...entries.values()].sort((a, b) => a.hour.localeCompare(b.hour) || a.key.localeCompare(b.key));
+      entries.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.key.localeCompare(b.key));
+      // A batch the worker archived and then failed comes back from SQS and is archived again: the
+      // same receipt (delivery key and receive time) is listed once. A provider's repeat is listed
+      // again, with its own receive time.
+      const seen = new Set<string>();
+      return entries.filter((e) => {
+        const receipt = `${e.provider}\n${e.deliveryKey}\n${e.receivedAt}`;
+        if (seen.has(receipt)) return false;
+        seen.add(receipt);
+        return true;
+      });
     },
   };
 }

@@ -26,6 +26,27 @@ export interface AwsCallRecord {
   objectKey?: string;
 }
 
+/** One metered call (the cost benchmark, bench/cost.ts): the request, and its answer or error. */
+export interface AwsCallMeterEvent {
+  fn: AwsCallRecord['fn'];
+  /** Service and command, e.g. `dynamodb:PutItem`, `sqs:SendMessageBatch` (not the IAM action). */
+  call: string;
+  input: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  error?: unknown;
+}
+
+let meter: ((event: AwsCallMeterEvent) => void) | undefined;
+
+/**
+ * Benchmark-only: every client passed to recordAwsCalls from now on also reports each call to
+ * `onCall`, and DynamoDB calls ask for their consumed capacity (what DynamoDB bills). Never set in
+ * a function, so production clients get no middleware from it.
+ */
+export function setAwsCallMeter(onCall: ((event: AwsCallMeterEvent) => void) | undefined): void {
+  meter = onCall;
+}
+
 /** Anything with a middleware stack (every AWS SDK v3 client). */
 interface SdkClient {
   middlewareStack: {
@@ -82,6 +103,8 @@ export function recordAwsCalls<C>(
   bindings: Record<string, string | undefined>,
   file: string | undefined,
 ): C {
+  const metered = meter;
+  if (metered) meterCalls(client, fn, metered);
   if (!file) return client;
   const byValue = new Map<string, string>();
   for (const [name, value] of Object.entries(bindings)) if (value) byValue.set(value, name);
@@ -104,4 +127,24 @@ export function recordAwsCalls<C>(
     { step: 'initialize', name: 'iamContractRecorder', override: true },
   );
   return client;
+}
+
+function meterCalls(client: unknown, fn: AwsCallRecord['fn'], onCall: (event: AwsCallMeterEvent) => void) {
+  (client as SdkClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const { clientName, commandName } = context as { clientName?: string; commandName?: string };
+      const call = `${SERVICE_PREFIX[clientName ?? ''] ?? String(clientName)}:${String(commandName).replace(/Command$/, '')}`;
+      const input = (args.input ?? {}) as Record<string, unknown>;
+      if (clientName === 'DynamoDBClient') input.ReturnConsumedCapacity = 'TOTAL';
+      try {
+        const result = (await next(args)) as { output?: Record<string, unknown> };
+        onCall({ fn, call, input, output: result.output ?? {} });
+        return result;
+      } catch (error) {
+        onCall({ fn, call, input, error });
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'costMeter', override: true },
+  );
 }

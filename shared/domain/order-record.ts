@@ -25,6 +25,8 @@ export interface HistoryEntry {
   outcome: 'applied' | 'ignored' | 'stale' | 'recorded';
   /** Set when the entry came from a replayed (or reconciled) message rather than a provider delivery. */
   origin?: 'replay' | 'reconcile';
+  /** Where the delivery is archived (shared/archive/archive.ts archiveRef): on its first entry only. */
+  archive?: string;
 }
 
 /** The stored state of one provider order (one ledger item; see shared/order-system/ledger.ts). */
@@ -156,7 +158,12 @@ function newRecord(event: OrderEvent, now: string): OrderRecord {
 export function applyOrderEvent(
   stored: OrderRecord | undefined,
   event: OrderEvent,
-  delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
+  delivery: {
+    deliveryKey: string;
+    now: string;
+    origin?: 'replay' | 'reconcile' | undefined;
+    archiveRef?: string | undefined;
+  },
 ): ApplyResult {
   const { deliveryKey } = delivery;
   if (!stored?.history.some((h) => h.deliveryKey === deliveryKey))
@@ -184,13 +191,25 @@ export function applyOrderEvent(
 function applyNewEvent(
   stored: OrderRecord | undefined,
   event: OrderEvent,
-  delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
+  delivery: {
+    deliveryKey: string;
+    now: string;
+    origin?: 'replay' | 'reconcile' | undefined;
+    archiveRef?: string | undefined;
+  },
 ): ApplyResult {
-  const { deliveryKey, now, origin } = delivery;
+  const { deliveryKey, now, origin, archiveRef } = delivery;
   const record: OrderRecord = structuredClone(stored ?? newRecord(event, now));
   const entries: HistoryEntry[] = [];
   const entry = (e: Omit<HistoryEntry, 'at' | 'deliveryKey' | 'topic'>) =>
-    entries.push({ at: now, deliveryKey, topic: event.topic, ...(origin ? { origin } : {}), ...e });
+    entries.push({
+      at: now,
+      deliveryKey,
+      topic: event.topic,
+      ...(origin ? { origin } : {}),
+      ...(archiveRef && entries.length === 0 ? { archive: archiveRef } : {}),
+      ...e,
+    });
 
   const eventTime = toMillis(event.occurredAt);
   const storedTime = toMillis(record.sourceUpdatedAt);

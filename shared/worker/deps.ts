@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -10,7 +9,7 @@ import { parseWorkerEnv, type WorkerEnv, workerEnvProblems } from '../config';
 import { ConfigError } from '../errors';
 import { logExternalCall } from '../external-call';
 import { type Log, processLog } from '../logger';
-import { METRIC, metrics } from '../metrics';
+import { METRIC, makeMetricsSink } from '../metrics';
 import { HttpOrderSystem } from '../order-system/http';
 import { LedgerOrderSystem, OrderStore } from '../order-system/ledger';
 import type { OrderSystem } from '../order-system/types';
@@ -36,10 +35,7 @@ export interface BuildWorkerDepsOptions {
 
 /** Powertools metrics as a sink; `flush` publishes the stored EMF lines (once per invocation). */
 export function powertoolsMetricsSink(): MetricsSink & { flush(): void } {
-  return {
-    count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
-    flush: () => metrics.publishStoredMetrics(),
-  };
+  return makeMetricsSink();
 }
 
 /**

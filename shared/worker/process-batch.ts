@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { toArchived } from '../archive/archive';
 import { resolveBody } from '../archive/claim-check';
 import { runWithCallDeadline } from '../aws/call-deadline';
 import { METRIC } from '../metrics';
@@ -7,6 +8,7 @@ import {
   type PreparedRecord,
   prepareRecord,
   processRecord,
+  type RecordOutcome,
   type RecordResult,
   type WorkerDeps,
 } from './process-record';
@@ -47,14 +49,15 @@ export async function processBatch(
       : DEFAULT_REMAINING_MS;
   const deadline = deps.now() + remaining - deps.safetyMarginMs;
 
+  const results = new Map<string, RecordResult>();
+  const loaded = await Promise.all(records.map((record) => loadRecord(record, deps)));
   const groups = new Map<string, ReturnType<typeof prepareRecord>[]>();
-  for (const prepared of await Promise.all(records.map((record) => loadRecord(record, deps)))) {
+  for (const prepared of await archiveBatch(loaded, deps, results)) {
     const group = groups.get(prepared.groupKey);
     if (group) group.push(prepared);
     else groups.set(prepared.groupKey, [prepared]);
   }
 
-  const results = new Map<string, RecordResult>();
   const queue = [...groups.values()];
   const worker = async () => {
     for (let group = queue.shift(); group; group = queue.shift()) {
@@ -103,6 +106,56 @@ export async function processBatch(
     },
     results: ordered,
   };
+}
+
+/**
+ * Archives the batch's provider deliveries (not replays or reconciles) in one write before any is
+ * processed: off the ack path (the ingest answers without waiting for S3), one S3 PUT per batch.
+ * If the write fails, those records stay in SQS (a transient failure) so nothing is processed
+ * without being archived; the others go on. Returns the records to process, each archived one
+ * carrying its archiveRef for the order's history.
+ */
+async function archiveBatch(
+  loaded: PreparedRecord[],
+  deps: WorkerDeps,
+  results: Map<string, RecordResult>,
+): Promise<PreparedRecord[]> {
+  const archive = deps.archive;
+  const toArchive = loaded.filter((p) => p.webhook && !p.webhook.origin);
+  if (!archive || toArchive.length === 0) return loaded;
+  try {
+    const refs = await archive.putBatch(
+      toArchive.map((p) => {
+        const parsed = p.parsed;
+        return toArchived(
+          p.webhook as NonNullable<PreparedRecord['webhook']>,
+          parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined,
+        );
+      }),
+    );
+    toArchive.forEach((p, i) => {
+      p.webhook = { ...(p.webhook as NonNullable<PreparedRecord['webhook']>), archiveRef: refs[i] as string };
+    });
+    deps.log.debug('batch archived', { records: toArchive.length, refs });
+    return loaded;
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+    const outcome: RecordOutcome = 'transient-failure';
+    for (const p of toArchive) {
+      deps.metrics.count(METRIC.transientFailure);
+      deps.log.warn('record handled', {
+        messageId: p.record.messageId,
+        provider: p.webhook?.provider,
+        deliveryKey: p.webhook?.deliveryKey,
+        step: 'archive',
+        outcome,
+        reason,
+      });
+      results.set(p.record.messageId, { messageId: p.record.messageId, outcome, failed: true });
+    }
+    const failed = new Set(toArchive);
+    return loaded.filter((p) => !failed.has(p));
+  }
 }
 
 /**

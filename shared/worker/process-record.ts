@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 // $ZodError matches errors from classic zod and zod/mini alike (the queue message schema is zod/mini).
 import { $ZodError } from 'zod/v4/core';
-import { type ArchiveWriter, toArchived } from '../archive/archive';
+import type { ArchiveWriter } from '../archive/archive';
 import type { ClaimStore } from '../archive/claim-check';
 import type { WriteBackMode } from '../config';
 import type { ExternalOrderRef } from '../domain/order';
@@ -41,7 +41,7 @@ export interface WorkerDeps {
   concurrency: number;
   /** Time kept back from the invocation's remaining time, for reporting the batch result. */
   safetyMarginMs: number;
-  /** The audit archive; each provider delivery is archived as the record's first step. */
+  /** The audit archive; a batch's provider deliveries are archived before any is processed (process-batch). */
   archive?: ArchiveWriter;
   /** Claim-check bodies (messages whose body is a pointer to S3). */
   claims?: ClaimStore;
@@ -77,10 +77,13 @@ export interface RecordResult {
  */
 export const CONFIG_RETRY_SECONDS = 300;
 
+/** A queued webhook as the worker holds it: `archiveRef` once the batch archived it (archive.ts). */
+export type WorkerWebhook = QueuedWebhook & { archiveRef?: string };
+
 /** A record parsed up front, so the batch can group records by provider order. */
 export interface PreparedRecord {
   record: SQSRecord;
-  webhook?: QueuedWebhook;
+  webhook?: WorkerWebhook;
   parsed?: ParsedWebhook;
   /** Set when the record cannot be parsed: it goes to the DLQ as permanent. */
   error?: { step: string; error: unknown };
@@ -188,21 +191,6 @@ export async function processRecord(
     }
   };
 
-  // Archive first, before anything can fail for good: off the ack path (the ingest answers without
-  // waiting for S3, see the ingest's claim check for the exception), idempotent by key, and a
-  // failure leaves the record to SQS so no delivery is processed without being archived.
-  if (webhook && deps.archive && !webhook.origin) {
-    step = 'archive';
-    try {
-      await deps.archive.put(
-        toArchived(webhook, parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined),
-      );
-    } catch (error) {
-      deps.metrics.count(METRIC.transientFailure);
-      return done('transient-failure', true, { reason: messageOf(error) });
-    }
-    step = prepared.error?.step ?? 'claim-delivery';
-  }
   if (prepared.error?.step === 'read-claim' && !isPermanentFailure(prepared.error.error)) {
     deps.metrics.count(METRIC.transientFailure);
     return done('transient-failure', true, { reason: messageOf(prepared.error.error) });
@@ -316,7 +304,7 @@ function busy(name: string, view: StepView, deps: WorkerDeps): RetryLaterError {
  */
 async function converge(
   event: OrderEvent,
-  webhook: QueuedWebhook,
+  webhook: WorkerWebhook,
   deps: WorkerDeps,
   deadline: number,
   setStep: (step: string) => void,
@@ -333,6 +321,7 @@ async function converge(
       deliveryKey: webhook.deliveryKey,
       now: now(),
       origin: webhook.origin,
+      archiveRef: webhook.archiveRef,
     });
     const draft = structuredClone(result.record);
     const claimed =

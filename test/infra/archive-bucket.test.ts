@@ -75,29 +75,30 @@ describe('archive bucket', () => {
     );
   });
 
-  it('moves raw webhooks to Infrequent Access after 30 days and expires them after 400; claims after 30', () => {
+  it('expires raw objects after 400 days and moves only those over 128 KB to Infrequent Access (S3 moves no smaller one); claims after 30', () => {
     const rules = (bucket.props.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
     const rule = (id: string) => rules.find((r) => r.Id === id);
-    expect(rule('raw')).toMatchObject({
+    expect(rule('raw')).toMatchObject({ Prefix: 'raw/', Status: 'Enabled', ExpirationInDays: 400 });
+    expect(rule('raw')?.Transitions).toBeUndefined();
+    expect(rule('raw-large-to-ia')).toMatchObject({
       Prefix: 'raw/',
       Status: 'Enabled',
-      ExpirationInDays: 400,
+      ObjectSizeGreaterThan: 128 * 1024,
       Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
     });
-    expect(rule('index')).toMatchObject({ Prefix: 'index/', ExpirationInDays: 400 });
     expect(rule('claim')).toMatchObject({
       Prefix: 'claim/',
       ExpirationInDays: ARCHIVE_DEFAULTS.claimRetentionDays,
     });
   });
 
-  it('grants exactly: ingest PutObject on claim/; worker GetObject on claim/, PutObject on raw/ and index/', () => {
+  it('grants exactly: ingest PutObject on claim/; worker GetObject on claim/, PutObject on raw/', () => {
     expect(s3Grants(statementsOf(template, 'order-webhooks ingest'), bucket.id)).toEqual({
       's3:PutObject': ['claim/'],
     });
     expect(s3Grants(statementsOf(template, 'order-webhooks worker'), bucket.id)).toEqual({
       's3:GetObject': ['claim/'],
-      's3:PutObject': ['index/', 'raw/'],
+      's3:PutObject': ['raw/'],
     });
   });
 

@@ -8,7 +8,12 @@ type Resources = Record<
 >;
 
 /** Set by the construct for the runtime and Powertools, not read through shared/config.ts. */
-const PLATFORM_KEYS = new Set(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE']);
+const PLATFORM_KEYS = new Set([
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+]);
 
 function environmentOf(template: Template, description: string): Record<string, unknown> {
   const functions = Object.values(template.findResources('AWS::Lambda::Function') as Resources);

@@ -126,7 +126,7 @@ describe('IAM contract: the calls the functions make are the calls their roles a
 
     // The ingest, wired from the environment: the secret, then SendMessage; a body beyond the
     // (lowered) message limit goes to S3 first (claim/). The worker then reads it back, archives
-    // both deliveries (raw/, index/) and processes them.
+    // both deliveries (raw/, one object for the batch) and processes them.
     const ingest = makeIngestHandler({
       ...defaultDeps({
         AWS_REGION: 'us-east-1',

@@ -12,7 +12,7 @@ describe('stack settings from CDK context', () => {
     expect(settings).toMatchObject({
       maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
       batchSize: 10,
-      maxBatchingWindowSeconds: 0,
+      maxBatchingWindowSeconds: 5,
       maxConcurrency: 2,
       tracing: false,
       ordersTableDeletionProtection: true,
@@ -47,7 +47,9 @@ describe('stack settings from CDK context', () => {
   });
 
   it('requires a batching window for batches above 10 records', () => {
-    expect(() => parseStackSettings(from({ batchSize: 100 }))).toThrow('context "maxBatchingWindowSeconds"');
+    expect(() => parseStackSettings(from({ batchSize: 100, maxBatchingWindowSeconds: 0 }))).toThrow(
+      'context "maxBatchingWindowSeconds"',
+    );
     expect(parseStackSettings(from({ batchSize: 100, maxBatchingWindowSeconds: 5 })).batchSize).toBe(100);
   });
 

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { createApp } from '../../infra/create-app';
-import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
+import { ALARM_METRICS, METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
 import { QUEUE_DEFAULTS, TABLE_KEYS } from '../../shared/resources';
 import { ALL_FEATURES, buildStack } from './build-stack';
 
@@ -259,7 +259,7 @@ describe('OrderWebhooks stack with default settings', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
       ScalingConfig: { MaximumConcurrency: 2 },
-      MaximumBatchingWindowInSeconds: Match.absent(),
+      MaximumBatchingWindowInSeconds: 5,
     });
   });
 
@@ -415,17 +415,46 @@ describe('OrderWebhooks stack with default settings', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('builds a dashboard from the metric names and namespace the functions emit', () => {
-    const dashboard = onlyResource(template, 'AWS::CloudWatch::Dashboard').props;
+  it("has no dashboard by default, publishes only the alarms' metrics, and logs at INFO", () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(template.findOutputs('DashboardUrl')).toEqual({});
+    for (const description of ['order-webhooks ingest', 'order-webhooks worker', 'order-webhooks reconcile'])
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp(`^${description}`),
+        Environment: {
+          Variables: Match.objectLike({ PUBLISH_DASHBOARD_METRICS: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' }),
+        },
+      });
+  });
+
+  it('alarms only on metrics the functions publish without the dashboard', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as { Namespace?: string; MetricName?: string; Metrics?: unknown },
+    );
+    const ours = alarms.filter((a) => JSON.stringify(a).includes(`"${METRICS_NAMESPACE}"`));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const alarm of ours) {
+      const names = [...JSON.stringify(alarm).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => m[1]);
+      for (const name of names) expect(ALARM_METRICS).toContain(name);
+    }
+  });
+
+  it('builds a dashboard from the metric names and namespace the functions emit when asked', () => {
+    const withDashboard = buildStack({ dashboard: 'true' }).template;
+    const dashboard = onlyResource(withDashboard, 'AWS::CloudWatch::Dashboard').props;
     const body = JSON.stringify(dashboard.DashboardBody);
     // Every metric the functions emit is on the dashboard.
     for (const name of Object.values(METRIC))
       expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"order-webhooks\\"`);
     expect(body).toContain('ApproximateAgeOfOldestMessage');
     expect(body).toContain('p99');
+    expect(JSON.stringify(withDashboard.findOutputs('DashboardUrl'))).toContain('#dashboards/dashboard/');
+    withDashboard.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PUBLISH_DASHBOARD_METRICS: 'true' }) },
+    });
   });
 
-  it('outputs each webhook URL, the DLQ name and console URL, the secret ARN and the dashboard URL', () => {
+  it('outputs each webhook URL, the DLQ name and console URL and the secret ARN', () => {
     const outputs = template.findOutputs('*');
     const joined = (name: string) => JSON.stringify(outputs[name]?.Value);
 
@@ -437,7 +466,6 @@ describe('OrderWebhooks stack with default settings', () => {
     expect(outputs.DeadLetterQueueName).toBeDefined();
     expect(joined('DeadLetterQueueConsoleUrl')).toContain('console.aws.amazon.com/sqs/v3/home');
     expect(outputs.SecretArn?.Value).toEqual({ Ref: logicalId(template, 'AWS::SecretsManager::Secret') });
-    expect(joined('DashboardUrl')).toContain('#dashboards/dashboard/');
     expect(outputs.OrdersTableName?.Value).toEqual({
       Ref: logicalId(template, 'AWS::DynamoDB::Table', {
         PointInTimeRecoverySpecification: Match.anyValue(),

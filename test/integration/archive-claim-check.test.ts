@@ -1,12 +1,13 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { makeHandler } from '../../functions/ingest/handler';
 import { getFreePort } from '../../scripts/local/emulators';
 import { samplePayload } from '../../scripts/samples/index';
-import { rawKey } from '../../shared/archive/archive';
+import { entryKeyOfRef } from '../../shared/archive/archive';
 import { EXTENDED_POINTER_CLASS, offloadBody, resolveBody } from '../../shared/archive/claim-check';
 import { makeS3Archive } from '../../shared/archive/s3-archive';
 import { parseSecrets } from '../../shared/config';
+import { OrderStore } from '../../shared/order-system/ledger';
 import {
   ATTR,
   fromSqsRecord,
@@ -42,6 +43,10 @@ beforeAll(async () => {
   ({ bucket, env: s3Env } = await createTestBucket(s3));
 });
 afterAll(() => world.close());
+
+/** The archive as the CLI reads it (no order lookup: by time range). */
+const archiveReader = () =>
+  makeS3Archive({ bucket, region: 'us-east-1', endpoint: s3Env.S3_ENDPOINT, credentials });
 beforeEach(() => world.recharge.reset());
 
 /** The ingest handler on the emulator queue, with the claim store at `s3Endpoint` (default: the emulator). */
@@ -116,22 +121,24 @@ describe('claim check: webhooks beyond the SQS limit', () => {
     expect(again.results.map((r) => r.outcome)).toEqual(['duplicate']);
     expect(world.recharge.applied().filter((r) => r.path === '/orders/3000001')).toHaveLength(1);
     const webhook = fromSqsRecord(record as never);
-    const key = rawKey({
+    const at = Date.parse(webhook.receivedAt);
+    const reader = archiveReader();
+    const [entry, ...more] = await reader.list({
       provider: 'recharge',
-      receivedAt: webhook.receivedAt,
-      deliveryKey: webhook.deliveryKey,
+      orderId: '3000001',
+      from: new Date(at - 1000),
+      to: new Date(at + 1000),
     });
-    const archived = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    expect(
-      Buffer.from(
-        await (archived.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-      ).equals(Buffer.from(body)),
-    ).toBe(true);
-    expect(archived.Metadata).toMatchObject({
+    // Processed twice (SQS delivered the same message again): one receipt, listed once.
+    expect(more).toHaveLength(0);
+    const archived = await reader.get(entry?.key as string);
+    expect(Buffer.from(archived.body).equals(Buffer.from(body))).toBe(true);
+    expect(archived).toMatchObject({
       provider: 'recharge',
-      'order-id': '3000001',
+      orderId: '3000001',
       verification: 'recharge-hmac-sha256-v1',
-      'request-id': 'req-3000001',
+      requestId: 'req-3000001',
+      receivedAt: webhook.receivedAt,
     });
   });
 
@@ -232,25 +239,24 @@ describe('claim check: webhooks beyond the SQS limit', () => {
 });
 
 describe('archive as the worker’s first step', () => {
-  it('archives a small delivery with its order index', async () => {
+  it("archives a small delivery in one object, found from the order's history, with no index keys", async () => {
     const { event, body } = rechargeDelivery(3_000_005, 2_000);
     await ingest().handler(event);
     const records = await receiveRecords(world.sqs, world.queues.queueUrl, 1);
     const webhook = fromSqsRecord(records[0] as never);
 
     await processBatch(records, world.deps({ env: s3Env }), lambdaContext());
-    const listing = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'index/order/recharge/3000005/' }),
-    );
 
-    expect(listing.Contents?.map((c) => c.Key)).toHaveLength(1);
-    const key = rawKey({
+    const stored = await new OrderStore(world.dynamo, world.tables.orders).get({
       provider: 'recharge',
-      receivedAt: webhook.receivedAt,
-      deliveryKey: webhook.deliveryKey,
+      orderId: '3000005',
     });
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    expect(head.ContentLength).toBe(Buffer.byteLength(body));
+    const ref = stored?.history.find((h) => h.deliveryKey === webhook.deliveryKey)?.archive;
+    const archived = await archiveReader().get(entryKeyOfRef(ref as string) as string);
+    expect(archived.body).toBe(body);
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((c) => c.Key);
+    expect(keys?.filter((k) => k?.startsWith('index/'))).toEqual([]);
+    expect(keys?.filter((k) => k?.startsWith('raw/') && k.endsWith('.jsonl.gz')).length).toBeGreaterThan(0);
   });
 
   it('leaves a delivery to SQS, unapplied, when the archive cannot be written', async () => {
