@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
+import { ordersDocumentClient } from '../../shared/order-system/ledger';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
+import { makeStateStore } from '../../shared/reconcile/state-store';
 import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
@@ -14,6 +16,7 @@ import {
   checkRechargeSubscriptions,
   type DoctorRechargeInput,
   doctorRechargeClient,
+  readRechargeBudgetUse,
 } from './doctor-subscriptions';
 import { queueDepth } from './stats';
 import {
@@ -247,6 +250,54 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     },
   },
   {
+    name: 'last reconcile pass',
+    async run({ target }) {
+      if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
+      const state = await makeStateStore(ordersDocumentClient(target.dynamo), target.ordersTable).get(
+        'recharge',
+      );
+      if (!state.lastPassAt)
+        return {
+          status: 'warn',
+          detail: 'no ReCharge reconcile pass recorded',
+          fix: 'the reconciler runs on its schedule; run one now with `order-webhooks reconcile`',
+        };
+      if (state.lastOutcome === 'failed')
+        return {
+          status: 'warn',
+          detail: `the pass at ${state.lastPassAt} failed (${state.failuresInARow ?? 1} in a row)`,
+          fix: 'the `reconcile pass` log line carries the error: fix the token or wait out the ReCharge outage',
+        };
+      return {
+        status: 'ok',
+        detail: `completed at ${state.lastPassAt}${state.watermark ? `, caught up to ${state.watermark}` : ''}`,
+      };
+    },
+  },
+  {
+    name: 'ReCharge rate budget in use',
+    async run(ctx) {
+      const secrets = await ctx.secrets();
+      const token = secrets instanceof Error ? undefined : secrets.RECHARGE_API_TOKEN;
+      if (!token) return { status: 'skipped', detail: 'no RECHARGE_API_TOKEN' };
+      if (!ctx.target.idempotencyTable) return { status: 'skipped', detail: 'IDEMPOTENCY_TABLE not set' };
+      const use = await readRechargeBudgetUse({
+        token,
+        budgetTable: { dynamo: ctx.target.dynamo, table: ctx.target.idempotencyTable },
+        env: ctx.env,
+      });
+      const detail = `${use.used} of ${use.limit} call slots taken ahead of now`;
+      // A full bucket is a renewal day's drain at ReCharge's rate: expected, but calls wait.
+      if (use.used >= use.limit)
+        return {
+          status: 'warn',
+          detail: `${detail}: ReCharge calls are waiting for the budget`,
+          fix: 'expected while a backlog drains; otherwise look for a loop calling ReCharge (RechargeApiCalls on the dashboard)',
+        };
+      return { status: 'ok', detail };
+    },
+  },
+  {
     name: 'WAF web ACL lets webhook bodies through',
     async run({ target, stackSettings }) {
       if (target.kind === 'local') return { status: 'skipped', detail: 'no WAF in the local mode' };
@@ -283,7 +334,26 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const target = await resolveTarget(values);
-  const env = process.env;
+  const { ctx, close } = doctorContext(values, target);
+  const results = await runDoctorChecks(ctx, checks).finally(close);
+  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else
+    for (const r of results)
+      process.stdout.write(
+        `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
+      );
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/**
+ * What doctor's checks read, for `target` (`doctor` and the console): the credentials are read once,
+ * on first use; `close` releases the CloudWatch client.
+ */
+export function doctorContext(
+  values: { 'data-dir'?: string; 'state-file'?: string; stack?: string },
+  target: Target,
+  env: NodeJS.ProcessEnv = process.env,
+): { ctx: DoctorContext; close: () => void } {
   const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
   const devCredentials = state?.devCredentials ?? [];
   let secrets: Promise<Secrets | Error> | undefined;
@@ -320,6 +390,14 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
       return secrets;
     },
   };
+  return { ctx, close: () => cloudWatch?.destroy() };
+}
+
+/** Runs every check in turn; a check that throws is reported as failed, never stops the others. */
+export async function runDoctorChecks(
+  ctx: DoctorContext,
+  checks: DoctorCheck[] = DOCTOR_CHECKS,
+): Promise<(CheckResult & { name: string })[]> {
   const results: (CheckResult & { name: string })[] = [];
   for (const check of checks) {
     let result: CheckResult;
@@ -333,14 +411,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     }
     results.push({ name: check.name, ...result });
   }
-  cloudWatch?.destroy();
-  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else
-    for (const r of results)
-      process.stdout.write(
-        `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
-      );
-  return results.some((r) => r.status === 'fail') ? 1 : 0;
+  return results;
 }
 
 /** The "context" of the project's cdk.json: the stack settings a deploy uses. */
