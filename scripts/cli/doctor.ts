@@ -52,6 +52,8 @@ export interface CheckResult {
   detail: string;
   /** What to do about it (for warn and fail). */
   fix?: string;
+  /** A quantity the check measured (e.g. the ReCharge budget in use), for `--json` and the console. */
+  measure?: { used: number; limit: number };
 }
 
 export interface DoctorContext {
@@ -287,14 +289,16 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
         env: ctx.env,
       });
       const detail = `${use.used} of ${use.limit} call slots taken ahead of now`;
+      const measure = { used: use.used, limit: use.limit };
       // A full bucket is a renewal day's drain at ReCharge's rate: expected, but calls wait.
       if (use.used >= use.limit)
         return {
           status: 'warn',
           detail: `${detail}: ReCharge calls are waiting for the budget`,
+          measure,
           fix: 'expected while a backlog drains; otherwise look for a loop calling ReCharge (RechargeApiCalls on the dashboard)',
         };
-      return { status: 'ok', detail };
+      return { status: 'ok', detail, measure };
     },
   },
   {

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ARCHIVE_HELP, runArchive } from './archive';
+import { CONSOLE_HELP, runConsole } from './console';
 import { DLQ_HELP, runDlq } from './dlq';
 import { DOCTOR_HELP, runDoctor } from './doctor';
 import { ORDERS_HELP, runOrders } from './orders';
@@ -44,6 +45,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
     },
     replay: { run: runReplay, help: REPLAY_HELP, summary: 'send archived webhooks again through the queue' },
     reconcile: { run: runReconcile, help: RECONCILE_HELP, summary: 'one ReCharge reconciliation pass now' },
+    console: {
+      run: runConsole,
+      help: CONSOLE_HELP,
+      summary: 'web console on 127.0.0.1: orders, timelines, dead letters, redrive',
+    },
     'recharge-webhooks': {
       run: runRechargeWebhooks,
       help: RECHARGE_WEBHOOKS_HELP,
