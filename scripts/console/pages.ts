@@ -26,7 +26,7 @@ export function layout(ctx: PageContext, title: string, nav: Nav, body: Html): s
     html`<a href="${href}"${name === nav ? new Html(' aria-current="page"') : ''}>${text}</a>`;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${title} · order-webhooks console</title>
+<meta name="referrer" content="same-origin"><title>${title} · order-webhooks console</title>
 <link rel="stylesheet" href="/static/console.css"></head>
 <body><header><span class="brand">order-webhooks</span><nav>${link('/', 'overview', 'Overview')}${link('/orders', 'orders', 'Orders')}${link('/dlq', 'dlq', 'Dead-letter queue')}</nav><span class="target">${ctx.targetLabel}${ctx.readOnly ? html` · <strong>read-only</strong>` : ''}</span></header>
 <main>${ctx.flash ? html`<p class="flash" role="status">${ctx.flash}</p>` : ''}<h1>${title}</h1>${body}</main></body></html>`
@@ -65,7 +65,7 @@ function actionForm(
   action: string,
   fields: Record<string, string | string[]>,
   label: string,
-  extraClass = '',
+  back = ctx.path,
 ): Html {
   if (ctx.readOnly)
     return html`<button type="button" disabled title="the console runs with --read-only">${label}</button>`;
@@ -74,7 +74,7 @@ function actionForm(
       (v) => html`<input type="hidden" name="${name}" value="${v}">`,
     ),
   );
-  return html`<form method="post" action="${action}" class="inline"><input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="back" value="${ctx.path}">${inputs}<button type="submit" class="${extraClass}">${label}</button></form>`;
+  return html`<form method="post" action="${action}" class="inline"><input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="back" value="${back}">${inputs}<button type="submit">${label}</button></form>`;
 }
 
 function figuresTable(rows: ProviderFigures[], o: Overview, label: string): Html {
@@ -286,7 +286,7 @@ export function dlqMessagePage(ctx: PageContext, e: DlqEntry, now: number): stri
     `Dead-letter message ${e.messageId}`,
     'dlq',
     html`<dl class="facts">${Object.entries(meta).map(([k, v]) => html`<div><dt>${k}</dt><dd>${v === undefined ? '-' : String(v)}</dd></div>`)}<div><dt>age</dt><dd>${age(e.receivedAt ?? e.failedAt, now)}</dd></div>${earlierFailure ? html`<div><dt>before a redrive</dt><dd>${earlierFailure.failureClass ?? '-'} [${earlierFailure.failureStep ?? '-'}] ${earlierFailure.failureReason ?? '-'} at ${earlierFailure.failedAt ?? '-'}</dd></div>` : ''}</dl>
-<p>${actionForm(ctx, '/actions/redrive', { id: e.messageId }, 'Redrive this message')}</p>
+<p>${actionForm(ctx, '/actions/redrive', { id: e.messageId }, 'Redrive this message', '/dlq')}</p>
 <h2>Body</h2><pre class="body">${pretty(body)}</pre>`,
   );
 }
