@@ -33,7 +33,11 @@ export interface ProviderFigures {
   received: number;
   /** Deliveries whose changes were applied to an order in the window (distinct delivery keys). */
   applied: number;
-  /** Received and archived, but in no order's history and not dead-lettered: a repeat or nothing new. */
+  /**
+   * Received but changing nothing: in no order's history and not dead-lettered (nothing new), or
+   * received again in a later hour than it was applied in (a duplicate). The archive keeps one copy per
+   * delivery key and hour, so repeats within the hour they were applied in are not counted here.
+   */
   noChange: number;
   /** Dead-lettered in the window. */
   failed: number;
@@ -54,10 +58,17 @@ export interface Overview {
   checks: { at: number; results: (CheckResult & { name: string })[] } | Error;
 }
 
+/** An archived delivery of an order, with what became of it. */
+export interface ConsoleDelivery extends ListedWebhook {
+  outcome: string;
+  /** Received again after it was applied (the archived copy is the later one). */
+  repeated: boolean;
+}
+
 export interface TimelineItem {
   at: string;
   kind: 'delivery' | 'change' | 'effect' | 'dead-letter';
-  delivery?: ListedWebhook & { outcome: string };
+  delivery?: ConsoleDelivery;
   change?: HistoryEntry;
   effect?: OrderEffect;
   dead?: DlqEntry;
@@ -66,7 +77,7 @@ export interface TimelineItem {
 export interface OrderView {
   order: OrderRecord;
   effects: OrderEffect[];
-  deliveries: (ListedWebhook & { outcome: string })[];
+  deliveries: ConsoleDelivery[];
   dead: DlqEntry[];
   timeline: TimelineItem[];
   archiveError?: Error;
@@ -149,6 +160,11 @@ export class ConsoleData {
     const orderList = orders instanceof Error ? [] : orders;
     const history = orderList.flatMap((o) => o.history.map((h) => ({ provider: o.provider, h })));
     const inHistory = new Set(history.map(({ h }) => originalKey(h.deliveryKey)));
+    // When each delivery key was first applied: an archived copy received later is a repeat.
+    const firstSeen = new Map<string, string>();
+    for (const { h } of history)
+      if (!h.origin && (!firstSeen.has(h.deliveryKey) || h.at < (firstSeen.get(h.deliveryKey) as string)))
+        firstSeen.set(h.deliveryKey, h.at);
     const deadKeys = new Set(dead.map((d) => originalKey(d.deliveryKey ?? '')));
 
     const figures = (since: number): ProviderFigures[] =>
@@ -249,12 +265,14 @@ export class ConsoleData {
     const deliveries = listed.map((l) => {
       const entries = order.history.filter((h) => originalKey(h.deliveryKey) === l.deliveryKey);
       const outcomes = [...new Set(entries.map((h) => h.outcome))];
+      // The archive keeps the last copy of a delivery key: received after it was applied, it is a repeat.
+      const repeated = entries.some((h) => h.origin === undefined && l.receivedAt > h.at);
       const outcome = deadKeys.has(l.deliveryKey)
         ? 'dead-lettered'
         : outcomes.length > 0
-          ? outcomes.join(', ')
+          ? `${outcomes.join(', ')}${repeated ? '; received again later: duplicate, nothing done twice' : ''}`
           : 'no change (a repeat, or nothing new)';
-      return { ...l, outcome };
+      return { ...l, outcome, repeated };
     });
     const timeline: TimelineItem[] = [
       ...deliveries.map((d) => ({ at: d.receivedAt || d.hour, kind: 'delivery' as const, delivery: d })),

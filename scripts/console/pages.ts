@@ -166,7 +166,7 @@ function timelineRow(ctx: PageContext, view: OrderView, item: TimelineItem): Htm
   if (item.delivery) {
     const d = item.delivery;
     const body = `/delivery${query({ provider: order.provider, key: d.deliveryKey, order: order.providerOrderId })}`;
-    return html`<tr class="delivery"><td>${item.at}</td><td>delivery</td><td><strong>${d.topic}</strong> <span class="muted">verified: ${d.verification || '-'} · ${d.bytes} bytes · key ${d.deliveryKey}</span></td><td class="outcome">${d.outcome}</td><td><a href="${body}">body</a> ${actionForm(ctx, '/actions/replay', { provider: order.provider, key: d.deliveryKey }, 'Replay')}</td></tr>`;
+    return html`<tr class="delivery"><td>${item.at}</td><td>delivery</td><td><strong>${d.topic}</strong> <span class="muted">verified: ${d.verification || '-'} · ${d.bytes} bytes</span><br><code class="key">${d.deliveryKey}</code></td><td class="outcome">${d.outcome}</td><td><a href="${body}">body</a> ${actionForm(ctx, '/actions/replay', { provider: order.provider, key: d.deliveryKey }, 'Replay')}</td></tr>`;
   }
   if (item.change) {
     const h = item.change;
@@ -251,10 +251,22 @@ function dlqRow(ctx: PageContext, e: DlqEntry, now: number): Html {
   return html`<tr><td><a href="/dlq/message${query({ id: e.messageId })}">${e.messageId}</a></td><td>${e.provider ?? '-'}</td><td>${e.topic ?? '-'}</td><td>${e.failureStep ?? '-'}</td><td>${e.failureClass ?? '-'}</td><td>${age(e.receivedAt ?? e.failedAt, now)}</td><td>${actionForm(ctx, '/actions/redrive', { id: e.messageId }, 'Redrive')}</td></tr>`;
 }
 
+/**
+ * The group a dead-letter message falls in: its step and reason with ids masked (long digit runs,
+ * UUIDs, long hex), so "recharge /orders/123 answered 404" for many orders is one group.
+ */
+export function reasonGroup(e: Pick<DlqEntry, 'failureStep' | 'failureReason'>): string {
+  const reason = e.failureReason
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '*')
+    .replace(/\b[0-9a-f]{16,}\b/gi, '*')
+    .replace(/\d{5,}/g, '*');
+  return `${e.failureStep ? `[${e.failureStep}] ` : ''}${reason}`;
+}
+
 export function dlqPage(ctx: PageContext, entries: DlqEntry[], scan: ScanReport, now: number): string {
   const groups = new Map<string, DlqEntry[]>();
   for (const e of entries) {
-    const reason = e.failureReason;
+    const reason = reasonGroup(e);
     groups.set(reason, [...(groups.get(reason) ?? []), e]);
   }
   const sorted = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
@@ -322,12 +334,12 @@ header{display:flex;gap:1.5rem;align-items:center;padding:.6rem 1.2rem;border-bo
 .target{margin-left:auto;color:var(--muted);font-size:12px}main{padding:1rem 1.2rem;max-width:1200px}h1{font-size:20px;margin:.2rem 0 1rem}h2{font-size:15px;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}th{font-weight:600;color:var(--muted);font-size:12px}
 caption{text-align:left;font-weight:600;padding:.2rem 0}.num{text-align:right;font-variant-numeric:tabular-nums}.bad{color:var(--bad)}.muted{color:var(--muted);font-size:12px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:1rem}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:0}figcaption{font-size:12px;color:var(--muted)}
+.grid{display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem;max-width:900px}.figures th{white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:0}figcaption{font-size:12px;color:var(--muted)}
 .chart .bar{fill:var(--accent)}.chart .bar.zero{fill:var(--line)}.chart .track{fill:var(--line)}.chart .meter{fill:var(--ok)}.chart .meter.high{fill:var(--warn)}.chart .meter.full{fill:var(--bad)}
 .checks .mark{font-weight:700;width:3.5rem}.checks tr.ok .mark{color:var(--ok)}.checks tr.warn .mark{color:var(--warn)}.checks tr.fail .mark{color:var(--bad)}.checks tr.skipped .mark{color:var(--muted)}.fix{color:var(--muted)}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.4rem 1rem;margin:0 0 1rem}.facts div{background:var(--panel);padding:.4rem .6rem;border-radius:4px}dt{font-size:11px;color:var(--muted)}dd{margin:0;word-break:break-all}
 .timeline td:first-child{white-space:nowrap;font-variant-numeric:tabular-nums;color:var(--muted);font-size:12px}.timeline td:nth-child(2){white-space:nowrap;font-size:12px;color:var(--muted)}
-.timeline tr.delivery td:nth-child(2){color:var(--accent)}.timeline tr.dead td{background:color-mix(in srgb,var(--bad) 8%,transparent)}.outcome{white-space:nowrap}
+.timeline tr.delivery td:nth-child(2){color:var(--accent)}.timeline tr.dead td{background:color-mix(in srgb,var(--bad) 8%,transparent)}.outcome{min-width:7rem}.key{font-size:11px;color:var(--muted)}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}pre.body{background:var(--panel);padding:.8rem;overflow:auto;max-height:70vh;font:12px ui-monospace,monospace}
 form.inline{display:inline}button{font:inherit;padding:.2rem .7rem;border:1px solid var(--line);border-radius:4px;background:var(--panel);color:var(--fg);cursor:pointer}button:hover{border-color:var(--accent)}button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}button[disabled]{opacity:.5;cursor:not-allowed}
 .flash{padding:.5rem .8rem;background:var(--panel);border-left:3px solid var(--accent)}.flash.bad{border-left-color:var(--bad)}.error{color:var(--bad)}.question{font-size:16px;font-weight:600}

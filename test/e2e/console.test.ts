@@ -222,9 +222,17 @@ describe('order-webhooks console in a real browser', () => {
         name: `order_webhooks_console_${consoleProcess.port}`,
       }),
     ]);
+    const shot = async (name: string) => {
+      const file = process.env.CONSOLE_SCREENSHOT;
+      if (!file) return;
+      mkdirSync(path.dirname(file), { recursive: true });
+      await page.screenshot({ path: path.join(path.dirname(file), name), fullPage: true });
+    };
     const overview = await look(page);
+    await shot('console-overview.png');
     expect(overview).toMatch(/Last hour/);
-    expect(overview).toMatch(/recharge\s+2\s+2\s+0\s+1\s+1/);
+    // received, applied, duplicates / no change (the repeat counts only when it fell in a later hour), dead-lettered, in the DLQ
+    expect(overview).toMatch(/recharge\s+2\s+2\s+[01]\s+1\s+1/);
 
     // Orders: find the applied one by its id, open it.
     await page.getByRole('link', { name: 'Orders' }).click();
@@ -237,7 +245,9 @@ describe('order-webhooks console in a real browser', () => {
     // Delivered twice, received as one delivery, applied once: one external order, one write-back.
     const deliveries = page.locator('table.timeline tr.delivery');
     await expect(deliveries.count()).resolves.toBe(1);
-    expect(await deliveries.first().innerText()).toMatch(/order\/created[\s\S]*recharge-hmac[\s\S]*applied/);
+    expect(await deliveries.first().innerText()).toMatch(
+      /order\/created[\s\S]*recharge-hmac[\s\S]*applied; received again later: duplicate, nothing done twice/,
+    );
     const effects = await page.locator('table.timeline tr.effect').allInnerTexts();
     expect(effects.find((e) => e.includes('create-order'))).toMatch(/COMPLETED/);
     expect(effects.find((e) => e.includes('recharge-put-order'))).toMatch(/COMPLETED/);
@@ -246,10 +256,18 @@ describe('order-webhooks console in a real browser', () => {
       expect.stringMatching(/status: - → paid[\s\S]*applied/),
     ]);
     expect(fake.applied().filter((r) => r.path === `/orders/${applied}`)).toHaveLength(1);
-    if (process.env.CONSOLE_SCREENSHOT) {
-      mkdirSync(path.dirname(process.env.CONSOLE_SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
-    }
+    await shot(path.basename(process.env.CONSOLE_SCREENSHOT ?? 'console-order.png'));
+
+    // Replay one delivery: asked first, sent through the queue, and nothing is written twice.
+    await page.getByRole('button', { name: 'Replay' }).click();
+    expect(await look(page)).toContain(
+      'Send 1 archived recharge delivery again through the queue, as a replay?',
+    );
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    expect(await look(page)).toMatch(/Replayed 1 delivery as run \S+/);
+    expect(new URL(page.url()).pathname).toBe('/order');
+    await waitFor(async () => (await depths(local)).queueEmpty, 'the replay to be processed');
+    expect(fake.applied().filter((r) => r.path === `/orders/${applied}`)).toHaveLength(1);
 
     // The archived body on demand: attacker-controlled values show as text and never run.
     await page.getByRole('link', { name: 'body' }).click();
@@ -258,6 +276,13 @@ describe('order-webhooks console in a real browser', () => {
     expect(bodyText).toContain(XSS.replace(/"/g, '\\"'));
     expect(await page.locator('main img, main script').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+    // The dead-letter queue, grouped by reason.
+    await page.getByRole('link', { name: 'Dead-letter queue' }).click();
+    const dlq = await look(page);
+    expect(dlq).toContain('1 message(s) in 1 group(s) by reason.');
+    expect(dlq).toMatch(/1\s+\[recharge-put-order\] recharge \/orders\/\* answered 404/);
+    await shot('console-dlq.png');
 
     // The dead-lettered order: its message is on the timeline; open it, redrive it, see it applied.
     fake.setBehaviour({ mode: 'ok' });
