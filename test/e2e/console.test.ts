@@ -222,14 +222,7 @@ describe('order-webhooks console in a real browser', () => {
         name: `order_webhooks_console_${consoleProcess.port}`,
       }),
     ]);
-    const shot = async (name: string) => {
-      const file = process.env.CONSOLE_SCREENSHOT;
-      if (!file) return;
-      mkdirSync(path.dirname(file), { recursive: true });
-      await page.screenshot({ path: path.join(path.dirname(file), name), fullPage: true });
-    };
     const overview = await look(page);
-    await shot('console-overview.png');
     expect(overview).toMatch(/Last hour/);
     // received, applied, duplicates / no change (the repeat counts only when it fell in a later hour), dead-lettered, in the DLQ
     expect(overview).toMatch(/recharge\s+2\s+2\s+[01]\s+1\s+1/);
@@ -256,7 +249,11 @@ describe('order-webhooks console in a real browser', () => {
       expect.stringMatching(/status: - → paid[\s\S]*applied/),
     ]);
     expect(fake.applied().filter((r) => r.path === `/orders/${applied}`)).toHaveLength(1);
-    await shot(path.basename(process.env.CONSOLE_SCREENSHOT ?? 'console-order.png'));
+    // CONSOLE_SCREENSHOT=$PWD/docs/img/console-order.png npx jest test/e2e/console.test.ts: the docs' picture.
+    if (process.env.CONSOLE_SCREENSHOT) {
+      mkdirSync(path.dirname(process.env.CONSOLE_SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+    }
 
     // Replay one delivery: asked first, sent through the queue, and nothing is written twice.
     await page.getByRole('button', { name: 'Replay' }).click();
@@ -282,7 +279,6 @@ describe('order-webhooks console in a real browser', () => {
     const dlq = await look(page);
     expect(dlq).toContain('1 message(s) in 1 group(s) by reason.');
     expect(dlq).toMatch(/1\s+\[recharge-put-order\] recharge \/orders\/\* answered 404/);
-    await shot('console-dlq.png');
 
     // The dead-lettered order: its message is on the timeline; open it, redrive it, see it applied.
     fake.setBehaviour({ mode: 'ok' });
