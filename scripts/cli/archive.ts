@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ArchiveEntry, ArchiveQuery } from '../../shared/archive/archive';
+import type { ArchivedWebhook, ArchiveEntry, ArchiveQuery } from '../../shared/archive/archive';
 import { makeS3Archive, type S3Archive } from '../../shared/archive/s3-archive';
 import { OrderStore } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
@@ -119,6 +119,8 @@ export interface ListedWebhook extends ArchiveEntry {
   topic: string;
   orderId: string | undefined;
   receivedAt: string;
+  /** The verification scheme that passed at the ingest. */
+  verification: string;
   bytes: number;
 }
 
@@ -133,6 +135,7 @@ export async function describeEntries(
       topic: head.topic,
       orderId: head.orderId,
       receivedAt: head.receivedAt,
+      verification: head.verification,
       bytes: head.bytes,
     };
   });
@@ -150,6 +153,29 @@ function pretty(body: string): string {
     return JSON.stringify(JSON.parse(body), null, 2);
   } catch {
     return body;
+  }
+}
+
+/** One archived webhook as `archive show` finds it: by key, or the last one of a delivery key. */
+export async function showArchived(
+  archive: S3Archive,
+  by: { key: string } | { query: ArchiveQuery },
+): Promise<{ key: string; webhook: ArchivedWebhook; received: number }> {
+  let key: string;
+  let received = 1;
+  if ('key' in by) key = by.key;
+  else {
+    const found = await archive.list(by.query);
+    if (found.length === 0)
+      throw new CliError(`no archived webhook with delivery key ${by.query.deliveryKey ?? '(none given)'}`);
+    key = (found.at(-1) as ArchiveEntry).key;
+    received = found.length;
+  }
+  try {
+    return { key, webhook: await archive.get(key), received };
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') throw new CliError(`no archived webhook at ${key}`);
+    throw error;
   }
 }
 
@@ -192,26 +218,15 @@ export async function runArchive(argv: string[]): Promise<number> {
   }
   if (sub === 'show') {
     if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}"`);
+    if (!rest[0] && !values.delivery)
+      throw new UsageError('show needs a key (from `archive list`) or --provider and --delivery');
     const archive = archiveOf(await resolveTarget(values));
-    let key = rest[0];
-    if (!key) {
-      if (!values.delivery)
-        throw new UsageError('show needs a key (from `archive list`) or --provider and --delivery');
-      const found = await archive.list(queryFrom(values));
-      if (found.length === 0) throw new CliError(`no archived webhook with delivery key ${values.delivery}`);
-      key = (found.at(-1) as ArchiveEntry).key;
-      if (found.length > 1)
-        process.stderr.write(
-          `note: received ${found.length} times; showing the last (see \`archive list\`)\n`,
-        );
-    }
-    let webhook: Awaited<ReturnType<S3Archive['get']>>;
-    try {
-      webhook = await archive.get(key);
-    } catch (error) {
-      if ((error as Error).name === 'NoSuchKey') throw new CliError(`no archived webhook at ${key}`);
-      throw error;
-    }
+    const { key, webhook, received } = await showArchived(
+      archive,
+      rest[0] ? { key: rest[0] } : { query: queryFrom(values) },
+    );
+    if (received > 1)
+      process.stderr.write(`note: received ${received} times; showing the last (see \`archive list\`)\n`);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ key, ...webhook }, null, 2)}\n`);
       return 0;

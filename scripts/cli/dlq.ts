@@ -28,6 +28,7 @@ import {
   resolveTarget,
   TARGET_HELP,
   TARGET_OPTIONS,
+  type Target,
   UsageError,
 } from './target';
 
@@ -223,6 +224,43 @@ async function redriveWithMoveTask(sqs: SQSClient, dlqUrl: string, queueUrl: str
   }
 }
 
+/** How the target's dead-letter queue is scanned: exact on the emulator, long polls in AWS. */
+export function scanOptionsFor(target: Pick<Target, 'kind'>): Omit<ScanOptions, 'max'> {
+  return target.kind === 'local' ? LOCAL_SCAN : AWS_SCAN;
+}
+
+/** `dlq list` (and the console): up to `max` dead-letter messages, read without consuming them. */
+export async function listDlq(
+  target: Target,
+  max: number,
+): Promise<{ entries: DlqEntry[]; scan: ScanReport }> {
+  const read = await peekAll(target.sqs, need(target.dlqUrl, 'DLQ_URL'), max, scanOptionsFor(target));
+  return { entries: read.messages.map(toDlqEntry), scan: read.scan };
+}
+
+/** `dlq show <id>` (and the console): one dead-letter message, or undefined when the scan did not find it. */
+export async function showDlqMessage(
+  target: Target,
+  id: string,
+): Promise<{ entry: DlqEntry | undefined; scan: ScanReport }> {
+  const found = await findMessage(target.sqs, need(target.dlqUrl, 'DLQ_URL'), id, scanOptionsFor(target));
+  return { entry: found.message ? toDlqEntry(found.message) : undefined, scan: found.scan };
+}
+
+/** `dlq redrive <id>...` (and the console): moves exactly these messages back, one by one. */
+export function redriveDlq(
+  target: Target,
+  ids: ReadonlySet<string>,
+): Promise<{ moved: number; remaining: number; scan: ScanReport }> {
+  return redriveOneByOne(
+    target.sqs,
+    need(target.dlqUrl, 'DLQ_URL'),
+    need(target.queueUrl, 'QUEUE_URL'),
+    ids,
+    scanOptionsFor(target),
+  );
+}
+
 function short(text: string | undefined, width: number): string {
   const value = text ?? '-';
   return value.length > width ? `${value.slice(0, width - 1)}…` : value.padEnd(width);
@@ -250,12 +288,12 @@ export async function runDlq(argv: string[]): Promise<number> {
   if (!Number.isInteger(max) || max < 1) throw new UsageError('--max must be a positive integer');
   const target = await resolveTarget(values);
   const dlqUrl = need(target.dlqUrl, 'DLQ_URL');
-  const scan = target.kind === 'local' ? LOCAL_SCAN : AWS_SCAN;
+  const scan = scanOptionsFor(target);
   const summary = (report: ScanReport) => process.stderr.write(`${describeScan(report)}\n`);
 
   if (action === 'list') {
-    const read = await peekAll(target.sqs, dlqUrl, max, scan);
-    const entries = read.messages.map(toDlqEntry);
+    const read = await listDlq(target, max);
+    const entries = read.entries;
     summary(read.scan);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
@@ -278,12 +316,12 @@ export async function runDlq(argv: string[]): Promise<number> {
   if (action === 'show') {
     const [id] = rest;
     if (!id || rest.length > 1) throw new UsageError('dlq show needs one <messageId>');
-    const found = await findMessage(target.sqs, dlqUrl, id, scan);
-    if (!found.message) {
+    const found = await showDlqMessage(target, id);
+    const entry = found.entry;
+    if (!entry) {
       summary(found.scan);
       throw new CliError(`message ${id} is not in the dead-letter queue`);
     }
-    const entry = toDlqEntry(found.message);
     if (values.json) process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
     else {
       const { body, earlierFailure, ...meta } = entry;

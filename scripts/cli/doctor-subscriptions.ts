@@ -1,6 +1,13 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { type RechargeApiVersion, RechargeClient } from '../../shared/recharge-api/client';
-import { MemoryRateBudget, type RateBudget, sharedRateBudget } from '../../shared/recharge-api/rate-budget';
+import {
+  gcraParams,
+  MemoryRateBudget,
+  type RateBudget,
+  rateBudgetPk,
+  rateBudgetScope,
+  sharedRateBudget,
+} from '../../shared/recharge-api/rate-budget';
 import { listWebhooks } from '../../shared/recharge-api/webhooks';
 import { planSubscriptions } from '../../shared/reconcile/subscription-guard';
 
@@ -18,12 +25,45 @@ export interface DoctorRechargeInput {
  * same rate budget as the workers and the reconciler (a renewal day's drain is not pushed into 429s
  * by a check); without it (a bare environment) a private bucket of ReCharge's size.
  */
-export function doctorRechargeClient(input: DoctorRechargeInput): RechargeClient {
-  const env = input.env ?? {};
-  const limits = {
+function rateLimits(env: NodeJS.ProcessEnv) {
+  return {
     RECHARGE_RATE_CAPACITY: Number(env.RECHARGE_RATE_CAPACITY || 40),
     RECHARGE_RATE_PER_SECOND: Number(env.RECHARGE_RATE_PER_SECOND || 2),
   };
+}
+
+/** How much of the token's shared ReCharge budget is taken: slots scheduled ahead of now, of the usable depth. */
+export interface BudgetUse {
+  used: number;
+  limit: number;
+}
+
+/**
+ * Reads the token's budget item (one GetItem on the idempotency table, keyed by a hash of the token,
+ * never the token) and turns its theoretical arrival time into slots in use: (tat - now) / interval.
+ */
+export async function readRechargeBudgetUse(
+  input: Required<Pick<DoctorRechargeInput, 'token' | 'budgetTable'>> & { env?: NodeJS.ProcessEnv },
+  now = Date.now(),
+): Promise<BudgetUse> {
+  const limits = rateLimits(input.env ?? {});
+  const { intervalMs, limit } = gcraParams({
+    capacity: limits.RECHARGE_RATE_CAPACITY,
+    perSecond: limits.RECHARGE_RATE_PER_SECOND,
+  });
+  const out = await input.budgetTable.dynamo.send(
+    new GetItemCommand({
+      TableName: input.budgetTable.table,
+      Key: { pk: { S: rateBudgetPk(rateBudgetScope(input.token)) } },
+      ProjectionExpression: 'tat',
+    }),
+  );
+  const tat = Number(out.Item?.tat?.N ?? 0);
+  return { used: Math.min(limit, Math.max(0, Math.ceil((tat - now) / intervalMs))), limit };
+}
+
+export function doctorRechargeClient(input: DoctorRechargeInput): RechargeClient {
+  const limits = rateLimits(input.env ?? {});
   const budget: RateBudget = input.budgetTable
     ? sharedRateBudget(input.budgetTable.dynamo, input.budgetTable.table, limits)
     : new MemoryRateBudget({

@@ -5,7 +5,10 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
+import { ordersDocumentClient } from '../../shared/order-system/ledger';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
+import { makeStateStore } from '../../shared/reconcile/state-store';
+import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
@@ -15,6 +18,7 @@ import {
   checkRechargeSubscriptions,
   type DoctorRechargeInput,
   doctorRechargeClient,
+  readRechargeBudgetUse,
 } from './doctor-subscriptions';
 import { describeStoppedWriteBacks, findStoppedWriteBacks } from './doctor-write-backs';
 import { defaultStackName } from './stack';
@@ -53,6 +57,8 @@ export interface CheckResult {
   detail: string;
   /** What to do about it (for warn and fail). */
   fix?: string;
+  /** A quantity the check measured (e.g. the ReCharge budget in use), for `--json` and the console. */
+  measure?: { used: number; limit: number };
 }
 
 export interface DoctorContext {
@@ -275,6 +281,56 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
     },
   },
   {
+    name: 'last reconcile pass',
+    async run({ target }) {
+      if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
+      const state = await makeStateStore(ordersDocumentClient(target.dynamo), target.ordersTable).get(
+        'recharge',
+      );
+      if (!state.lastPassAt)
+        return {
+          status: 'warn',
+          detail: 'no ReCharge reconcile pass recorded',
+          fix: 'the reconciler runs on its schedule; run one now with `order-webhooks reconcile`',
+        };
+      if (state.lastOutcome === 'failed')
+        return {
+          status: 'warn',
+          detail: `the pass at ${state.lastPassAt} failed (${state.failuresInARow ?? 1} in a row)`,
+          fix: 'the `reconcile pass` log line carries the error: fix the token or wait out the ReCharge outage',
+        };
+      return {
+        status: 'ok',
+        detail: `completed at ${state.lastPassAt}${state.watermark ? `, caught up to ${state.watermark}` : ''}`,
+      };
+    },
+  },
+  {
+    name: 'ReCharge rate budget in use',
+    async run(ctx) {
+      const secrets = await ctx.secrets();
+      const token = secrets instanceof Error ? undefined : secrets.RECHARGE_API_TOKEN;
+      if (!token) return { status: 'skipped', detail: 'no RECHARGE_API_TOKEN' };
+      if (!ctx.target.idempotencyTable) return { status: 'skipped', detail: 'IDEMPOTENCY_TABLE not set' };
+      const use = await readRechargeBudgetUse({
+        token,
+        budgetTable: { dynamo: ctx.target.dynamo, table: ctx.target.idempotencyTable },
+        env: ctx.env,
+      });
+      const detail = `${use.used} of ${use.limit} call slots taken ahead of now`;
+      const measure = { used: use.used, limit: use.limit };
+      // A full bucket is a renewal day's drain at ReCharge's rate: expected, but calls wait.
+      if (use.used >= use.limit)
+        return {
+          status: 'warn',
+          detail: `${detail}: ReCharge calls are waiting for the budget`,
+          measure,
+          fix: 'expected while a backlog drains; otherwise look for a loop calling ReCharge (RechargeApiCalls on the dashboard)',
+        };
+      return { status: 'ok', detail, measure };
+    },
+  },
+  {
     name: 'WAF web ACL lets webhook bodies through',
     offline: true,
     async run({ target, stackSettings }) {
@@ -311,8 +367,27 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const env = process.env;
   const { target, awsChecks, awsUsable } = await doctorTarget(values);
+  const { ctx, close } = doctorContext(values, target);
+  const results = [...awsChecks, ...(await runDoctorChecks(ctx, checks, awsUsable).finally(close))];
+  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  else
+    for (const r of results)
+      process.stdout.write(
+        `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
+      );
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/**
+ * What doctor's checks read, for `target` (`doctor` and the console): the credentials are read once,
+ * on first use; `close` releases the CloudWatch client.
+ */
+export function doctorContext(
+  values: { 'data-dir'?: string; 'state-file'?: string; stack?: string },
+  target: Target,
+  env: NodeJS.ProcessEnv = process.env,
+): { ctx: DoctorContext; close: () => void } {
   const state = target.kind === 'local' ? readState(stateFilePath(values)) : undefined;
   const devCredentials = state?.devCredentials ?? [];
   let secrets: Promise<Secrets | Error> | undefined;
@@ -349,7 +424,17 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
       return secrets;
     },
   };
-  const results: (CheckResult & { name: string })[] = [...awsChecks];
+  return { ctx, close: () => cloudWatch?.destroy() };
+}
+
+/** Runs every check in turn; a check that throws is reported as failed, never stops the others. */
+export async function runDoctorChecks(
+  ctx: DoctorContext,
+  checks: DoctorCheck[] = DOCTOR_CHECKS,
+  /** False when `--aws` could not reach AWS: the checks that need it are skipped. */
+  awsUsable = true,
+): Promise<(CheckResult & { name: string })[]> {
+  const results: (CheckResult & { name: string })[] = [];
   for (const check of checks) {
     let result: CheckResult;
     if (!awsUsable && !check.offline) {
@@ -359,7 +444,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     try {
       result = await check.run(ctx);
     } catch (error) {
-      const plain = plainAwsError(error, { region: target.region });
+      const plain = plainAwsError(error, { region: ctx.target.region });
       result = plain
         ? { status: 'fail', ...splitFix(plain) }
         : {
@@ -369,14 +454,7 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
     }
     results.push({ name: check.name, ...result });
   }
-  cloudWatch?.destroy();
-  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else
-    for (const r of results)
-      process.stdout.write(
-        `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
-      );
-  return results.some((r) => r.status === 'fail') ? 1 : 0;
+  return results;
 }
 
 /** A plain one-line message ("what went wrong: what to do") as a check's detail and fix. */

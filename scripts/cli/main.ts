@@ -55,6 +55,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'one ReCharge reconciliation pass now',
     load: () => import('./reconcile').then((m) => ({ run: m.runReconcile, help: m.RECONCILE_HELP })),
   },
+  console: {
+    summary: 'web console on 127.0.0.1: orders, timelines, dead letters, redrive',
+    load: () => import('./console').then((m) => ({ run: m.runConsole, help: m.CONSOLE_HELP })),
+  },
   'recharge-webhooks': {
     summary: 'list, check and register the ReCharge webhook subscriptions',
     load: () =>

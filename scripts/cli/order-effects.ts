@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../../shared/domain/order-record';
+import type { OrderRecord, StepState } from '../../shared/domain/order-record';
 import { rechargeWriteBackState } from '../../shared/providers/recharge/write-back';
 
 /** One external effect of an order as its step on the order item holds it. */
@@ -13,6 +13,8 @@ export interface OrderEffect {
    */
   status: string;
   result?: unknown;
+  /** COMPLETED: when; IN_PROGRESS or UNCERTAIN: until when the attempt holding it may keep it. */
+  at?: string;
 }
 
 /** The write-backs and pushes of one order: the steps kept on its order item (no other read). */
@@ -23,8 +25,14 @@ export function listOrderEffects(order: Pick<OrderRecord, 'steps'>): OrderEffect
       ...(state.qualifier !== undefined ? { qualifier: state.qualifier } : {}),
       status: state.uncertain && state.status === 'IN_PROGRESS' ? 'UNCERTAIN' : state.status,
       ...(state.result !== undefined ? { result: state.result } : {}),
+      ...(stepTime(state) ? { at: stepTime(state) } : {}),
     }))
     .sort((a, b) => a.step.localeCompare(b.step));
+}
+
+function stepTime(state: StepState): string | undefined {
+  if (state.status === 'COMPLETED') return state.completedAt;
+  return state.leaseUntil ? new Date(Number(state.leaseUntil)).toISOString() : undefined;
 }
 
 /** The order's history and effects as text, under its table row. */
@@ -45,7 +53,7 @@ export function formatOrderDetail(order: OrderRecord, effects: OrderEffect[] | u
   else if (effects.length === 0) lines.push('  none');
   for (const e of effects ?? [])
     lines.push(
-      `  ${e.step}${e.qualifier ? ` [${e.qualifier}]` : ''}  ${e.status}${e.result !== undefined ? `  ${JSON.stringify(e.result)}` : ''}`,
+      `  ${e.step}${e.qualifier ? ` [${e.qualifier}]` : ''}  ${e.status}${e.result !== undefined ? `  ${JSON.stringify(e.result)}` : ''}${e.at ? `  (${e.status === 'COMPLETED' ? 'at' : 'held until'} ${e.at})` : ''}`,
     );
   const writeBack = order.provider === 'recharge' ? describeWriteBack(order) : undefined;
   if (writeBack) lines.push('', `recharge write-back: ${writeBack}`);

@@ -4,7 +4,7 @@ import { ORDER_STATUSES } from '../../shared/domain/state-machine';
 import { listOrders } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { formatOrderDetail, listOrderEffects } from './order-effects';
-import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
+import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, UsageError } from './target';
 
 /**
  * The status shown for an order that has none yet (a placeholder: an event recorded before the order
@@ -21,7 +21,7 @@ external order id/number the worker created.
 
 Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
-  --id <id>            only the order with this provider order id or external id, with its
+  --id <id>            only the order with this provider order id, external id or number, with its
                        history and its write-backs and pushes (needs IDEMPOTENCY_TABLE with --aws)
   --status <s>         only this status (${STATUS_FILTERS.join(', ')}; ${NO_STATUS}: no status yet)
   --limit <n>          at most n orders
@@ -59,6 +59,29 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+export interface OrderSearch {
+  provider?: Provider | undefined;
+  status?: string | undefined;
+  /** A provider order id, an external order id or an external order number. */
+  id?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** The ledger's orders matching `filter`, newest first (`orders` and the console read this way). */
+export async function findOrders(target: Target, filter: OrderSearch): Promise<OrderRecord[]> {
+  const table = need(target.ordersTable, 'ORDERS_TABLE');
+  const noStatus = filter.status === NO_STATUS;
+  let orders = await listOrders(target.dynamo, table, {
+    provider: filter.provider,
+    status: noStatus ? undefined : filter.status,
+  });
+  if (noStatus) orders = orders.filter((o) => o.status === undefined);
+  const id = filter.id?.trim();
+  if (id)
+    orders = orders.filter((o) => o.providerOrderId === id || o.externalId === id || o.externalNumber === id);
+  return filter.limit ? orders.slice(0, filter.limit) : orders;
+}
+
 export async function runOrders(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -86,15 +109,12 @@ export async function runOrders(argv: string[]): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');
   const target = await resolveTarget(values);
-  const table = need(target.ordersTable, 'ORDERS_TABLE');
-  const noStatus = values.status === NO_STATUS;
-  let orders = await listOrders(target.dynamo, table, {
+  const orders = await findOrders(target, {
     provider: values.provider as Provider | undefined,
-    status: noStatus ? undefined : values.status,
+    status: values.status,
+    id: values.id,
+    limit,
   });
-  if (noStatus) orders = orders.filter((o) => o.status === undefined);
-  if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
-  if (limit) orders = orders.slice(0, limit);
   const effects = values.id ? orders.map((o) => listOrderEffects(o)) : undefined;
   if (values.json) {
     const out = effects ? orders.map((o, i) => ({ ...o, effects: effects[i] })) : orders;

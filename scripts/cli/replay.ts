@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import type { ArchiveEntry } from '../../shared/archive/archive';
 import { newReplayRunId, planReplay, replayDeliveryKey, sendReplay } from '../../shared/archive/replay';
+import type { S3Archive } from '../../shared/archive/s3-archive';
 import { makeSqsSender } from '../../shared/queue/sqs-sender';
 import { QUEUE_DEFAULTS } from '../../shared/resources';
 import { archiveOf, describeEntries, listTable, QUERY_OPTIONS, queryFrom } from './archive';
@@ -13,6 +15,7 @@ import {
   resolveTarget,
   TARGET_HELP,
   TARGET_OPTIONS,
+  type Target,
   UsageError,
 } from './target';
 
@@ -51,6 +54,31 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/**
+ * Sends archived webhooks to the target's main queue as replays of run `runId` (`replay` and the
+ * console); returns how many were sent. Stops at the first failure: running it again is safe.
+ */
+export function replayEntries(
+  target: Target,
+  archive: S3Archive,
+  entries: readonly ArchiveEntry[],
+  runId: string,
+  onSent?: (index: number) => void,
+): Promise<number> {
+  const sender = makeSqsSender(target.sqs, need(target.queueUrl, 'QUEUE_URL'), 10_000);
+  return sendReplay(
+    entries,
+    runId,
+    {
+      reader: archive,
+      claims: archive,
+      send: (webhook) => sender.send(webhook),
+      maxMessageBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
+    },
+    (_entry, index) => onSent?.(index),
+  );
+}
+
 export async function runReplay(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -71,7 +99,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const query = queryFrom(values);
   const target = await resolveTarget(values);
   const archive = archiveOf(target);
-  const queueUrl = need(target.queueUrl, 'QUEUE_URL');
+  need(target.queueUrl, 'QUEUE_URL');
 
   const entries = await planReplay(archive, query);
   if (entries.length === 0) {
@@ -102,23 +130,12 @@ export async function runReplay(argv: string[]): Promise<number> {
     }
   }
 
-  const sender = makeSqsSender(target.sqs, queueUrl, 10_000);
   let sent = 0;
   try {
-    await sendReplay(
-      entries,
-      runId,
-      {
-        reader: archive,
-        claims: archive,
-        send: (webhook) => sender.send(webhook),
-        maxMessageBytes: QUEUE_DEFAULTS.maximumMessageSizeBytes,
-      },
-      (_entry, index) => {
-        sent = index + 1;
-        progress(`replaying ${sent}/${entries.length}`);
-      },
-    );
+    await replayEntries(target, archive, entries, runId, (index) => {
+      sent = index + 1;
+      progress(`replaying ${sent}/${entries.length}`);
+    });
   } catch (error) {
     progressDone();
     throw new CliError(

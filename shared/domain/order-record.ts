@@ -89,6 +89,8 @@ export interface StepState {
   uncertain?: boolean;
   /** A completed step's result (the created ids, a push's answer). */
   result?: unknown;
+  /** When the step completed (ISO time). */
+  completedAt?: string;
 }
 
 /** History is short on purpose: an item must stay far below DynamoDB's 400 KB. */

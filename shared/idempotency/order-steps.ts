@@ -160,6 +160,8 @@ export class OrderSteps {
         status: 'COMPLETED',
         ...(held.qualifier !== undefined ? { qualifier: held.qualifier } : {}),
         ...(result !== undefined ? { result } : {}),
+        // Rides on the completing write: the console's timeline shows when each effect was made.
+        completedAt: new Date(this.now()).toISOString(),
       },
     };
     return true;

@@ -77,6 +77,11 @@ export function rateBudgetScope(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 32);
 }
 
+/** The budget item's partition key in the idempotency table. */
+export function rateBudgetPk(scope: string): string {
+  return `ratebudget#recharge#${scope}`;
+}
+
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Clock {
@@ -156,7 +161,7 @@ export class DynamoRateBudget implements RateBudget {
   }
 
   private key(scope: string) {
-    return { pk: { S: `ratebudget#recharge#${scope}` } };
+    return { pk: { S: rateBudgetPk(scope) } };
   }
 
   async take(scope: string, deadline: number): Promise<void> {
