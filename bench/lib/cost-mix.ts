@@ -29,13 +29,15 @@ export function buildMix(
   // ReCharge bodies sized so the mix averages targetBytes (the small Wix and Sevi bodies included).
   const rechargeTarget = Math.round((targetBytes * 10 - 350 - 900) / 8);
 
+  // The stack's default API type: an HTTP API event (payload format 2.0).
   const event = (path: string, body: string, headers: Record<string, string>): ProxyEventLike => ({
-    httpMethod: 'POST',
-    path,
+    version: '2.0',
+    rawPath: path,
+    routeKey: `POST ${path}`,
     body,
     isBase64Encoded: false,
     headers: { 'content-type': 'application/json', ...headers },
-    requestContext: { path, requestId: `cost-${requests.length}` } as ProxyEventLike['requestContext'],
+    requestContext: { http: { method: 'POST', path }, requestId: `cost-${requests.length}` },
   });
   const recharge = (topic: string, order: Json): ProxyEventLike => {
     const body = JSON.stringify({ order });

@@ -49,12 +49,6 @@ export type S3Archive = ArchiveWriter & ArchiveReader & ClaimStore;
 
 export type S3Module = typeof import('@aws-sdk/client-s3');
 
-/** S3's answer to a conditional write whose key exists: 412 PreconditionFailed (already archived). */
-function isAlreadyStored(error: unknown): boolean {
-  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined;
-  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
-}
-
 /** Newest first would need a full listing; a query with no range looks at the last day. */
 const DEFAULT_RANGE_MS = 86_400_000;
 

@@ -139,7 +139,7 @@ describe('redrive and replay against AWS ask first', () => {
       endpoint: env.S3_ENDPOINT,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    await archive.put({ ...sampleWebhook('sevi', 'paid'), receivedAt: '2026-11-06T10:00:00.000Z' });
+    await archive.putBatch([{ ...sampleWebhook('sevi', 'paid'), receivedAt: '2026-11-06T10:00:00.000Z' }]);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const args = [

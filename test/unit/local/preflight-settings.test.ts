@@ -25,7 +25,12 @@ describe('WIX_CASHIER_PAY_PUBLIC_KEY in the settings check', () => {
 
     expect(problem).toMatch(/^WIX_CASHIER_PAY_PUBLIC_KEY: /);
     expect(problem).toContain(message);
-    expect(problem).not.toContain(pem.replace(/-----[^-]+-----/g, '').trim().slice(0, 16));
+    expect(problem).not.toContain(
+      pem
+        .replace(/-----[^-]+-----/g, '')
+        .trim()
+        .slice(0, 16),
+    );
   });
 
   it('fails the whole check before anything starts', () => {
