@@ -8,7 +8,6 @@ import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/conf
 import { ordersDocumentClient } from '../../shared/order-system/ledger';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
 import { makeStateStore } from '../../shared/reconcile/state-store';
-import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
