@@ -72,8 +72,11 @@ export function deadLetterAttributes(
   return attributes;
 }
 
-/** Sends a failed record's body to the dead-letter queue with why it failed. */
-export type DeadLetterSender = (record: SQSRecord, letter: DeadLetter) => Promise<void>;
+/**
+ * Sends a failed record's body to the dead-letter queue with why it failed; resolves with the copy's
+ * message id there (SQS gives the copy a new one: the id `dlq show` takes).
+ */
+export type DeadLetterSender = (record: SQSRecord, letter: DeadLetter) => Promise<string | undefined>;
 
 /**
  * A sender for DLQ_URL. The worker reports the record as handled only after this resolves; if it
@@ -81,12 +84,13 @@ export type DeadLetterSender = (record: SQSRecord, letter: DeadLetter) => Promis
  */
 export function makeDeadLetterSender(client: SQSClient, dlqUrl: string): DeadLetterSender {
   return async (record, letter) => {
-    await client.send(
+    const sent = await client.send(
       new SendMessageCommand({
         QueueUrl: dlqUrl,
         MessageBody: record.body,
         MessageAttributes: deadLetterAttributes(record.messageAttributes, letter),
       }),
     );
+    return sent.MessageId;
   };
 }

@@ -179,13 +179,14 @@ export async function processRecord(
     deps.metrics.count(METRIC.permanentFailure);
     const reason = messageOf(error);
     try {
-      await deps.deadLetter(record, {
+      const dlqMessageId = await deps.deadLetter(record, {
         failureClass: 'permanent',
         reason,
         step,
         failedAt: new Date(deps.now()).toISOString(),
       });
-      return done('dead-lettered', false, { reason });
+      // `messageId` is the main queue's; the copy in the dead-letter queue has its own (`dlq show <id>`).
+      return done('dead-lettered', false, { reason, ...(dlqMessageId ? { dlqMessageId } : {}) });
     } catch (sendError) {
       return done('transient-failure', true, { reason, dlqError: messageOf(sendError) });
     }

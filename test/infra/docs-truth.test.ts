@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeHandler as makeIngestHandler } from '../../functions/ingest/handler';
 import { SETTING_KEYS, stackSettingsSchema } from '../../infra/settings';
 import { ARCHIVE_HELP } from '../../scripts/cli/archive';
 import { alarmKey } from '../../scripts/cli/doctor-alarms';
@@ -12,6 +13,7 @@ import {
   workerEnvSchema,
 } from '../../shared/config';
 import { STACK_NAME } from '../../shared/resources';
+import { fakeDeps, proxyEvent, rechargeSignatureHeader, testSecrets } from '../support/signing';
 import { ALL_FEATURES, buildStack } from './build-stack';
 
 /*
@@ -315,6 +317,71 @@ describe('what the docs say the product does', () => {
         .map((paragraph) => `${file}: ${paragraph.slice(0, 80)}`),
     );
     expect(claims).toEqual([]);
+  });
+
+  describe("the ingest's size answers, with configuration.md's defaults", () => {
+    const doc = read('docs/configuration.md');
+    const defaultOf = (name: string) => {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+      return Number(codeSpans(row?.split('|')[3] ?? '')[0]);
+    };
+    const maxMessageBytes = defaultOf('MAX_MESSAGE_BYTES');
+    const [maxBodyDefault] = codeSpans(
+      doc
+        .split('\n')
+        .find((line) => line.startsWith('| `MAX_BODY_BYTES`'))
+        ?.split('|')[3] ?? '',
+    );
+    const maxBodyBytes = Number(maxBodyDefault?.replace(/,.*/, ''));
+    const NOW_MS = 1_750_000_000_000;
+    const secret = String(testSecrets().RECHARGE_WEBHOOK_SECRETS[0]);
+    const bodyOf = (bytes: number) => {
+      const prefix = '{"order":{"id":7,"status":"SUCCESS","pad":"';
+      return `${prefix}${'x'.repeat(bytes - prefix.length - 3)}"}}`;
+    };
+    const post = async (body: string, claims: boolean) => {
+      const stored: string[] = [];
+      const deps = {
+        ...fakeDeps({ nowMs: NOW_MS, maxMessageBytes }),
+        ...(claims
+          ? {
+              claims: {
+                bucket: 'archive',
+                putClaim: async (_key: string, value: string) => {
+                  stored.push(value);
+                },
+                getClaim: async () => '',
+              },
+            }
+          : {}),
+      };
+      deps.settings = { ...deps.settings, maxBodyBytes };
+      const response = await makeIngestHandler(deps)(
+        proxyEvent({
+          path: '/webhooks/recharge/order/created',
+          body,
+          headers: { 'X-Recharge-Webhook-Signature': rechargeSignatureHeader(secret, NOW_MS / 1000, body) },
+        }),
+      );
+      return { status: response.statusCode, queued: deps.queued.length, stored: stored.length };
+    };
+
+    it('reads the two limits from the doc', () => {
+      expect(maxMessageBytes).toBe(1_048_576);
+      expect(maxBodyBytes).toBeGreaterThan(maxMessageBytes);
+    });
+
+    it('a 2 MB body is queued through the claim check (200), not refused', async () => {
+      expect(await post(bodyOf(2_000_000), true)).toEqual({ status: 200, queued: 1, stored: 1 });
+    });
+
+    it('without an archive bucket the same body gets 413', async () => {
+      expect(await post(bodyOf(2_000_000), false)).toEqual({ status: 413, queued: 0, stored: 0 });
+    });
+
+    it('above MAX_BODY_BYTES it gets 413 even with a bucket', async () => {
+      expect(await post(bodyOf(maxBodyBytes + 1), true)).toEqual({ status: 413, queued: 0, stored: 0 });
+    });
   });
 
   it("archive --help and operations.md describe the listing's order the same way", () => {
