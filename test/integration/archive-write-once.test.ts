@@ -55,7 +55,7 @@ describe('archive: write-once', () => {
     const forged = { ...make('m-forged'), receivedAt: '2026-11-05T09:40:00.000Z' };
     expect(forged.deliveryKey).toBe(original.deliveryKey);
 
-    const [originalRef] = await archive.putBatch([original]);
+    await archive.putBatch([original]);
     await archive.putBatch([forged]);
 
     const listed = await archive.list({
@@ -68,7 +68,6 @@ describe('archive: write-once', () => {
     const stored = await archive.get((listed[0] as { key: string }).key);
     expect(stored.body).toBe(original.body);
     expect(stored.body).not.toContain('m-forged');
-    expect(originalRef).toContain((listed[0] as { key: string }).key.split('#')[0]);
   });
 
   it('keeps the original through the worker, so a later replay sends what the provider sent first', async () => {

@@ -18,7 +18,7 @@ import {
  * carries the version it keeps, and the worker records that version, not the one it sent.
  */
 
-const SECRET = 'order-system-version-secret';
+const SECRET = 'order-system-version-secret-0123456789';
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import {
  * one applies again, while a retried delivery of the same webhook changes nothing.
  */
 
-const SECRET = 'precedence-order-system-secret';
+const SECRET = 'precedence-order-system-secret-0123456789';
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {
