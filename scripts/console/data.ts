@@ -29,14 +29,13 @@ const HOUR = 3_600_000;
 
 export interface ProviderFigures {
   provider: Provider;
-  /** Archived deliveries (distinct delivery keys) received in the window. */
+  /** Archived receipts in the window (the archive keeps every receipt, repeats included). */
   received: number;
   /** Deliveries whose changes were applied to an order in the window (distinct delivery keys). */
   applied: number;
   /**
-   * Received but changing nothing: in no order's history and not dead-lettered (nothing new), or
-   * received again in a later hour than it was applied in (a duplicate). The archive keeps one copy per
-   * delivery key and hour, so repeats within the hour they were applied in are not counted here.
+   * Receipts that changed nothing: in no order's history and not dead-lettered (nothing new), or
+   * received again after their delivery key was applied (a duplicate).
    */
   noChange: number;
   /** Dead-lettered in the window. */
@@ -61,7 +60,7 @@ export interface Overview {
 /** An archived delivery of an order, with what became of it. */
 export interface ConsoleDelivery extends ListedWebhook {
   outcome: string;
-  /** Received again after it was applied (the archived copy is the later one). */
+  /** Received again after its delivery key was applied: a duplicate that changed nothing. */
   repeated: boolean;
 }
 
@@ -181,11 +180,14 @@ export class ConsoleData {
         );
         return {
           provider,
-          received: new Set(received.map((e) => e.deliveryKey)).size,
+          received: received.length,
           applied: applied.size,
-          noChange: new Set(
-            received.map((e) => e.deliveryKey).filter((key) => !inHistory.has(key) && !deadKeys.has(key)),
-          ).size,
+          noChange: received.filter((e) => {
+            const first = firstSeen.get(e.deliveryKey);
+            return first
+              ? e.receivedAt > first
+              : !inHistory.has(e.deliveryKey) && !deadKeys.has(e.deliveryKey);
+          }).length,
           failed: dead.filter(
             (d) => d.provider === provider && Date.parse(d.failedAt ?? d.receivedAt ?? '') >= since,
           ).length,
@@ -264,14 +266,23 @@ export class ConsoleData {
     const deadKeys = new Set(dead.map((d) => originalKey(d.deliveryKey ?? '')));
     const deliveries = listed.map((l) => {
       const entries = order.history.filter((h) => originalKey(h.deliveryKey) === l.deliveryKey);
-      const outcomes = [...new Set(entries.map((h) => h.outcome))];
-      // The archive keeps the last copy of a delivery key: received after it was applied, it is a repeat.
-      const repeated = entries.some((h) => h.origin === undefined && l.receivedAt > h.at);
+      // Every receipt is archived. The history entries a receipt brought are those written after it
+      // arrived and before the next receipt of the same key; a receipt that brought none, received
+      // after its key was applied, is a duplicate.
+      const next = listed
+        .filter((o) => o.deliveryKey === l.deliveryKey && o.receivedAt > l.receivedAt)
+        .map((o) => o.receivedAt)
+        .sort()[0];
+      const own = entries.filter((h) => h.at >= l.receivedAt && (next === undefined || h.at < next));
+      const outcomes = [...new Set(own.map((h) => h.outcome))];
+      const repeated = own.length === 0 && entries.some((h) => h.origin === undefined && l.receivedAt > h.at);
       const outcome = deadKeys.has(l.deliveryKey)
         ? 'dead-lettered'
         : outcomes.length > 0
-          ? `${outcomes.join(', ')}${repeated ? '; received again later: duplicate, nothing done twice' : ''}`
-          : 'no change (a repeat, or nothing new)';
+          ? outcomes.join(', ')
+          : repeated
+            ? 'duplicate: received again, nothing done twice'
+            : 'no change (a repeat, or nothing new)';
       return { ...l, outcome, repeated };
     });
     const timeline: TimelineItem[] = [

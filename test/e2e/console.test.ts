@@ -224,8 +224,8 @@ describe('order-webhooks console in a real browser', () => {
     ]);
     const overview = await look(page);
     expect(overview).toMatch(/Last hour/);
-    // received, applied, duplicates / no change (the repeat counts only when it fell in a later hour), dead-lettered, in the DLQ
-    expect(overview).toMatch(/recharge\s+2\s+2\s+[01]\s+1\s+1/);
+    // received (every receipt), applied, duplicates / no change, dead-lettered, in the DLQ
+    expect(overview).toMatch(/recharge\s+3\s+2\s+1\s+1\s+1/);
 
     // Orders: find the applied one by its id, open it.
     await page.getByRole('link', { name: 'Orders' }).click();
@@ -235,11 +235,13 @@ describe('order-webhooks console in a real browser', () => {
     await page.getByRole('link', { name: String(applied) }).click();
     const orderText = await look(page);
     expect(orderText).toContain(`recharge order ${applied}`);
-    // Delivered twice, received as one delivery, applied once: one external order, one write-back.
+    // Delivered twice: both receipts on the timeline, the first applied, the second a duplicate that
+    // did nothing (one external order, one write-back).
     const deliveries = page.locator('table.timeline tr.delivery');
-    await expect(deliveries.count()).resolves.toBe(1);
-    expect(await deliveries.first().innerText()).toMatch(
-      /order\/created[\s\S]*recharge-hmac[\s\S]*applied; received again later: duplicate, nothing done twice/,
+    await expect(deliveries.count()).resolves.toBe(2);
+    expect(await deliveries.nth(0).innerText()).toMatch(/order\/created[\s\S]*recharge-hmac[\s\S]*applied/);
+    expect(await deliveries.nth(1).innerText()).toMatch(
+      /order\/created[\s\S]*recharge-hmac[\s\S]*duplicate: received again, nothing done twice/,
     );
     const effects = await page.locator('table.timeline tr.effect').allInnerTexts();
     expect(effects.find((e) => e.includes('create-order'))).toMatch(/COMPLETED/);
@@ -256,7 +258,7 @@ describe('order-webhooks console in a real browser', () => {
     }
 
     // Replay one delivery: asked first, sent through the queue, and nothing is written twice.
-    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByRole('button', { name: 'Replay' }).first().click();
     expect(await look(page)).toContain(
       'Send 1 archived recharge delivery again through the queue, as a replay?',
     );
@@ -267,7 +269,7 @@ describe('order-webhooks console in a real browser', () => {
     expect(fake.applied().filter((r) => r.path === `/orders/${applied}`)).toHaveLength(1);
 
     // The archived body on demand: attacker-controlled values show as text and never run.
-    await page.getByRole('link', { name: 'body' }).click();
+    await page.getByRole('link', { name: 'body' }).first().click();
     const bodyText = await look(page);
     expect(bodyText).toContain(`"id": ${applied}`);
     expect(bodyText).toContain(XSS.replace(/"/g, '\\"'));
