@@ -156,18 +156,24 @@ function newRecord(event: OrderEvent, now: string): OrderRecord {
 export function applyOrderEvent(
   stored: OrderRecord | undefined,
   event: OrderEvent,
-  delivery: { deliveryKey: string; now: string; origin?: 'replay' | 'reconcile' | undefined },
+  delivery: {
+    deliveryKey: string;
+    now: string;
+    origin?: 'replay' | 'reconcile' | undefined;
+    /** SQS delivered this message before (a retry of our own): never a new event. */
+    redelivered?: boolean;
+  },
 ): ApplyResult {
   const { deliveryKey } = delivery;
   if (!stored?.history.some((h) => h.deliveryKey === deliveryKey))
     return applyNewEvent(stored, event, delivery);
   // A key seen before is a retried delivery, or a status that returns (Sevi PENDING, FAILED, PENDING:
-  // no time or id in the payload tells them apart). It is weighed again against the current state:
-  // when it would change what the order system is told (a different delivery moved the order since),
-  // it is a real return and applies, under the same precedence as any delivery; otherwise it is a
-  // duplicate and nothing is written.
-  const again = applyNewEvent(stored, event, delivery);
-  if (!again.stale && !sameJson(pushedState(stored), pushedState(again.record))) return again;
+  // no time or id in the payload tells them apart). A first receive is weighed again against the
+  // current state: when it would change what the order system is told (a different delivery moved
+  // the order since), it is a real return and applies, under the same precedence as any delivery;
+  // otherwise, and always for a message SQS hands us again, it is a duplicate and nothing is written.
+  const again = delivery.redelivered ? undefined : applyNewEvent(stored, event, delivery);
+  if (again && !again.stale && !sameJson(pushedState(stored), pushedState(again.record))) return again;
   return {
     record: stored,
     changed: false,

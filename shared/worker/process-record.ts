@@ -216,7 +216,8 @@ export async function processRecord(
   // changes nothing more; a repeat is recognised from the order's history (its delivery keys).
   step = 'read-order';
   try {
-    const outcome = await applyEvent(parsed.event, webhook, deps, deadline, (s) => {
+    const redelivered = Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1;
+    const outcome = await applyEvent(parsed.event, webhook, deps, deadline, redelivered, (s) => {
       step = s;
     });
     step = 'done';
@@ -254,6 +255,7 @@ async function applyEvent(
   webhook: QueuedWebhook,
   deps: WorkerDeps,
   deadline: number,
+  redelivered: boolean,
   setStep: (step: string) => void,
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
   // A topic that announces a new order skips the read: the first write is conditional on the item's
@@ -266,7 +268,7 @@ async function applyEvent(
     deps.now,
   );
   try {
-    return await converge(event, webhook, deps, deadline, setStep, steps);
+    return await converge(event, webhook, deps, deadline, redelivered, setStep, steps);
   } catch (error) {
     // Release path: steps claimed ahead (or one whose effect failed) are freed for the redelivery;
     // steps whose effect was made were completed right after it, so none is repeated.
@@ -316,6 +318,7 @@ async function converge(
   webhook: QueuedWebhook,
   deps: WorkerDeps,
   deadline: number,
+  redelivered: boolean,
   setStep: (step: string) => void,
   steps: OrderSteps,
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
@@ -330,6 +333,7 @@ async function converge(
       deliveryKey: webhook.deliveryKey,
       now: now(),
       origin: webhook.origin,
+      redelivered,
     });
     const draft = structuredClone(result.record);
     const claimed =
