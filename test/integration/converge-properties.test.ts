@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { OrderRecord } from '../../shared/domain/order-record';
 import { getOrderByProviderRef } from '../../shared/order-system/ledger';
 import type { Provider, QueuedWebhook } from '../../shared/queue/message';
+import { MemoryRateBudget } from '../../shared/recharge-api/rate-budget';
 import { processBatch } from '../../shared/worker/process-batch';
 import type { WorkerDeps } from '../../shared/worker/process-record';
 import { type FakeOrderSystem, startFakeOrderSystem } from '../support/fake-order-system';
@@ -23,6 +24,8 @@ import {
  */
 
 const SECRET = 'converge-order-system-secret';
+/** Runs per order system; the bound allows 15 s a run, far more than a loaded machine needs. */
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 20);
 let world: WorkerWorld;
 let orderSystem: FakeOrderSystem;
 beforeAll(async () => {
@@ -259,6 +262,9 @@ function deps(http: boolean): WorkerDeps {
     : {};
   return world.deps({
     env,
+    // The shared budget's schedule is tested elsewhere (rate-budget.test.ts); here ReCharge's 2 calls/s
+    // would only make hundreds of runs wait for slots.
+    rechargeBudget: new MemoryRateBudget({ capacity: 1_000_000, perSecond: 1_000_000 }),
     hooks: {
       afterStep: (step) => {
         if (crash === step) {
@@ -437,61 +443,65 @@ describe.each([
   ['the built-in ledger', false],
   ['an HTTP order system', true],
 ] as const)('order-independent convergence with %s', (_, http) => {
-  it('ends where in-order delivery ends, in the whole state, with no external effect twice', async () => {
-    const workerDeps = deps(http);
-    await fc.assert(
-      fc.asyncProperty(arbitraryRun, async (run) => {
-        const scenario = SCENARIOS[run.name] as Scenario;
-        const events = scenario.events(picker(run.seed));
-        const inOrder = [...run.order].sort((a, b) => a - b);
+  it(
+    'ends where in-order delivery ends, in the whole state, with no external effect twice',
+    async () => {
+      const workerDeps = deps(http);
+      await fc.assert(
+        fc.asyncProperty(arbitraryRun, async (run) => {
+          const scenario = SCENARIOS[run.name] as Scenario;
+          const events = scenario.events(picker(run.seed));
+          const inOrder = [...run.order].sort((a, b) => a - b);
 
-        const baselineIds = freshIds();
-        await deliver(
-          workerDeps,
-          events.map((e) => e.make(baselineIds)),
-          inOrder.map((event) => ({ event, sensitive: true })),
-          1,
-        );
-        const expected = await outcome(scenario.provider, baselineIds);
+          const baselineIds = freshIds();
+          await deliver(
+            workerDeps,
+            events.map((e) => e.make(baselineIds)),
+            inOrder.map((event) => ({ event, sensitive: true })),
+            1,
+          );
+          const expected = await outcome(scenario.provider, baselineIds);
 
-        const ids = freshIds();
-        const plan = arrivalPlan(events, run.order, run.duplicates).map((attempt, i) => ({
-          ...attempt,
-          crashAfter: run.crashes[i],
-          orderSystem503: http && run.failures[i] === true,
-        }));
-        await deliver(
-          workerDeps,
-          events.map((e) => e.make(ids)),
-          plan,
-          run.parallel,
-        );
-        const actual = await outcome(scenario.provider, ids);
+          const ids = freshIds();
+          const plan = arrivalPlan(events, run.order, run.duplicates).map((attempt, i) => ({
+            ...attempt,
+            crashAfter: run.crashes[i],
+            orderSystem503: http && run.failures[i] === true,
+          }));
+          await deliver(
+            workerDeps,
+            events.map((e) => e.make(ids)),
+            plan,
+            run.parallel,
+          );
+          const actual = await outcome(scenario.provider, ids);
 
-        // The whole state: status, payment, fulfilment, provider and subscription status, whether
-        // it exists externally, the transactions recorded and what was written back to ReCharge.
-        expect(actual.state).toEqual(expected.state);
-        // No effect twice: one write per ReCharge order and charge, one create, one push per version.
-        expect(new Set(actual.rechargeWrites).size).toBe(actual.rechargeWrites.length);
-        if (http) {
-          expect(actual.creates).toBe(actual.state.exists ? 1 : 0);
-          expect(new Set(actual.pushedVersions).size).toBe(actual.pushedVersions.length);
-          // The merchant's system holds our final state at our version, as after in-order delivery.
-          expect(actual.merchant).toEqual(expected.merchant);
-          if (actual.state.exists) {
-            expect(actual.merchantVersion).toBe(actual.stateVersion);
-            expect(actual.merchant).toEqual({
-              status: actual.state.status,
-              paymentStatus: actual.state.paymentStatus,
-              fulfilmentStatus: actual.state.fulfilmentStatus,
-              providerStatus: actual.state.providerStatus,
-              subscriptionStatus: actual.state.subscriptionStatus,
-              version: undefined,
-            });
+          // The whole state: status, payment, fulfilment, provider and subscription status, whether
+          // it exists externally, the transactions recorded and what was written back to ReCharge.
+          expect(actual.state).toEqual(expected.state);
+          // No effect twice: one write per ReCharge order and charge, one create, one push per version.
+          expect(new Set(actual.rechargeWrites).size).toBe(actual.rechargeWrites.length);
+          if (http) {
+            expect(actual.creates).toBe(actual.state.exists ? 1 : 0);
+            expect(new Set(actual.pushedVersions).size).toBe(actual.pushedVersions.length);
+            // The merchant's system holds our final state at our version, as after in-order delivery.
+            expect(actual.merchant).toEqual(expected.merchant);
+            if (actual.state.exists) {
+              expect(actual.merchantVersion).toBe(actual.stateVersion);
+              expect(actual.merchant).toEqual({
+                status: actual.state.status,
+                paymentStatus: actual.state.paymentStatus,
+                fulfilmentStatus: actual.state.fulfilmentStatus,
+                providerStatus: actual.state.providerStatus,
+                subscriptionStatus: actual.state.subscriptionStatus,
+                version: undefined,
+              });
+            }
           }
-        }
-      }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 20) },
-    );
-  }, 300_000);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    RUNS * 15_000,
+  );
 });
