@@ -160,7 +160,7 @@ export function applyOrderEvent(
     deliveryKey: string;
     now: string;
     origin?: 'replay' | 'reconcile' | undefined;
-    /** SQS delivered this message before (a retry of our own): never a new event. */
+    /** SQS delivered this message before (a retry of our own), or it is a replayed copy: never a new event. */
     redelivered?: boolean;
   },
 ): ApplyResult {

@@ -216,7 +216,9 @@ export async function processRecord(
   // changes nothing more; a repeat is recognised from the order's history (its delivery keys).
   step = 'read-order';
   try {
-    const redelivered = Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1;
+    // Our own retry, or a replayed/reconciled copy of a past delivery: never a status that returns.
+    const redelivered =
+      Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1 || webhook.origin !== undefined;
     const outcome = await applyEvent(parsed.event, webhook, deps, deadline, redelivered, (s) => {
       step = s;
     });
