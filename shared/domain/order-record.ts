@@ -151,7 +151,8 @@ function newRecord(event: OrderEvent, now: string): OrderRecord {
 /**
  * Applies one event to the stored order (undefined: not stored yet), purely. Stale events change
  * nothing but the history; backwards transitions are recorded as ignored; re-applying the same
- * delivery (a retry) changes nothing.
+ * delivery (a retry) changes nothing, unless a different delivery moved the order since (a status
+ * that returns, see below).
  */
 export function applyOrderEvent(
   stored: OrderRecord | undefined,
