@@ -261,6 +261,7 @@ export class Monitoring extends Construct {
           app(METRIC.transientFailure, 'transient failure (retried)'),
           app(METRIC.permanentFailure, 'permanent failure (dead-letter)'),
           app(METRIC.configError, 'configuration problem (waiting)'),
+          app(METRIC.statusKeptOut, 'status word kept out of a settled order'),
         ],
       }),
       new cloudwatch.GraphWidget({

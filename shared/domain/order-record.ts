@@ -155,7 +155,8 @@ function newRecord(event: OrderEvent, now: string): OrderRecord {
 /**
  * Applies one event to the stored order (undefined: not stored yet), purely. Stale events change
  * nothing but the history; backwards transitions are recorded as ignored; re-applying the same
- * delivery (a retry) changes nothing.
+ * delivery (a retry) changes nothing, unless a different delivery moved the order since (a status
+ * that returns, see below).
  */
 export function applyOrderEvent(
   stored: OrderRecord | undefined,
@@ -165,18 +166,20 @@ export function applyOrderEvent(
     now: string;
     origin?: 'replay' | 'reconcile' | undefined;
     archiveRef?: string | undefined;
+    /** SQS delivered this message before (a retry of our own), or it is a replayed copy: never a new event. */
+    redelivered?: boolean;
   },
 ): ApplyResult {
   const { deliveryKey } = delivery;
   if (!stored?.history.some((h) => h.deliveryKey === deliveryKey))
     return applyNewEvent(stored, event, delivery);
   // A key seen before is a retried delivery, or a status that returns (Sevi PENDING, FAILED, PENDING:
-  // no time or id in the payload tells them apart). It is weighed again against the current state:
-  // when it would change what the order system is told (a different delivery moved the order since),
-  // it is a real return and applies, under the same precedence as any delivery; otherwise it is a
-  // duplicate and nothing is written.
-  const again = applyNewEvent(stored, event, delivery);
-  if (!again.stale && !sameJson(pushedState(stored), pushedState(again.record))) return again;
+  // no time or id in the payload tells them apart). A first receive is weighed again against the
+  // current state: when it would change what the order system is told (a different delivery moved
+  // the order since), it is a real return and applies, under the same precedence as any delivery;
+  // otherwise, and always for a message SQS hands us again, it is a duplicate and nothing is written.
+  const again = delivery.redelivered ? undefined : applyNewEvent(stored, event, delivery);
+  if (again && !again.stale && !sameJson(pushedState(stored), pushedState(again.record))) return again;
   return {
     record: stored,
     changed: false,

@@ -208,7 +208,10 @@ export async function processRecord(
   // changes nothing more; a repeat is recognised from the order's history (its delivery keys).
   step = 'read-order';
   try {
-    const outcome = await applyEvent(parsed.event, webhook, deps, deadline, (s) => {
+    // Our own retry, or a replayed/reconciled copy of a past delivery: never a status that returns.
+    const redelivered =
+      Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1 || webhook.origin !== undefined;
+    const outcome = await applyEvent(parsed.event, webhook, deps, deadline, redelivered, (s) => {
       step = s;
     });
     step = 'done';
@@ -246,6 +249,7 @@ async function applyEvent(
   webhook: QueuedWebhook,
   deps: WorkerDeps,
   deadline: number,
+  redelivered: boolean,
   setStep: (step: string) => void,
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
   // A topic that announces a new order skips the read: the first write is conditional on the item's
@@ -258,7 +262,7 @@ async function applyEvent(
     deps.now,
   );
   try {
-    return await converge(event, webhook, deps, deadline, setStep, steps);
+    return await converge(event, webhook, deps, deadline, redelivered, setStep, steps);
   } catch (error) {
     // Release path: steps claimed ahead (or one whose effect failed) are freed for the redelivery;
     // steps whose effect was made were completed right after it, so none is repeated.
@@ -308,6 +312,7 @@ async function converge(
   webhook: WorkerWebhook,
   deps: WorkerDeps,
   deadline: number,
+  redelivered: boolean,
   setStep: (step: string) => void,
   steps: OrderSteps,
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
@@ -323,6 +328,7 @@ async function converge(
       now: now(),
       origin: webhook.origin,
       archiveRef: webhook.archiveRef,
+      redelivered,
     });
     const draft = structuredClone(result.record);
     const claimed =

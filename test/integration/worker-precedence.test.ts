@@ -160,6 +160,21 @@ describe('a status that returns', () => {
     expect(await stored('sevi', orderId)).toMatchObject({ status: 'delivered', providerStatus: 'PAID' });
   });
 
+  it('never takes an SQS retry of a delivery it already applied for a return (receive count above 1)', async () => {
+    const deps = workerDeps(false);
+    const orderId = `SV-${randomUUID()}`;
+    const pending = sqsRecord(sevi(orderId, 'PENDING'));
+    await deliver(deps, sevi(orderId, 'PENDING'), sevi(orderId, 'FAILED'));
+    // The first PENDING's message, handed over again by SQS after a crash past its save.
+    const retried = { ...pending, attributes: { ...pending.attributes, ApproximateReceiveCount: '2' } };
+    const { results } = await processBatch([retried], deps, lambdaContext());
+    expect(results[0]).toMatchObject({ failed: false, outcome: 'duplicate' });
+    expect(await stored('sevi', orderId)).toMatchObject({
+      status: 'payment_failed',
+      providerStatus: 'FAILED',
+    });
+  });
+
   it('applies a Wix subscription that returns to a status it had before', async () => {
     const deps = workerDeps(false);
     const orderId = randomUUID();

@@ -32,7 +32,14 @@ export interface FakeOrderSystem {
    */
   states: Map<
     string,
-    { version: number; status?: string; paymentStatus?: string; subscriptionStatus?: string }
+    {
+      version: number;
+      status?: string;
+      paymentStatus?: string;
+      fulfilmentStatus?: string;
+      providerStatus?: string;
+      subscriptionStatus?: string;
+    }
   >;
   /** Next N requests answer this status (or hang). */
   failNext(status: number | 'hang', times?: number): void;
@@ -61,6 +68,8 @@ export async function startFakeOrderSystem(secret: string): Promise<FakeOrderSys
       version,
       status: b.status,
       paymentStatus: b.paymentStatus,
+      fulfilmentStatus: b.fulfilmentStatus,
+      providerStatus: b.providerStatus,
       subscriptionStatus: b.subscriptionStatus,
     };
   };
