@@ -10,7 +10,7 @@ import { SETTING_KEYS } from './settings';
 export function unknownContextKeyProblems(keys: readonly string[], known: readonly string[] = SETTING_KEYS) {
   const problems: string[] = [];
   for (const key of keys) {
-    if (known.includes(key)) continue;
+    if (known.includes(key) || key in RETIRED_SETTINGS) continue;
     const nearest = nearestName(key, known);
     const ours = /^[a-z][A-Za-z0-9]*$/.test(key);
     if (!ours && !nearest) continue;
@@ -19,4 +19,21 @@ export function unknownContextKeyProblems(keys: readonly string[], known: readon
     );
   }
   return problems;
+}
+
+/**
+ * Settings the stack no longer reads: a cdk.json that still has one deploys (an upgrade must not
+ * fail on a key that is now moot), with a synth warning saying it can go.
+ */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  idempotencyTtlSeconds: 'effect steps live on the order items, so nothing reads it',
+};
+
+/** The synth warnings for retired settings present in the context. */
+export function retiredContextKeyWarnings(keys: readonly string[]): string[] {
+  return keys
+    .filter((key) => key in RETIRED_SETTINGS)
+    .map(
+      (key) => `context "${key}" is no longer a setting (${RETIRED_SETTINGS[key]}): remove it from cdk.json`,
+    );
 }

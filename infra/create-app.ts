@@ -1,7 +1,7 @@
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { STACK_NAME } from '../shared/resources';
-import { unknownContextKeyProblems } from './context-keys';
+import { retiredContextKeyWarnings, unknownContextKeyProblems } from './context-keys';
 import { OrderWebhooksStack } from './order-webhooks-stack';
 import { parseStackSettings, SettingsError } from './settings';
 
@@ -19,6 +19,8 @@ export function createApp(props: AppProps = {}): { app: App; stack: OrderWebhook
   if (unknown.length > 0) throw new SettingsError(`invalid CDK context: ${unknown.join('; ')}`);
   const settings = parseStackSettings((key) => app.node.tryGetContext(key));
   const stack = new OrderWebhooksStack(app, STACK_ID, { settings, stackName: settings.stackName });
+  for (const warning of retiredContextKeyWarnings(Object.keys(app.node.getAllContext())))
+    Annotations.of(stack).addWarningV2('order-webhooks:retired-setting', warning);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { SettingsError } from '../../infra/settings';
 import { buildStack } from './build-stack';
 
@@ -13,6 +14,18 @@ describe('misspelled CDK context keys', () => {
     expect(build).toThrow(SettingsError);
     expect(build).toThrow('context "alarmEmial" is not a setting; did you mean "alarmEmail"?');
     expect(build).toThrow('context "maxConcurrancy" is not a setting; did you mean "maxConcurrency"?');
+  });
+
+  it('let a retired setting through with a warning, so an existing cdk.json still deploys', () => {
+    const { stack } = buildStack({ idempotencyTtlSeconds: '259200' });
+
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('idempotencyTtlSeconds'),
+    );
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringContaining('context "idempotencyTtlSeconds" is no longer a setting'),
+    ]);
   });
 
   it('catch a dashed near miss of one of ours', () => {
