@@ -394,6 +394,17 @@ describe('order-webhooks console in a real browser', () => {
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
           body,
         });
+      // Unknown things are a plain 404 with the reason, not an error page.
+      const missingOrder = await raw(port, { path: '/order?provider=recharge&id=1', headers: { cookie } });
+      expect(missingOrder.status).toBe(404);
+      expect(missingOrder.body).toContain('no recharge order 1 in the ledger');
+      const missingDelivery = await raw(port, {
+        path: '/delivery?provider=sevi&key=sevi:nope',
+        headers: { cookie },
+      });
+      expect(missingDelivery.status).toBe(404);
+      expect(missingDelivery.body).toContain('no archived webhook with delivery key sevi:nope');
+
       expect((await post({}, 'id=x&confirmed=yes')).status).toBe(403);
       expect((await post({}, 'id=x&csrf=wrong&confirmed=yes')).status).toBe(403);
       expect((await post({ origin: 'http://evil.example' }, 'id=x&csrf=wrong')).status).toBe(403);
