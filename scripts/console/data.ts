@@ -51,7 +51,8 @@ export interface Overview {
   /** Per provider: received per hour over the last 24 hours, oldest first. */
   hourly: Record<Provider, number[]>;
   dlqByProvider: Record<string, { count: number; oldestAt: string | undefined }>;
-  dlqScan: ScanReport | Error;
+  /** Undefined when the queue reported no message (nothing to scan). */
+  dlqScan: ScanReport | Error | undefined;
   archive: Error | undefined;
   orders: { total: number; byStatus: Record<string, number> } | Error;
   checks: { at: number; results: (CheckResult & { name: string })[] } | Error;
@@ -116,6 +117,17 @@ export class ConsoleData {
     return this.dlqCache.read;
   }
 
+  /**
+   * The dead-letter messages for the overview and an order's page: no scan when the queue reports none.
+   * In AWS a scan of an empty queue takes two empty 20 s long polls; the DLQ page always scans.
+   */
+  async dlqIfAny(): Promise<{ entries: DlqEntry[]; scan: ScanReport | undefined }> {
+    const depth = await queueDepth(this.target.sqs, need(this.target.dlqUrl, 'DLQ_URL'));
+    if (depth.visible + depth.inFlight + depth.delayed === 0 && !this.dlqCache)
+      return { entries: [], scan: undefined };
+    return this.dlq();
+  }
+
   /** `doctor`, cached for five minutes (it calls ReCharge). */
   checks(fresh = false): Promise<{ at: number; results: (CheckResult & { name: string })[] }> {
     const at = this.now();
@@ -144,7 +156,7 @@ export class ConsoleData {
       settle(() => queueDepth(this.target.sqs, need(this.target.queueUrl, 'QUEUE_URL'))),
       settle(() => queueDepth(this.target.sqs, need(this.target.dlqUrl, 'DLQ_URL'))),
       settle(() => findOrders(this.target, {})),
-      settle(() => this.dlq()),
+      settle(() => this.dlqIfAny()),
       settle(() => this.checks(freshChecks)),
       archive instanceof Error
         ? Promise.resolve(archive)
@@ -257,7 +269,7 @@ export class ConsoleData {
       ...order.history.map((h) => originalKey(h.deliveryKey)),
     ]);
     try {
-      dead = (await this.dlq()).entries.filter(
+      dead = (await this.dlqIfAny()).entries.filter(
         (d) => d.provider === provider && keys.has(originalKey(d.deliveryKey ?? '')),
       );
     } catch (error) {

@@ -125,7 +125,7 @@ export function overviewPage(ctx: PageContext, o: Overview): string {
     'overview',
     html`<div class="grid">${figuresTable(o.hour, o, 'Last hour')}${figuresTable(o.day, o, 'Last 24 hours')}${queues}</div>
 ${o.archive ? errorNote('the archive could not be read (received counts are missing)', o.archive) : ''}
-${o.dlqScan instanceof Error ? errorNote('the dead-letter queue could not be read', o.dlqScan) : html`<p class="muted">${describeScan(o.dlqScan)}</p>`}
+${o.dlqScan instanceof Error ? errorNote('the dead-letter queue could not be read', o.dlqScan) : html`<p class="muted">${o.dlqScan ? describeScan(o.dlqScan) : 'the dead-letter queue reports no message'}</p>`}
 ${charts}<section><h2>Orders</h2>${orders}</section>
 <section><h2>Health: subscriptions, ReCharge budget, reconcile, alarms</h2>${checks}</section>`,
   );

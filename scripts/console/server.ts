@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
+import { CliError } from '../cli/errors';
 import { type ConsoleData, DLQ_MAX } from './data';
 import {
   CONSOLE_CSS,
@@ -225,11 +226,12 @@ export async function startConsole(options: ConsoleServerOptions): Promise<Runni
         const key = q.get('key');
         if (!isProvider(provider) || !key)
           return send(res, 400, errorPage(ctx, 'Delivery', 'provider and key needed'));
-        return send(
-          res,
-          200,
-          deliveryPage(ctx, await data.archived(provider, key), q.get('order') ?? undefined),
-        );
+        const shown = await data.archived(provider, key).catch((error: unknown) => {
+          if (error instanceof CliError) return error;
+          throw error;
+        });
+        if (shown instanceof CliError) return send(res, 404, errorPage(ctx, 'Delivery', shown.message));
+        return send(res, 200, deliveryPage(ctx, shown, q.get('order') ?? undefined));
       }
       case '/dlq': {
         const read = await data.dlq(q.get('fresh') === '1');

@@ -128,6 +128,11 @@ function raw(
   });
 }
 
+/** Waits for a line on the console's stderr (written right after the answer, so it may trail it). */
+function logged(running: { output: () => string }, line: RegExp): Promise<true> {
+  return waitFor(() => line.test(running.output()), `the console to log ${line}`, 10_000, 50);
+}
+
 /** The credential values the local mode runs on: none may ever reach a page. */
 const SECRETS = [...Object.values(DEV_SECRETS), FAKE_RECHARGE_TOKEN];
 
@@ -251,11 +256,20 @@ describe('order-webhooks console in a real browser', () => {
       expect.stringMatching(/status: - → paid[\s\S]*applied/),
     ]);
     expect(fake.applied().filter((r) => r.path === `/orders/${applied}`)).toHaveLength(1);
+    // Each completed effect carries the time it completed.
+    for (const row of effects) expect(row).toMatch(/^20\d\d-\d\d-\d\dT[\d:.]+Z/);
     // CONSOLE_SCREENSHOT=$PWD/docs/img/console-order.png npx jest test/e2e/console.test.ts: the docs' picture.
     if (process.env.CONSOLE_SCREENSHOT) {
       mkdirSync(path.dirname(process.env.CONSOLE_SCREENSHOT), { recursive: true });
       await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
     }
+
+    // The same order found by its external order number.
+    const number = (await orders(local)).find((o) => o.providerOrderId === String(applied))
+      ?.externalNumber as string;
+    await page.goto(`http://127.0.0.1:${consoleProcess.port}/orders?q=${number}`);
+    expect(await look(page)).toContain(`1 order(s) match ${number}.`);
+    await page.getByRole('link', { name: String(applied) }).click();
 
     // Replay one delivery: asked first, sent through the queue, and nothing is written twice.
     await page.getByRole('button', { name: 'Replay' }).first().click();
@@ -362,10 +376,8 @@ describe('order-webhooks console in a real browser', () => {
       const refused = await post({}, 'id=x&confirmed=yes');
       expect(refused.status).toBe(403);
       expect(refused.body).toMatch(/read-only/);
-      expect(running.output()).toMatch(
-        /console: refused POST \/actions\/redrive: the console runs with --read-only/,
-      );
-      expect(running.output()).toMatch(/console: refused GET \/: wrong Host/);
+      await logged(running, /console: refused POST \/actions\/redrive: the console runs with --read-only/);
+      await logged(running, /console: refused GET \/: wrong Host/);
     } finally {
       expect(await running.stop()).toBe(0);
     }
@@ -384,11 +396,23 @@ describe('order-webhooks console in a real browser', () => {
           headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
           body,
         });
+      // Unknown things are a plain 404 with the reason, not an error page.
+      const missingOrder = await raw(port, { path: '/order?provider=recharge&id=1', headers: { cookie } });
+      expect(missingOrder.status).toBe(404);
+      expect(missingOrder.body).toContain('no recharge order 1 in the ledger');
+      const missingDelivery = await raw(port, {
+        path: '/delivery?provider=sevi&key=sevi:nope',
+        headers: { cookie },
+      });
+      expect(missingDelivery.status).toBe(404);
+      expect(missingDelivery.body).toContain('no archived webhook with delivery key sevi:nope');
+
       expect((await post({}, 'id=x&confirmed=yes')).status).toBe(403);
       expect((await post({}, 'id=x&csrf=wrong&confirmed=yes')).status).toBe(403);
       expect((await post({ origin: 'http://evil.example' }, 'id=x&csrf=wrong')).status).toBe(403);
-      expect(writable.output()).toMatch(/refused POST \/actions\/redrive: missing or wrong CSRF token/);
-      expect(writable.output()).toMatch(
+      await logged(writable, /refused POST \/actions\/redrive: missing or wrong CSRF token/);
+      await logged(
+        writable,
         /refused POST \/actions\/redrive: cross-origin POST from http:\/\/evil\.example/,
       );
     } finally {

@@ -116,7 +116,12 @@ describe('effect steps on the order item', () => {
     }
     const stored = await store.get(refOf(order));
     expect(stored?.steps).toEqual({
-      'push-state': { status: 'COMPLETED', qualifier: '30', result: { pushed: true } },
+      'push-state': {
+        status: 'COMPLETED',
+        qualifier: '30',
+        result: { pushed: true },
+        completedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
     });
   });
 });
