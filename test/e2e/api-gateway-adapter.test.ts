@@ -132,11 +132,12 @@ describe('local API Gateway adapter: REST API (payload 1.0)', () => {
 describe('local API Gateway adapter: HTTP API (payload 2.0, the default)', () => {
   let server: ApiGatewayServer;
   const events: APIGatewayProxyEventV2[] = [];
+  let reply: APIGatewayProxyResult = { statusCode: 200, body: '{"ok":true}' };
   beforeAll(async () => {
     server = await startApiGateway(
       async (event) => {
         events.push(event as APIGatewayProxyEventV2);
-        return { statusCode: 200, body: '{"ok":true}' };
+        return reply;
       },
       { maxPayloadBytes: 64 * 1024 },
     );
@@ -144,6 +145,19 @@ describe('local API Gateway adapter: HTTP API (payload 2.0, the default)', () =>
   afterAll(() => server.close());
   beforeEach(() => {
     events.length = 0;
+    reply = { statusCode: 200, body: '{"ok":true}' };
+  });
+
+  it("passes the function's own 503 through unchanged, so the provider retries", async () => {
+    reply = {
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '5' },
+      body: '{"error":"queue unavailable"}',
+    };
+    const res = await fetch(`${server.url}/webhooks/sevi`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.json()).toEqual({ error: 'queue unavailable' });
   });
 
   it('passes lower-cased headers (a repeated one comma-joined), rawPath, routeKey and path parameters', async () => {

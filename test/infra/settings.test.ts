@@ -19,6 +19,7 @@ describe('stack settings from CDK context', () => {
       orderSystem: 'ledger',
       rechargeApiVersion: '2021-11',
       logRetentionDays: 30,
+      apiType: 'http',
     });
     expect(settings.wafWebAclArn).toBeUndefined();
   });
@@ -38,6 +39,8 @@ describe('stack settings from CDK context', () => {
     ['maxConcurrency', { maxConcurrency: 1 }],
     ['tracing', { tracing: 'yes' }],
     ['logRetentionDays', { logRetentionDays: 8 }],
+    ['apiType', { apiType: 'websocket' }],
+    ['existingArchiveBucketName', { existingArchiveBucketName: 'Not_A_Bucket' }],
     ['alarmEmail', { alarmEmail: 'not-an-email' }],
     ['existingSecretArn', { existingSecretArn: 'arn:aws:s3:::bucket' }],
     ['rechargeApiVersion', { rechargeApiVersion: '2020-01' }],
@@ -127,5 +130,15 @@ describe('rechargeRequireTimestamp', () => {
       Description: Match.stringLikeRegexp('^order-webhooks ingest'),
       Environment: { Variables: Match.objectLike({ RECHARGE_REQUIRE_TIMESTAMP: 'true' }) },
     });
+  });
+});
+
+describe('API type settings', () => {
+  it('refuses a WAF web ACL with the HTTP API (it cannot have one), naming the key and the way out', () => {
+    const waf = 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y';
+    expect(() => parseStackSettings(from({ wafWebAclArn: waf }))).toThrow(
+      /context "wafWebAclArn": needs apiType "rest"/,
+    );
+    expect(parseStackSettings(from({ wafWebAclArn: waf, apiType: 'rest' })).wafWebAclArn).toBe(waf);
   });
 });

@@ -40,7 +40,7 @@ export function openSenders(apiUrl: string, count: number): Senders {
       send('POST', url, { ...headers, 'content-length': String(Buffer.byteLength(body)) }, body),
     async connect() {
       // All at once, so the agent opens one socket per request; an unknown route is answered by
-      // the API Gateway layer (403) without invoking the ingest.
+      // the API Gateway layer (HTTP API 404, REST 403) without invoking the ingest.
       await Promise.all(Array.from({ length: count }, () => send('GET', `${apiUrl}/`, {})));
     },
     close: () => agent.destroy(),
