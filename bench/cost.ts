@@ -250,7 +250,7 @@ async function main() {
         capturing = false;
         current.invocations++;
         current.gbSeconds += (memoryMb / 1024) * (ms / 1000);
-        current.logBytes += ESTIMATES.lambdaPlatformLogBytesPerInvocation;
+        if (stackFacts.platformLines) current.logBytes += ESTIMATES.lambdaPlatformLogBytesPerInvocation;
       }
     };
 
@@ -409,6 +409,8 @@ interface StackFacts {
   batchSize: number;
   batchingWindowSeconds: number;
   logLevel: string;
+  /** Lambda's platform lines (start, report) are logged only at INFO or DEBUG system level. */
+  platformLines: boolean;
   workerEnv: Record<string, string>;
   alarmMetrics: number;
   compositeAlarms: number;
@@ -433,6 +435,7 @@ function readStack(template: {
       MemorySize: number;
       Timeout: number;
       Environment?: { Variables?: Record<string, unknown> };
+      LoggingConfig?: { SystemLogLevel?: string };
     };
   };
   const ingest = fn('ingest');
@@ -447,7 +450,9 @@ function readStack(template: {
   for (const [k, v] of Object.entries(vars))
     if (
       typeof v === 'string' &&
-      /^(ORDER_SYSTEM|ORDER_NUMBER_START|IDEMPOTENCY_|WORKER_TIMEOUT|LOG_LEVEL)/.test(k)
+      /^(ORDER_SYSTEM|ORDER_NUMBER_START|IDEMPOTENCY_\w+|WORKER_TIMEOUT_SECONDS|POWERTOOLS_LOG_LEVEL|PUBLISH_DASHBOARD_METRICS)$/.test(
+        k,
+      )
     )
       workerEnv[k] = v;
   let alarmMetrics = 0;
@@ -468,6 +473,7 @@ function readStack(template: {
     batchSize: mapping?.BatchSize ?? 10,
     batchingWindowSeconds: mapping?.MaximumBatchingWindowInSeconds ?? 0,
     logLevel,
+    platformLines: !/^(WARN|ERROR)$/.test(String(worker.LoggingConfig?.SystemLogLevel ?? 'INFO')),
     workerEnv,
     alarmMetrics,
     compositeAlarms: of('AWS::CloudWatch::CompositeAlarm').length,
