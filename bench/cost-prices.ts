@@ -38,7 +38,8 @@ export const PRICES = {
 
 /**
  * Estimates that are not prices, used where the run cannot observe AWS itself:
- * - Lambda's own log lines per invocation (JSON log format: platform.start and platform.report);
+ * - Lambda's own log lines per invocation (JSON log format: platform.start and platform.report,
+ *   with the 26-byte event overhead), when the function's system log level lets them through;
  * - the SQS event source's empty long-poll receives on an idle queue (Lambda runs five pollers,
  *   each a 20 s long poll: about 3 receives a minute each).
  */

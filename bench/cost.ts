@@ -39,6 +39,8 @@ interface Meter {
   dynamoWrite: number;
   dynamoRead: number;
   dynamoCalls: Record<string, number>;
+  /** Capacity units by command and table binding, e.g. `PutItem ORDERS_TABLE`. */
+  dynamoUnits: Record<string, number>;
   sqsRequests: number;
   sqsCalls: Record<string, number>;
   s3Put: number;
@@ -55,6 +57,7 @@ const newMeter = (): Meter => ({
   dynamoWrite: 0,
   dynamoRead: 0,
   dynamoCalls: {},
+  dynamoUnits: {},
   sqsRequests: 0,
   sqsCalls: {},
   s3Put: 0,
@@ -189,6 +192,9 @@ async function main() {
         }
         if (READS.test(command)) m.dynamoRead += units;
         else m.dynamoWrite += units;
+        const table = String(event.input.TableName ?? Object.keys(event.input.RequestItems ?? {})[0] ?? '');
+        const what = `${command} ${table.includes('orders') ? 'orders' : 'idempotency'}${event.error ? ' (refused)' : ''}`;
+        m.dynamoUnits[what] = (m.dynamoUnits[what] ?? 0) + units;
       } else if (service === 'sqs') {
         m.sqsCalls[command] = (m.sqsCalls[command] ?? 0) + 1;
         m.sqsRequests += /^Send/.test(command) ? chunks(sqsPayloadBytes(event.input)) : 1;
@@ -250,7 +256,7 @@ async function main() {
         capturing = false;
         current.invocations++;
         current.gbSeconds += (memoryMb / 1024) * (ms / 1000);
-        current.logBytes += ESTIMATES.lambdaPlatformLogBytesPerInvocation;
+        if (stackFacts.platformLines) current.logBytes += ESTIMATES.lambdaPlatformLogBytesPerInvocation;
       }
     };
 
@@ -409,6 +415,8 @@ interface StackFacts {
   batchSize: number;
   batchingWindowSeconds: number;
   logLevel: string;
+  /** Lambda's platform lines (start, report) are logged only at INFO or DEBUG system level. */
+  platformLines: boolean;
   workerEnv: Record<string, string>;
   alarmMetrics: number;
   compositeAlarms: number;
@@ -433,6 +441,7 @@ function readStack(template: {
       MemorySize: number;
       Timeout: number;
       Environment?: { Variables?: Record<string, unknown> };
+      LoggingConfig?: { SystemLogLevel?: string };
     };
   };
   const ingest = fn('ingest');
@@ -447,7 +456,9 @@ function readStack(template: {
   for (const [k, v] of Object.entries(vars))
     if (
       typeof v === 'string' &&
-      /^(ORDER_SYSTEM|ORDER_NUMBER_START|IDEMPOTENCY_|WORKER_TIMEOUT|LOG_LEVEL)/.test(k)
+      /^(ORDER_SYSTEM|ORDER_NUMBER_START|IDEMPOTENCY_\w+|WORKER_TIMEOUT_SECONDS|POWERTOOLS_LOG_LEVEL|PUBLISH_DASHBOARD_METRICS)$/.test(
+        k,
+      )
     )
       workerEnv[k] = v;
   let alarmMetrics = 0;
@@ -468,6 +479,7 @@ function readStack(template: {
     batchSize: mapping?.BatchSize ?? 10,
     batchingWindowSeconds: mapping?.MaximumBatchingWindowInSeconds ?? 0,
     logLevel,
+    platformLines: !/^(WARN|ERROR)$/.test(String(worker.LoggingConfig?.SystemLogLevel ?? 'INFO')),
     workerEnv,
     alarmMetrics,
     compositeAlarms: of('AWS::CloudWatch::CompositeAlarm').length,
@@ -595,6 +607,25 @@ function price(input: PriceInput): { text: string; json: unknown } {
   });
   const perMillionUsd = lines.reduce((s2, l) => s2 + l.usdPerMillion, 0);
 
+  // What scales with batches, not webhooks: worker invocations, receives and deletes, archive PUTs.
+  // At another batch size those lines scale by batch / other (receives in 64 KB chunks: approximate).
+  const perBatchUsd =
+    per(meters.worker.invocations) * PRICES.lambdaRequestPerMillion +
+    per(meters.worker.sqsRequests) * PRICES.sqsPerMillionRequests +
+    per(meters.worker.s3Put) * (PRICES.s3PutPerThousand / 1000) * M;
+  const atBatch = (b: number) => perMillionUsd - perBatchUsd + (perBatchUsd * input.batchSize) / b;
+  const batchAt = (rate: number) =>
+    Math.max(
+      1,
+      Math.min(s.batchSize, Math.round((rate * s.batchingWindowSeconds) / ESTIMATES.idleQueuePollers)),
+    );
+  const byRate = [
+    { traffic: '100 k a month, evenly spread', perSecond: 1e5 / (30 * 86_400) },
+    { traffic: '1 M a month, evenly spread', perSecond: 1e6 / (30 * 86_400) },
+    { traffic: '10 M a month, evenly spread', perSecond: 1e7 / (30 * 86_400) },
+    { traffic: `bursts of ${RATE}/s (this run)`, perSecond: RATE },
+  ].map((r) => ({ ...r, batch: batchAt(r.perSecond), perMillionUsd: atBatch(batchAt(r.perSecond)) }));
+
   // Floor: the unavoidable requests of one webhook (API, ingest, send/receive/delete, its share of
   // a worker invocation), priced the same way.
   const floorPerWebhook =
@@ -657,7 +688,15 @@ function price(input: PriceInput): { text: string; json: unknown } {
     );
   out.push(
     `  ${'total'.padEnd(84)} ${money(perMillionUsd).padStart(9)}  (target ≤ $5.00)`,
+    `  with the ${s.apiType === 'http' ? 'REST' : 'HTTP'} API instead (apiType): ${money(perMillionUsd - apiPrice + (s.apiType === 'http' ? PRICES.apiRestPerMillion : PRICES.apiHttpPerMillion))}`,
     `  floor (API + SQS send/receive/delete + Lambda requests)${' '.repeat(29)}${money(floorPerMillion).padStart(9)}  ratio ${(perMillionUsd / floorPerMillion).toFixed(2)}×`,
+    '',
+    '',
+    'per million webhooks by traffic (batch = rate x window / 5 pollers):',
+    ...byRate.map(
+      (r) =>
+        `  ${r.traffic.padEnd(40)} ${r.perSecond.toFixed(3).padStart(8)}/s  batch ${String(r.batch).padStart(2)}  ${money(r.perMillionUsd).padStart(9)}`,
+    ),
     '',
     'per month with no traffic:',
   );
@@ -669,6 +708,9 @@ function price(input: PriceInput): { text: string; json: unknown } {
     `calls: ingest ${JSON.stringify({ ...meters.ingest.sqsCalls, ...meters.ingest.dynamoCalls, ...meters.ingest.s3Calls })}`,
     `       worker ${JSON.stringify({ ...meters.worker.sqsCalls, ...meters.worker.dynamoCalls, ...meters.worker.s3Calls })}`,
     `       idle reconcile pass ${JSON.stringify({ ...input.idlePass.sqsCalls, ...input.idlePass.dynamoCalls })}`,
+    `DynamoDB units per webhook (worker): ${Object.entries(meters.worker.dynamoUnits)
+      .map(([k, v]) => `${k} ${per(v).toFixed(2)}`)
+      .join(', ')}`,
     `log bytes per webhook: ingest ${per(meters.ingest.logBytes).toFixed(0)}, worker ${per(meters.worker.logBytes).toFixed(0)}, access log ${per(input.accessLogBytes).toFixed(0)}`,
     `traffic metrics: ${[...trafficMetrics].join(', ')}`,
     '',
@@ -680,10 +722,20 @@ function price(input: PriceInput): { text: string; json: unknown } {
       fixedMonthlyUsd: round(fixedMonthlyUsd),
       storagePerMillionPerYearUsd: round(storagePerMillionPerYearUsd),
       floorPerMillionUsd: round(floorPerMillion),
+      otherApiTypePerMillionUsd: round(
+        perMillionUsd -
+          apiPrice +
+          (s.apiType === 'http' ? PRICES.apiRestPerMillion : PRICES.apiHttpPerMillion),
+      ),
       lines: lines.map((l) => ({
         ...l,
         unitsPerWebhook: round(l.unitsPerWebhook, 4),
         usdPerMillion: round(l.usdPerMillion),
+      })),
+      byTraffic: byRate.map((r) => ({
+        ...r,
+        perSecond: round(r.perSecond, 4),
+        perMillionUsd: round(r.perMillionUsd),
       })),
       idleLines: idle.map((l) => ({ name: l.name, usdPerMonth: round(l.usdPerMillion) })),
       mix: input.mix,

@@ -2,6 +2,7 @@ import {
   Annotations,
   Aws,
   CfnOutput,
+  type CfnResource,
   Duration,
   Fn,
   RemovalPolicy,
@@ -410,8 +411,15 @@ export class OrderWebhooksStack extends Stack {
     // A dashboard costs $3 a month (an account's first three are free) and its metrics $0.30 each
     // while published: off unless context dashboard=true; the alarms' metrics are published either way.
     if (!s.dashboard) this.monitoring.node.tryRemoveChild('Dashboard');
-    for (const fn of [this.ingest, this.worker, this.reconcile])
+    // Lambda's own start/report lines (about 400 bytes an invocation, one invocation per webhook at
+    // the ingest) only at DEBUG; Lambda's duration, error and throttle metrics do not depend on them.
+    for (const fn of [this.ingest, this.worker, this.reconcile]) {
       fn.setEnv('POWERTOOLS_LOG_LEVEL', s.logLevel).setEnv('PUBLISH_DASHBOARD_METRICS', String(s.dashboard));
+      (fn.fn.node.defaultChild as CfnResource).addPropertyOverride(
+        'LoggingConfig.SystemLogLevel',
+        s.logLevel === 'DEBUG' ? 'DEBUG' : 'WARN',
+      );
+    }
 
     // --- Outputs -----------------------------------------------------------------------------
     for (const [name, route] of Object.entries(WEBHOOK_ROUTES))

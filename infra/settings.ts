@@ -134,7 +134,7 @@ export const stackSettingsSchema = z
     workerTimeoutSeconds: int(QUEUE_DEFAULTS.workerTimeoutSeconds, 10, 900),
     /** An in-progress delivery older than this is taken over; must exceed workerTimeoutSeconds. */
     idempotencyLeaseSeconds: int(workerDefaults.IDEMPOTENCY_LEASE_SECONDS, 11, 86_400),
-    /** Days archived webhooks are kept (after 30 days in S3 Infrequent Access). */
+    /** Days archived webhooks are kept (objects over 128 KB in S3 Infrequent Access after 30 days). */
     archiveRetentionDays: int(
       ARCHIVE_DEFAULTS.retentionDays,
       ARCHIVE_DEFAULTS.infrequentAccessAfterDays + 1,

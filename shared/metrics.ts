@@ -61,6 +61,7 @@ export const ALARM_METRICS: readonly string[] = [
   METRIC.reconcileFailuresInARow,
   METRIC.subscriptionRecreated,
   METRIC.subscriptionMissing,
+  METRIC.writeBackStopped,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PermanentError } from '../errors';
 import type { CanonicalOrder } from './order';
 import type { OrderRecord } from './order-record';
@@ -19,6 +20,7 @@ const MIN_TRANSACTIONS = 1;
 function valueBytes(value: unknown): number {
   if (value === null || typeof value === 'boolean') return 1;
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (value instanceof Uint8Array) return value.length;
   if (typeof value === 'number') {
     const digits = String(Math.abs(value)).replace('.', '').replace(/^0+/, '').length;
     return Math.ceil(digits / 2) + 1;
@@ -139,4 +141,39 @@ export function orderWithAllLineItems(
   if (!stored.lineItemsOmitted || !event) return stored;
   const { lineItemsOmitted: _omitted, ...rest } = stored;
   return { ...rest, lineItems: event.lineItems };
+}
+
+/**
+ * The bulky parts of an order record (the canonical order and the history), stored compressed:
+ * DynamoDB bills every write by the whole item's size (1 KB write units, the larger of before and
+ * after), and the worker rewrites the item at each step, so a 5 KB item costs 5 units a write and
+ * its compressed form 1 or 2. Small values stay plain (compression would not pay for itself).
+ */
+const PACKED_ATTRIBUTES = ['order', 'history'] as const;
+const PACK_MIN_BYTES = 256;
+const packedName = (name: string) => `${name}Z`;
+
+/** The item attributes for a record: `order`/`history` as raw-deflate JSON (`orderZ`, `historyZ`) when large. */
+export function packRecord<T extends Partial<OrderRecord>>(record: T): Record<string, unknown> {
+  const item: Record<string, unknown> = { ...record };
+  for (const name of PACKED_ATTRIBUTES) {
+    if (record[name] === undefined) continue;
+    const json = JSON.stringify(record[name]);
+    if (Buffer.byteLength(json) < PACK_MIN_BYTES) continue;
+    delete item[name];
+    item[packedName(name)] = deflateRawSync(json);
+  }
+  return item;
+}
+
+/** Reads packRecord's form back (plain attributes pass unchanged). */
+export function unpackRecord(item: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...item };
+  for (const name of PACKED_ATTRIBUTES) {
+    const packed = item[packedName(name)];
+    if (!(packed instanceof Uint8Array)) continue;
+    delete out[packedName(name)];
+    out[name] = JSON.parse(inflateRawSync(packed).toString('utf8'));
+  }
+  return out;
 }

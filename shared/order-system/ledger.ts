@@ -16,7 +16,9 @@ import {
   boundRecordSize,
   isItemTooLarge,
   itemTooLargeError,
+  packRecord,
   RECORD_BUDGET_BYTES,
+  unpackRecord,
 } from '../domain/record-size';
 import type { ExternalCall } from '../external-call';
 import type { Provider } from '../queue/message';
@@ -27,7 +29,7 @@ import type { CreatedOrder, CreateOrderInput, OrderSystem } from './types';
  *
  * | item          | pk                                   | sk             | attributes |
  * |---------------|--------------------------------------|----------------|------------|
- * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), steps ({<step>: {status, qualifier, token, leaseUntil, result}}: the exactly-once state of create-order, push-state and the ReCharge write-backs), version, createdAt, updatedAt |
+ * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), steps ({<step>: {status, qualifier, token, leaseUntil, result}}: the exactly-once state of create-order, push-state and the ReCharge write-backs), version, createdAt, updatedAt; `order` and `history` as raw-deflate JSON (`orderZ`, `historyZ`) once larger than 256 bytes (packRecord) |
  * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
  *
  * The order item is keyed by the provider reference, so "one external order per provider order" is
@@ -52,7 +54,7 @@ export function ordersDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 
 function toRecord(item: Record<string, unknown> | undefined): OrderRecord | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, entity: _entity, ...rest } = item;
+  const { pk: _pk, sk: _sk, entity: _entity, ...rest } = unpackRecord(item);
   return rest as unknown as OrderRecord;
 }
 
@@ -108,7 +110,7 @@ export class OrderStore {
             pk: orderItemPk({ provider: record.provider, orderId: record.providerOrderId }),
             sk: ORDER_SK,
             entity: 'order',
-            ...next,
+            ...packRecord(next),
           },
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
           ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
