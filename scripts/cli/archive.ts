@@ -18,9 +18,9 @@ export const ARCHIVE_HELP = `Usage: order-webhooks archive <list|show> [options]
 
 The audit archive: every verified webhook as received (body bytes and what was verified).
 
-  list                 archived webhooks of one provider, by received hour (UTC), then delivery
-                       key within the hour: received hour, topic, order id, delivery key, size.
-                       One entry per delivery key and hour (a repeat in the same hour replaces it)
+  list                 archived webhooks of one provider, oldest first (by the time each was
+                       received): received time, topic, order id, delivery key, size. Every receipt
+                       is an entry: a delivery received again is listed again, with its own time
   show [<key>]         one webhook: metadata, then the body (JSON pretty-printed); the key from
                        \`list\`, or --provider with --delivery
 
