@@ -28,12 +28,17 @@ import type { Construct } from 'constructs';
 import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import { COUNTER_KEY } from '../shared/order-system/ledger';
 import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
 import { reconcileStateKey } from '../shared/reconcile/state-store';
 import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
 import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
+import { restMethodThrottling, routeThrottles } from './route-throttling';
 import type { StackSettings } from './settings';
+
+/** The worker's items in the orders table: order items (`ORDER#<provider>#<id>`) and the number counter. */
+const WORKER_ORDER_KEY_PATTERNS = ['ORDER#*', COUNTER_KEY.pk] as const;
 
 export interface OrderWebhooksStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -109,6 +114,8 @@ export class OrderWebhooksStack extends Stack {
         stageName: 'prod',
         throttlingRateLimit: s.throttlingRateLimit,
         throttlingBurstLimit: s.throttlingBurstLimit,
+        // Each webhook route its own bucket: a flood on one route cannot starve the others.
+        methodOptions: restMethodThrottling(routeThrottles(s)),
         // Never traced, even with `tracing`: stage segments record the full URL, and the Wix
         // route's path carries its secret token. The functions are traced instead (see AppFunction).
         tracingEnabled: false,
@@ -299,12 +306,27 @@ export class OrderWebhooksStack extends Stack {
       // The worker's calls: on the idempotency table only the rate budget's reservations (effect
       // steps live on the order items); ledger get/put/update (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
-      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, ['dynamodb:UpdateItem'])
-      .bindTable('ORDERS_TABLE', this.ordersTable, [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ]);
+      .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
+      .setEnv('ORDERS_TABLE', this.ordersTable.tableName);
+    // Items by partition key: the rate budget's (`ratebudget#...`) in the idempotency table; order
+    // items and the order-number counter in the orders table, so the reconciler's watermark
+    // (`RECONCILE#...`) is out of the worker's reach.
+    this.worker.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.idempotencyTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratebudget#*'] } },
+      }),
+    );
+    this.worker.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.ordersTable.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WORKER_ORDER_KEY_PATTERNS] },
+        },
+      }),
+    );
 
     // --- Archive -----------------------------------------------------------------------------
     // Every verified webhook as received (raw/, index/) and bodies beyond the SQS limit (claim/):

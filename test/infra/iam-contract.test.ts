@@ -226,7 +226,7 @@ describe('IAM contract checker', () => {
     expect(
       ungrantedCalls(
         [
-          call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'),
+          { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
           call('worker', 'sqs:ChangeMessageVisibility', 'QUEUE_URL'),
           call('worker', 'sqs:SendMessage', 'DLQ_URL'),
         ],
@@ -253,6 +253,30 @@ describe('IAM contract checker', () => {
           { ...call('reconcile', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
           { ...call('reconcile', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
           { ...call('worker', 's3:PutObject', 'ARCHIVE_BUCKET'), objectKey: 'raw/2026/abc.json' },
+        ],
+        template,
+      ),
+    ).toEqual([]);
+  });
+
+  it("keeps the worker to its own items: the rate budget's, the order items and the counter, never the reconciler's watermark", () => {
+    const outside = ungrantedCalls(
+      [
+        { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:GetItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'delivery#recharge#1' },
+      ],
+      template,
+    );
+    expect(outside).toHaveLength(4);
+    expect(
+      ungrantedCalls(
+        [
+          { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'ORDER#recharge#1' },
+          { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'ORDER#sevi#2' },
+          { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'COUNTER' },
+          { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
         ],
         template,
       ),

@@ -75,21 +75,43 @@ describe('OrderWebhooks stack with default settings', () => {
     }
   });
 
+  it('throttles each webhook route on its own, so a flood on one route cannot starve the others', () => {
+    const stage = onlyResource(template, 'AWS::ApiGateway::Stage').props;
+    const perRoute = (stage.MethodSettings as Record<string, unknown>[]).filter(
+      (m) => m.HttpMethod === 'POST',
+    );
+    expect(perRoute.map((m) => m.ResourcePath).sort()).toEqual(
+      [
+        '/~1webhooks~1recharge',
+        '/~1webhooks~1recharge~1{resource}~1{event}',
+        '/~1webhooks~1sevi',
+        '/~1webhooks~1wix-cashier-pay~1{token}',
+      ].sort(),
+    );
+    for (const setting of perRoute)
+      expect(setting).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    // Every route the API has is among them.
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    expect(Object.keys(methods)).toHaveLength(perRoute.length);
+  });
+
   it('is a regional API with stage throttling, JSON access logs without the raw path, and no body logging', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
     const stage = onlyResource(template, 'AWS::ApiGateway::Stage').props;
-    expect(stage.MethodSettings).toEqual([
-      expect.objectContaining({
-        HttpMethod: '*',
-        ResourcePath: '/*',
-        ThrottlingRateLimit: 100,
-        ThrottlingBurstLimit: 200,
-        DataTraceEnabled: false,
-        LoggingLevel: 'ERROR',
-      }),
-    ]);
+    expect(stage.MethodSettings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+        }),
+      ]),
+    );
     const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format);
     expect(format).toMatchObject({
       resourcePath: '$context.resourcePath',
@@ -443,7 +465,9 @@ describe('OrderWebhooks stack with every option set', () => {
     // The batching window adds to how long a record can sit in flight.
     expect(queue.VisibilityTimeout).toBe(6 * QUEUE_DEFAULTS.workerTimeoutSeconds + 5);
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+      ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 600,
