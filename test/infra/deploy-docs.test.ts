@@ -67,13 +67,9 @@ describe('a retained orders table after tear-down', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: Match.arrayWith(['dynamodb:PutItem']),
-            Resource: Match.arrayWith([
-              Match.objectLike({
-                'Fn::Join': Match.arrayWith([
-                  Match.arrayWith([':table/OrderWebhooks-OrdersTable1A2B3C-XYZ']),
-                ]),
-              }),
-            ]),
+            Resource: Match.objectLike({
+              'Fn::Join': Match.arrayWith([Match.arrayWith([':table/OrderWebhooks-OrdersTable1A2B3C-XYZ'])]),
+            }),
           }),
         ]),
       },
