@@ -283,6 +283,33 @@ describe('IAM contract checker', () => {
     ).toEqual([]);
   });
 
+  it('lets the ingest read only the webhook secret and the worker and reconciler only the API secret', () => {
+    const secretOf = (fn: 'ingest' | 'worker' | 'reconcile') => {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const found = Object.values(functions).find((f) =>
+        String(f.Properties.Description).startsWith(`order-webhooks ${fn}`),
+      );
+      return JSON.stringify(found?.Properties.Environment.Variables.SECRET_ARN);
+    };
+    // Each reads its own SECRET_ARN, and they name two different secrets.
+    expect(secretOf('worker')).toBe(secretOf('reconcile'));
+    expect(secretOf('ingest')).not.toBe(secretOf('worker'));
+    expect(
+      ungrantedCalls(
+        ['ingest', 'worker', 'reconcile'].map((fn) =>
+          call(fn as AwsCallRecord['fn'], 'secretsmanager:GetSecretValue', 'SECRET_ARN'),
+        ),
+        template,
+      ),
+    ).toEqual([]);
+    // The old combined secret is out of the worker's and reconciler's reach unless combinedSecret is set.
+    const combined = (['worker', 'reconcile'] as const).map((fn) =>
+      call(fn, 'secretsmanager:GetSecretValue', 'COMBINED_SECRET_ARN'),
+    );
+    expect(ungrantedCalls(combined, template)).toHaveLength(2);
+    expect(ungrantedCalls(combined, featuresTemplate)).toEqual([]);
+  });
+
   it('reports a call without a grant: wrong action, wrong resource, wrong function, unknown resource', () => {
     const problems = ungrantedCalls(
       [

@@ -6,6 +6,8 @@ export const FAKE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:se
 export interface FakeSecretsManager {
   /** The SecretString every GetSecretValue answers; change it between calls. */
   secretString: string;
+  /** Per SecretId answers, taking precedence over `secretString` (several secrets at once). */
+  readonly byId: Record<string, string>;
   /** X-Amz-Target of every request received. */
   readonly requests: string[];
   close(): Promise<void>;
@@ -16,18 +18,25 @@ export interface FakeSecretsManager {
  * the SDK reads when it builds a client): GetSecretValue answers `secretString`.
  */
 export async function startFakeSecretsManager(secretString: string): Promise<FakeSecretsManager> {
-  const fake = { secretString, requests: [] as string[] };
+  const fake = { secretString, requests: [] as string[], byId: {} as Record<string, string> };
   const server = createServer((req, res) => {
     fake.requests.push(String(req.headers['x-amz-target']));
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      let id: string | undefined;
+      try {
+        id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId?: string }).SecretId;
+      } catch {
+        id = undefined;
+      }
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(
         JSON.stringify({
           ARN: FAKE_SECRET_ARN,
           Name: 'order-webhooks',
           VersionId: 'v1',
-          SecretString: fake.secretString,
+          SecretString: (id !== undefined ? fake.byId[id] : undefined) ?? fake.secretString,
         }),
       );
     });
