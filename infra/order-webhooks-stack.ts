@@ -27,6 +27,7 @@ import type { Construct } from 'constructs';
 import { pick } from 'zod/mini';
 import { ingestEnvSchema } from '../shared/config';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import { COUNTER_KEY } from '../shared/order-system/ledger';
 import { DEFAULT_RATE_HEADROOM } from '../shared/recharge-api/rate-budget';
 import { reconcileStateKey } from '../shared/reconcile/state-store';
 import { ARCHIVE_DEFAULTS, QUEUE_DEFAULTS, TABLE_KEYS } from '../shared/resources';
@@ -34,6 +35,9 @@ import { AppFunction } from './constructs/app-function';
 import { Monitoring } from './constructs/monitoring';
 import { httpWebhookApi, restWebhookApi, type WebhookApi } from './constructs/webhook-api';
 import type { StackSettings } from './settings';
+
+/** The worker's items in the orders table: order items (`ORDER#<provider>#<id>`) and the number counter. */
+const WORKER_ORDER_KEY_PATTERNS = ['ORDER#*', COUNTER_KEY.pk] as const;
 
 export interface OrderWebhooksStackProps extends StackProps {
   readonly settings: StackSettings;
@@ -49,7 +53,9 @@ export const WEBHOOK_ROUTES = {
 
 /** Kept constant for the same reason as the initial value (see the secret below). */
 const SECRET_DESCRIPTION =
-  'order-webhooks provider credentials: one JSON object, keys as in docs/deployment.md "Fill the secret".';
+  'order-webhooks webhook verification secrets (ingest): one JSON object, keys as in docs/deployment.md (Fill the secrets).';
+const API_SECRET_DESCRIPTION =
+  'order-webhooks API credentials (worker, reconciler): RECHARGE_API_TOKEN, ORDER_SYSTEM_SECRET; see docs/deployment.md (Fill the secrets).';
 
 // ingestEnvSchema is a zod/mini schema (smaller ingest bundle): `pick` is a function.
 const ingestDefaults = pick(ingestEnvSchema, {
@@ -72,6 +78,7 @@ export class OrderWebhooksStack extends Stack {
   readonly ordersTable: dynamodb.ITable;
   readonly archiveBucket: s3.IBucket;
   readonly secret: secretsmanager.ISecret;
+  readonly apiSecret: secretsmanager.Secret;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: OrderWebhooksStackProps) {
@@ -220,12 +227,27 @@ export class OrderWebhooksStack extends Stack {
       // The worker's calls: on the idempotency table only the rate budget's reservations (effect
       // steps live on the order items); ledger get/put/update (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
-      .bindTable('IDEMPOTENCY_TABLE', this.idempotencyTable, ['dynamodb:UpdateItem'])
-      .bindTable('ORDERS_TABLE', this.ordersTable, [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ]);
+      .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
+      .setEnv('ORDERS_TABLE', this.ordersTable.tableName);
+    // Items by partition key: the rate budget's (`ratebudget#...`) in the idempotency table; order
+    // items and the order-number counter in the orders table, so the reconciler's watermark
+    // (`RECONCILE#...`) is out of the worker's reach.
+    this.worker.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.idempotencyTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ratebudget#*'] } },
+      }),
+    );
+    this.worker.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.ordersTable.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WORKER_ORDER_KEY_PATTERNS] },
+        },
+      }),
+    );
 
     // --- Archive -----------------------------------------------------------------------------
     // Every verified webhook as received (raw/) and bodies beyond the SQS limit (claim/):
@@ -374,13 +396,34 @@ export class OrderWebhooksStack extends Stack {
         reason:
           'Holds credentials issued by the providers (webhook secrets, API tokens); they are rotated in the provider dashboards, and the ingest accepts several webhook secrets at once so a rotation needs no downtime.',
       });
+    // Two secrets, so the public-facing ingest cannot read the API credentials and the worker and
+    // reconciler cannot read the webhook secrets. A second Secrets Manager secret ($0.40/month)
+    // rather than an SSM SecureString (free): CloudFormation cannot create SecureString parameters,
+    // so `cdk deploy` could not create it, and one kind of store keeps put, rotate and read the same.
+    this.apiSecret = new secretsmanager.Secret(this, 'ApiSecret', {
+      description: API_SECRET_DESCRIPTION,
+      secretStringValue: SecretValue.unsafePlainText('{}'),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.apiSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Holds credentials issued by ReCharge and the merchant (API token, order-system key); they are rotated where they are issued.',
+    });
+    // Each function's SECRET_ARN is its own secret.
     this.ingest.bindSecret('SECRET_ARN', this.secret);
-    this.worker.bindSecret('SECRET_ARN', this.secret);
-    this.reconcile.bindSecret('SECRET_ARN', this.secret);
+    this.worker.bindSecret('SECRET_ARN', this.apiSecret);
+    this.reconcile.bindSecret('SECRET_ARN', this.apiSecret);
+    // Moving from the one-secret layout: the worker and reconciler may also read the old combined
+    // secret and take from it what the API secret lacks, until the keys are moved (docs/deployment.md).
+    if (s.combinedSecret) {
+      this.worker.bindSecret('COMBINED_SECRET_ARN', this.secret);
+      this.reconcile.bindSecret('COMBINED_SECRET_ARN', this.secret);
+    }
     // An imported secret's grantRead grants no kms:Decrypt: under a customer managed key every
     // function that reads it needs it explicitly, or GetSecretValue fails with AccessDenied.
     if (s.existingSecretKmsKeyArn)
-      for (const fn of [this.ingest, this.worker, this.reconcile])
+      for (const fn of s.combinedSecret ? [this.ingest, this.worker, this.reconcile] : [this.ingest])
         fn.grantSecretKeyDecrypt(s.existingSecretKmsKeyArn);
 
     // --- Monitoring --------------------------------------------------------------------------
@@ -472,7 +515,13 @@ export class OrderWebhooksStack extends Stack {
     });
     new CfnOutput(this, 'SecretArn', {
       value: this.secret.secretArn,
-      description: 'Put the provider credentials here (JSON): see docs/deployment.md "Fill the secret".',
+      description:
+        'Put the webhook verification secrets here (JSON; the ingest reads it): see docs/deployment.md "Fill the secrets".',
+    });
+    new CfnOutput(this, 'ApiSecretArn', {
+      value: this.apiSecret.secretArn,
+      description:
+        'Put the API credentials here (JSON; the worker and reconciler read it): see docs/deployment.md "Fill the secrets".',
     });
     if (s.dashboard)
       new CfnOutput(this, 'DashboardUrl', {

@@ -90,6 +90,11 @@ export const stackSettingsSchema = z
     alarmTopicArn: arn('sns').optional(),
     /** Use this Secrets Manager secret instead of creating one. */
     existingSecretArn: arn('secretsmanager').optional(),
+    /**
+     * Moving from the one-secret layout: the worker and reconciler may also read SecretArn and take
+     * the API credentials from it until they are in ApiSecretArn. Off: each function reads only its own.
+     */
+    combinedSecret: bool(false),
     /** The customer managed KMS key that encrypts existingSecretArn: both functions may decrypt with it. */
     existingSecretKmsKeyArn: arn('kms').optional(),
     wafWebAclArn: arn('wafv2').optional(),

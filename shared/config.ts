@@ -66,6 +66,8 @@ const awsSchema = z.object({
   AWS_REGION: z._default(z.string(), 'us-east-1'),
   /** When set, credentials are read from this Secrets Manager secret instead of the environment. */
   SECRET_ARN: z.optional(z.string()),
+  /** The one-secret layout's combined secret, read as a fallback while moving to two secrets. */
+  COMBINED_SECRET_ARN: z.optional(z.string()),
   SECRET_MAX_AGE_SECONDS: intFromEnv(300, 1),
   /** Local emulators only; in AWS the SDK's regional endpoints are used. */
   SQS_ENDPOINT: optionalUrl,

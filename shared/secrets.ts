@@ -6,7 +6,13 @@ import { ConfigError } from './errors';
 
 /** Where credentials come from: a Secrets Manager ARN, or the environment. */
 export interface SecretSource {
+  /** This function's own secret: the webhook secret (ingest) or the API credentials (worker, reconciler). */
   SECRET_ARN?: string | undefined;
+  /**
+   * The one-secret layout's combined secret, read too while a deployment moves to two secrets
+   * (stack setting `combinedSecret`): a key missing from SECRET_ARN is taken from it.
+   */
+  COMBINED_SECRET_ARN?: string | undefined;
   SECRET_MAX_AGE_SECONDS: number;
   /** Tests only: record the GetSecretValue calls (see shared/aws/call-recorder.ts). */
   AWS_CALL_RECORD_FILE?: string | undefined;
@@ -28,19 +34,42 @@ export function makeSecretsProvider(
   }
   const arn = source.SECRET_ARN;
   const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
+  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn);
+  const combined = source.COMBINED_SECRET_ARN
+    ? secretJsonReader(source.COMBINED_SECRET_ARN, 'COMBINED_SECRET_ARN', recordFile, fn)
+    : undefined;
+  return async () => {
+    const maxAge = source.SECRET_MAX_AGE_SECONDS;
+    const own = await readJson(maxAge);
+    if (!combined) return parseSecrets(own, 'secret');
+    // The own secret wins key by key; an empty own secret (`{}`, as the stack creates it) reads as the combined one.
+    const merged: Record<string, unknown> = { ...(await combined(maxAge)) };
+    for (const [key, value] of Object.entries(own))
+      if (value !== undefined && value !== '') merged[key] = value;
+    return parseSecrets(merged, 'secret');
+  };
+}
+
+/** Reads one JSON secret through Powertools (cached for maxAge), recording the call in tests. */
+function secretJsonReader(
+  arn: string,
+  binding: string,
+  recordFile: string | undefined,
+  fn: AwsCallRecord['fn'] | undefined,
+): (maxAge: number) => Promise<Record<string, unknown>> {
   // Recording needs a client of our own (built on first use, like Powertools' default one).
   let recorded: SecretsProvider | undefined;
   const fetch = (options: { maxAge: number }) => {
     if (!recordFile || !fn) return getSecret<string | Uint8Array>(arn, options);
     recorded ??= new SecretsProvider({
-      awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { SECRET_ARN: arn }, recordFile),
+      awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { [binding]: arn }, recordFile),
     });
     return recorded.get<string | Uint8Array>(arn, options);
   };
-  return async () => {
+  return async (maxAge) => {
     // Parsed here rather than with Powertools' `transform: 'json'`: its error carries JSON.parse's
     // message, which quotes a fragment of the secret, and callers log error messages.
-    const raw = await fetch({ maxAge: source.SECRET_MAX_AGE_SECONDS });
+    const raw = await fetch({ maxAge });
     let value: unknown;
     try {
       const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw;
@@ -50,6 +79,6 @@ export function makeSecretsProvider(
     }
     if (!value || typeof value !== 'object' || Array.isArray(value))
       throw new ConfigError('secret is empty or not a JSON object');
-    return parseSecrets(value as Record<string, unknown>, 'secret');
+    return value as Record<string, unknown>;
   };
 }

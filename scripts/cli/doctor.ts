@@ -65,6 +65,8 @@ export interface DoctorContext {
   env: NodeJS.ProcessEnv;
   /** Credentials the deployment (or local mode) uses, read once; an Error when unreadable. */
   secrets(): Promise<Secrets | Error>;
+  /** AWS: each secret on its own (webhook: SecretArn; api: ApiSecretArn, absent in a one-secret stack). */
+  secretsApart?(): Promise<{ webhook: Secrets; api: Secrets | undefined } | Error>;
   rechargeApiUrl: string;
   rechargeApiVersion: string;
   /** Names of credentials the local mode runs on development values. */
@@ -114,7 +116,51 @@ const RECENT_WORK_HOURS = 72;
 
 const present = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value));
 
+/**
+ * Where a deployment stands in the move from one secret to two: the API credentials belong in
+ * ApiSecretArn (the worker and reconciler read it), never in SecretArn (the public-facing ingest
+ * reads that one).
+ */
+export function secretLayoutAdvice(apart: { webhook: Secrets; api: Secrets | undefined }): CheckResult {
+  const apiKeys = (['RECHARGE_API_TOKEN', 'ORDER_SYSTEM_SECRET'] as const).filter((key) =>
+    present(apart.webhook[key]),
+  );
+  const move = 'docs/deployment.md "Moving from one secret to two"';
+  if (!apart.api)
+    return {
+      status: 'warn',
+      detail: 'one-secret stack: the ingest can read the API credentials',
+      fix: `deploy this version with combinedSecret=true, then follow ${move}`,
+    };
+  if (apiKeys.length === 0)
+    return { status: 'ok', detail: 'webhook secrets in SecretArn, API credentials in ApiSecretArn' };
+  const notMoved = apiKeys.filter((key) => !present(apart.api?.[key]));
+  return {
+    status: 'warn',
+    detail: `${apiKeys.join(', ')} still in SecretArn, which the ingest reads${notMoved.length > 0 ? ` (not yet in ApiSecretArn: ${notMoved.join(', ')})` : ''}`,
+    fix:
+      notMoved.length > 0
+        ? `put ${notMoved.join(', ')} into ApiSecretArn, then remove ${apiKeys.join(', ')} from SecretArn and deploy without combinedSecret (${move})`
+        : `remove ${apiKeys.join(', ')} from SecretArn, then deploy without combinedSecret (${move})`,
+  };
+}
+
 export const DOCTOR_CHECKS: DoctorCheck[] = [
+  {
+    name: 'secret layout',
+    async run(ctx) {
+      if (!ctx.secretsApart)
+        return { status: 'skipped', detail: 'local mode: credentials from the environment' };
+      const apart = await ctx.secretsApart();
+      if (apart instanceof Error)
+        return {
+          status: 'fail',
+          detail: `cannot read the secrets: ${apart.message}`,
+          fix: 'check SecretArn and ApiSecretArn and your AWS access to them',
+        };
+      return secretLayoutAdvice(apart);
+    },
+  },
   {
     name: 'credential keys present',
     async run(ctx) {
@@ -403,6 +449,20 @@ export function doctorContext(
     },
     rechargeApiUrl: state?.rechargeApiUrl ?? env.RECHARGE_API_URL ?? 'https://api.rechargeapps.com',
     rechargeApiVersion: env.RECHARGE_API_VERSION || '2021-11',
+    ...(target.kind === 'aws'
+      ? {
+          secretsApart: async () => {
+            try {
+              const read = (arn: string | undefined) =>
+                makeSecretsProvider({ SECRET_ARN: arn, SECRET_MAX_AGE_SECONDS: 300 }, {})();
+              const webhook = await read(target.secretArn ?? env.SECRET_ARN);
+              return { webhook, api: target.apiSecretArn ? await read(target.apiSecretArn) : undefined };
+            } catch (error) {
+              return error as Error;
+            }
+          },
+        }
+      : {}),
     secrets: () => {
       secrets ??= (async () => {
         try {
@@ -412,8 +472,11 @@ export function doctorContext(
             for (const name of devCredentials) local[name] = DEV_SECRETS[name as keyof typeof DEV_SECRETS];
             return await makeSecretsProvider({ SECRET_MAX_AGE_SECONDS: 300 }, local as NodeJS.ProcessEnv)();
           }
+          // What the worker reads: the API secret, and what it lacks from the combined one while moving.
+          const own = target.apiSecretArn ?? target.secretArn ?? env.SECRET_ARN;
+          const combined = target.apiSecretArn ? (target.secretArn ?? env.SECRET_ARN) : undefined;
           return await makeSecretsProvider(
-            { SECRET_ARN: target.secretArn ?? env.SECRET_ARN, SECRET_MAX_AGE_SECONDS: 300 },
+            { SECRET_ARN: own, COMBINED_SECRET_ARN: combined, SECRET_MAX_AGE_SECONDS: 300 },
             env,
           )();
         } catch (error) {

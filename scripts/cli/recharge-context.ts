@@ -40,7 +40,13 @@ export async function cliReconcileDeps(
       env.RECHARGE_API_VERSION = state.rechargeApiVersion;
     // The local mode never reads a secret from AWS.
     delete env.SECRET_ARN;
-  } else if (target.secretArn && !process.env.RECHARGE_API_TOKEN) env.SECRET_ARN = target.secretArn;
+  } else if (!process.env.RECHARGE_API_TOKEN) {
+    // The worker's way: the API secret, and what it lacks from the combined one while a stack moves.
+    if (target.apiSecretArn) {
+      env.SECRET_ARN = target.apiSecretArn;
+      if (target.secretArn) env.COMBINED_SECRET_ARN = target.secretArn;
+    } else if (target.secretArn) env.SECRET_ARN = target.secretArn;
+  }
   const baseUrl = values.url ?? (process.env.PUBLIC_BASE_URL || process.env.WEBHOOK_API_URL || target.apiUrl);
   const deps = buildReconcileDeps({
     env: { ...env, ...(baseUrl ? { PUBLIC_BASE_URL: baseUrl } : {}) },

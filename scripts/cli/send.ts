@@ -23,9 +23,11 @@ ${PROVIDERS.map(
 
 Options:
   --url <base>           API base URL (default: env WEBHOOK_API_URL, else the running local mode)
-  --secret <s>           ReCharge client secret / Wix hook token / Sevi token (default: the first of
-                         RECHARGE_WEBHOOK_SECRETS / WIX_CASHIER_PAY_TOKENS / SEVI_WEBHOOK_TOKENS, else
-                         the local mode's development value)
+  --secret-file <file>   read the ReCharge client secret / Wix hook token / Sevi token from this file
+                         (\`-\`: from stdin; never on the command line, where shell history and the
+                         process list keep it). Default: the first of RECHARGE_WEBHOOK_SECRETS /
+                         WIX_CASHIER_PAY_TOKENS / SEVI_WEBHOOK_TOKENS, else the local mode's
+                         development value
   --scheme <s>           ReCharge signature: timestamp (default) or legacy
   --topic <t>            ReCharge topic for a JSON file (default order/created)
   --times <n>            send the same delivery n times (a provider retry); default 1
@@ -75,8 +77,23 @@ const SECRET_NAME = {
 export function localSecretHint(provider: Provider, devCredentials: string[], secretGiven: boolean): string {
   const name = SECRET_NAME[provider];
   if (devCredentials.includes(name))
-    return `hint: the local mode checks ${name}, which it runs on its development value "${DEV_SECRETS[name]}"; ${secretGiven ? 'drop --secret to use it' : `unset ${name} in this shell (or set it to that value)`}`;
-  return `hint: the local mode checks the ${name} it was started with; pass one of them with --secret or set ${name} here to the same value`;
+    return `hint: the local mode checks ${name}, which it runs on its development value "${DEV_SECRETS[name]}"; ${secretGiven ? 'drop --secret-file to use it' : `unset ${name} in this shell (or set it to that value)`}`;
+  return `hint: the local mode checks the ${name} it was started with; pass one of them with --secret-file or set ${name} here to the same value`;
+}
+
+/** The secret in `file` (`-`: stdin), without its trailing newline; never echoed in an error. */
+export function readSecretFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read --secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (!secret.trim()) throw new UsageError(`--secret-file ${file} is empty`);
+  return secret;
 }
 
 function defaultSecret(provider: Provider): string {
@@ -130,7 +147,7 @@ export async function runSend(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       url: { type: 'string' },
-      secret: { type: 'string' },
+      'secret-file': { type: 'string' },
       scheme: { type: 'string' },
       topic: { type: 'string' },
       times: { type: 'string' },
@@ -177,10 +194,12 @@ export async function runSend(argv: string[]): Promise<number> {
   const state = readState(stateFilePath(values));
   const base = values.url ?? process.env.WEBHOOK_API_URL ?? state?.apiUrl ?? undefined;
   if (!base) throw new CliError('no API URL: start the local mode (`npm start`) or pass --url');
+  const secretFile = values['secret-file'];
+  const fileSecret = secretFile !== undefined ? readSecretFile(secretFile) : undefined;
   const results: (SendResult & { label: string })[] = [];
   const total = deliveries.length * times;
   for (const delivery of deliveries) {
-    const secret = values.secret ?? defaultSecret(delivery.provider);
+    const secret = fileSecret ?? defaultSecret(delivery.provider);
     for (let i = 0; i < times; i++) {
       // Signed per attempt, as a provider's retry is (a fresh timestamp, the identical body).
       const request = buildWebhookRequest(delivery.provider, delivery.body, {
@@ -215,7 +234,7 @@ export async function runSend(argv: string[]): Promise<number> {
   if (state && base === state.apiUrl && rejected) {
     const provider = deliveries.find((d) => d.label === rejected.label)?.provider ?? 'recharge';
     process.stderr.write(
-      `${localSecretHint(provider, state.devCredentials ?? [], values.secret !== undefined)}\n`,
+      `${localSecretHint(provider, state.devCredentials ?? [], secretFile !== undefined)}\n`,
     );
   }
   if (values.fail && results.every((r) => r.status === 200))

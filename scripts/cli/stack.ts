@@ -39,6 +39,7 @@ export const STACK_OUTPUTS = {
   archiveBucket: 'ArchiveBucketName',
   idempotencyTable: 'IdempotencyTableName',
   secretArn: 'SecretArn',
+  apiSecretArn: 'ApiSecretArn',
   apiUrl: 'WebhookBaseUrl',
 } as const;
 
@@ -50,6 +51,7 @@ const OVERRIDE_VARS = {
   archiveBucket: 'ARCHIVE_BUCKET',
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   secretArn: 'SECRET_ARN',
+  apiSecretArn: 'API_SECRET_ARN',
   apiUrl: 'WEBHOOK_API_URL',
 } as const;
 
@@ -67,8 +69,10 @@ export interface AwsLocation {
   archiveBucket: string | undefined;
   /** The rate budget's table (IdempotencyTableName): reconcile, recharge-webhooks and doctor need it. */
   idempotencyTable: string | undefined;
-  /** The credentials secret (SecretArn): reconcile, recharge-webhooks and doctor read it. */
+  /** The webhook secret (SecretArn; in a one-secret stack, every credential): doctor reads it. */
   secretArn: string | undefined;
+  /** The API credentials secret (ApiSecretArn): reconcile, recharge-webhooks and doctor read it. */
+  apiSecretArn: string | undefined;
   /** The base ReCharge calls (WebhookBaseUrl: the custom domain, publicBaseUrl or the stage URL). */
   apiUrl: string | undefined;
   /** One line for the operator: stack, region, and which names came from where. */
@@ -171,6 +175,7 @@ export async function locateStack(
       archiveBucket: overrides.archiveBucket,
       idempotencyTable: overrides.idempotencyTable,
       secretArn: overrides.secretArn,
+      apiSecretArn: overrides.apiSecretArn,
       apiUrl: overrides.apiUrl,
       account: accountOfQueueUrl(overrides.queueUrl) ?? accountOfQueueUrl(overrides.dlqUrl),
       description: `aws: region ${region}; ${fromEnv.join(', ')} from the environment (no stack lookup)`,

@@ -29,6 +29,8 @@ export interface Target {
   idempotencyTable: string | undefined;
   /** AWS: the stack's credentials secret (SecretArn output, SECRET_ARN overrides); undefined locally. */
   secretArn?: string;
+  /** AWS: the API credentials secret (ApiSecretArn, API_SECRET_ARN overrides); undefined locally or in a one-secret stack. */
+  apiSecretArn?: string;
   /** The audit archive bucket (local mode, or the stack's ArchiveBucketName; env ARCHIVE_BUCKET overrides). */
   archiveBucket: string | undefined;
   /** The emulator's S3 endpoint in the local mode; undefined in AWS. */
@@ -174,6 +176,7 @@ export async function resolveTarget(
       archiveBucket: env.ARCHIVE_BUCKET,
       idempotencyTable: env.IDEMPOTENCY_TABLE,
       secretArn: env.SECRET_ARN,
+      apiSecretArn: env.API_SECRET_ARN,
       apiUrl: env.WEBHOOK_API_URL,
     },
   });
@@ -189,6 +192,7 @@ export async function resolveTarget(
     ordersTable: where.ordersTable,
     idempotencyTable: where.idempotencyTable,
     secretArn: where.secretArn,
+    ...(where.apiSecretArn ? { apiSecretArn: where.apiSecretArn } : {}),
     archiveBucket: where.archiveBucket,
     s3Endpoint: undefined,
     sqs: new SQSClient({ region: where.region }),

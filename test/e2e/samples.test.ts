@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
 import { findSample, sampleBody } from '../../scripts/samples/index';
 import type { OrderRecord } from '../../shared/domain/order-record';
@@ -65,15 +68,17 @@ describe.each([
     all.find((o) => o.provider === provider && o.providerOrderId === id);
 
   it('explains which secret the local mode expects when a send is rejected', async () => {
+    const secretFile = path.join(mkdtempSync(path.join(tmpdir(), 'send-secret-')), 'secret');
+    writeFileSync(secretFile, 'wrong\n', { mode: 0o600 });
     const { code, stdout, stderr } = await runCli(
-      ['send', 'recharge', `${version}-created-regular`, '--secret', 'wrong'],
+      ['send', 'recharge', `${version}-created-regular`, '--secret-file', secretFile],
       local.stateFile,
     );
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/^401 /);
     expect(stderr).toContain(
-      'checks RECHARGE_WEBHOOK_SECRETS, which it runs on its development value "dev-recharge-client-secret"; drop --secret',
+      'checks RECHARGE_WEBHOOK_SECRETS, which it runs on its development value "dev-recharge-client-secret"; drop --secret-file',
     );
   });
 

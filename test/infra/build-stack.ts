@@ -32,6 +32,8 @@ export const ALL_FEATURES = {
   alarmEmail: 'ops@example.com',
   existingSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:order-webhooks-AbCdEf',
   existingSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  // Moving from the one-secret layout: the worker and reconciler also read the (existing) combined secret.
+  combinedSecret: 'true',
   orderSystem: 'http',
   orderSystemUrl: 'https://orders.example.com/api',
 } as const;

@@ -26,7 +26,16 @@ describe('deploy documentation', () => {
 
   it('shows ORDER_SYSTEM_SECRET in the secret example beside orderSystem=http', () => {
     expect(docs).toContain('"orderSystem": "http"');
-    expect(docs).toMatch(/--secret-string '\{[^}]*"ORDER_SYSTEM_SECRET"/);
+    expect(docs).toMatch(/```json\n\{[^}]*"ORDER_SYSTEM_SECRET"/);
+  });
+
+  it('never puts a credential on a command line: every secret goes in from a file', () => {
+    const all = ['deployment.md', 'operations.md', 'configuration.md', 'local-mode.md', 'security.md']
+      .map((name) => readFileSync(path.join(__dirname, '../../docs', name), 'utf8'))
+      .join('\n');
+    expect(docs).toContain('--secret-string file://');
+    expect(all).not.toMatch(/--secret-string ['"{]/);
+    expect(all).not.toMatch(/--secret (?!-)/);
   });
 });
 
@@ -58,13 +67,9 @@ describe('a retained orders table after tear-down', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: Match.arrayWith(['dynamodb:PutItem']),
-            Resource: Match.arrayWith([
-              Match.objectLike({
-                'Fn::Join': Match.arrayWith([
-                  Match.arrayWith([':table/OrderWebhooks-OrdersTable1A2B3C-XYZ']),
-                ]),
-              }),
-            ]),
+            Resource: Match.objectLike({
+              'Fn::Join': Match.arrayWith([Match.arrayWith([':table/OrderWebhooks-OrdersTable1A2B3C-XYZ'])]),
+            }),
           }),
         ]),
       },

@@ -230,7 +230,7 @@ describe('IAM contract checker', () => {
     expect(
       ungrantedCalls(
         [
-          call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'),
+          { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
           call('worker', 'sqs:ChangeMessageVisibility', 'QUEUE_URL'),
           call('worker', 'sqs:SendMessage', 'DLQ_URL'),
         ],
@@ -261,6 +261,57 @@ describe('IAM contract checker', () => {
         template,
       ),
     ).toEqual([]);
+  });
+
+  it("keeps the worker to its own items: the rate budget's, the order items and the counter, never the reconciler's watermark", () => {
+    const outside = ungrantedCalls(
+      [
+        { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:GetItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'delivery#recharge#1' },
+      ],
+      template,
+    );
+    expect(outside).toHaveLength(4);
+    expect(
+      ungrantedCalls(
+        [
+          { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'ORDER#recharge#1' },
+          { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'ORDER#sevi#2' },
+          { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'COUNTER' },
+          { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
+        ],
+        template,
+      ),
+    ).toEqual([]);
+  });
+
+  it('lets the ingest read only the webhook secret and the worker and reconciler only the API secret', () => {
+    const secretOf = (fn: 'ingest' | 'worker' | 'reconcile') => {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const found = Object.values(functions).find((f) =>
+        String(f.Properties.Description).startsWith(`order-webhooks ${fn}`),
+      );
+      return JSON.stringify(found?.Properties.Environment.Variables.SECRET_ARN);
+    };
+    // Each reads its own SECRET_ARN, and they name two different secrets.
+    expect(secretOf('worker')).toBe(secretOf('reconcile'));
+    expect(secretOf('ingest')).not.toBe(secretOf('worker'));
+    expect(
+      ungrantedCalls(
+        ['ingest', 'worker', 'reconcile'].map((fn) =>
+          call(fn as AwsCallRecord['fn'], 'secretsmanager:GetSecretValue', 'SECRET_ARN'),
+        ),
+        template,
+      ),
+    ).toEqual([]);
+    // The old combined secret is out of the worker's and reconciler's reach unless combinedSecret is set.
+    const combined = (['worker', 'reconcile'] as const).map((fn) =>
+      call(fn, 'secretsmanager:GetSecretValue', 'COMBINED_SECRET_ARN'),
+    );
+    expect(ungrantedCalls(combined, template)).toHaveLength(2);
+    expect(ungrantedCalls(combined, featuresTemplate)).toEqual([]);
   });
 
   it('reports a call without a grant: wrong action, wrong resource, wrong function, unknown resource', () => {

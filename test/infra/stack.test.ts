@@ -36,6 +36,13 @@ function httpRoutes(template: Template) {
   });
 }
 
+/** The webhook secret (the ingest's) or the API secret (the worker's and reconciler's). */
+function secretId(template: Template, which: 'webhook' | 'api') {
+  return logicalId(template, 'AWS::SecretsManager::Secret', {
+    Description: Match.stringLikeRegexp(which === 'webhook' ? 'webhook verification' : 'API credentials'),
+  });
+}
+
 /** Actions granted to a function's role, per resource reference, from its inline policy. */
 function grantedActions(template: Template, functionDescriptionPrefix: string) {
   const fn = onlyResource(template, 'AWS::Lambda::Function', {
@@ -159,13 +166,12 @@ describe('OrderWebhooks stack with default settings', () => {
 
   it('wires the ingest environment to the queue and the secret', () => {
     const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
-    const secretId = logicalId(template, 'AWS::SecretsManager::Secret');
     const { fn } = grantedActions(template, 'order-webhooks ingest');
 
     expect(fn.props.Timeout).toBe(10);
     expect((fn.props.Environment as { Variables: unknown }).Variables).toMatchObject({
       QUEUE_URL: { Ref: queueId },
-      SECRET_ARN: { Ref: secretId },
+      SECRET_ARN: { Ref: secretId(template, 'webhook') },
       MAX_MESSAGE_BYTES: String(QUEUE_DEFAULTS.maximumMessageSizeBytes),
       RECHARGE_TIMESTAMP_TOLERANCE_SECONDS: '172800',
       QUEUE_SEND_TIMEOUT_MS: expect.stringMatching(/^\d+$/),
@@ -191,7 +197,7 @@ describe('OrderWebhooks stack with default settings', () => {
       DLQ_URL: { Ref: dlqId },
       IDEMPOTENCY_TABLE: { Ref: idempotencyId },
       ORDERS_TABLE: { Ref: ordersId },
-      SECRET_ARN: { Ref: logicalId(template, 'AWS::SecretsManager::Secret') },
+      SECRET_ARN: { Ref: secretId(template, 'api') },
       ORDER_SYSTEM: 'ledger',
       RECHARGE_API_URL: 'https://api.rechargeapps.com',
       RECHARGE_API_VERSION: '2021-11',
@@ -293,15 +299,16 @@ describe('OrderWebhooks stack with default settings', () => {
   it('grants the ingest only: send to the queue, read the secret, write its logs', () => {
     const queueId = logicalId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
     const dlqId = deadLetterQueueId(template);
-    const secretId = logicalId(template, 'AWS::SecretsManager::Secret');
     const { statements } = grantedActions(template, 'order-webhooks ingest');
 
     expect(actionsOn(statements, queueId)).toContain('sqs:SendMessage');
     expect(actionsOn(statements, queueId)).not.toContain('sqs:ReceiveMessage');
     expect(actionsOn(statements, dlqId)).toEqual([]);
-    expect(actionsOn(statements, secretId)).toEqual(
+    expect(actionsOn(statements, secretId(template, 'webhook'))).toEqual(
       expect.arrayContaining(['secretsmanager:GetSecretValue']),
     );
+    // The public-facing function never reads the API credentials.
+    expect(actionsOn(statements, secretId(template, 'api'))).toEqual([]);
     expect(statements.flatMap((s) => [s.Action].flat()).some((a) => a.startsWith('dynamodb:'))).toBe(false);
   });
 
@@ -330,9 +337,9 @@ describe('OrderWebhooks stack with default settings', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(actionsOn(statements, logicalId(template, 'AWS::SecretsManager::Secret'))).toContain(
-      'secretsmanager:GetSecretValue',
-    );
+    expect(actionsOn(statements, secretId(template, 'api'))).toContain('secretsmanager:GetSecretValue');
+    // The webhook secrets are the ingest's alone (unless combinedSecret, while moving).
+    expect(actionsOn(statements, secretId(template, 'webhook'))).toEqual([]);
   });
 
   it('uses no wildcard actions and no wildcard resources in the function policies', () => {
@@ -465,7 +472,8 @@ describe('OrderWebhooks stack with default settings', () => {
     expect(joined('RechargeWebhookUrl')).toContain('execute-api');
     expect(outputs.DeadLetterQueueName).toBeDefined();
     expect(joined('DeadLetterQueueConsoleUrl')).toContain('console.aws.amazon.com/sqs/v3/home');
-    expect(outputs.SecretArn?.Value).toEqual({ Ref: logicalId(template, 'AWS::SecretsManager::Secret') });
+    expect(outputs.SecretArn?.Value).toEqual({ Ref: secretId(template, 'webhook') });
+    expect(outputs.ApiSecretArn?.Value).toEqual({ Ref: secretId(template, 'api') });
     expect(outputs.OrdersTableName?.Value).toEqual({
       Ref: logicalId(template, 'AWS::DynamoDB::Table', {
         PointInTimeRecoverySpecification: Match.anyValue(),
@@ -557,7 +565,8 @@ describe('OrderWebhooks stack with every option set', () => {
   });
 
   it('reads the existing secret instead of creating one, granting exactly that ARN', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // Only the API secret is created.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     const { statements } = grantedActions(template, 'order-webhooks ingest');
     expect(statements).toContainEqual(
       expect.objectContaining({

@@ -19,6 +19,7 @@ const OUTPUTS = (region: string, prefix: string) => ({
   ArchiveBucketName: `${prefix.toLowerCase()}-archivebucket`,
   IdempotencyTableName: `${prefix}-IdempotencyTable`,
   SecretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${prefix}-secret-AbCdEf`,
+  ApiSecretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${prefix}-api-secret-AbCdEf`,
   WebhookBaseUrl: `https://${prefix}.example.com/`,
   DashboardUrl: 'https://example.invalid',
 });

@@ -38,7 +38,7 @@ describe('npm start --in-memory --data-dir', () => {
 describe('send rejected by the local mode', () => {
   it('names the secret the local mode checks and its development value', () => {
     expect(localSecretHint('sevi', ['SEVI_WEBHOOK_TOKENS'], true)).toContain(
-      'checks SEVI_WEBHOOK_TOKENS, which it runs on its development value "dev-sevi-webhook-token"; drop --secret',
+      'checks SEVI_WEBHOOK_TOKENS, which it runs on its development value "dev-sevi-webhook-token"; drop --secret-file',
     );
   });
 
