@@ -367,6 +367,7 @@ async function converge(
       log: deps.log,
       writeBackMode: deps.writeBackMode ?? 'fill',
       ...(webhook.origin ? { origin: webhook.origin } : {}),
+      ...(applied.stale ? { stale: true } : {}),
       stepState: (name) => steps.item?.steps?.[name],
       count: (metric) => deps.metrics.count(metric),
     }) ?? [];

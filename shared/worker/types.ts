@@ -66,6 +66,11 @@ export interface FollowUpContext {
   writeBackMode?: WriteBackMode;
   /** Where the delivery came from: a reconcile delivery is a fresh listing of the provider's order. */
   origin?: 'replay' | 'reconcile';
+  /**
+   * The delivery is older than the order's saved state (stale): what its payload says the provider
+   * holds (a ReCharge order's external ids) is not current and must not decide anything.
+   */
+  stale?: boolean;
   /** A step as the order item holds it (any qualifier): what earlier deliveries did. */
   stepState?(name: string): StepState | undefined;
   count?(metric: string): void;

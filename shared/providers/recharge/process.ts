@@ -86,10 +86,13 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
   );
   if (ctx.origin === 'reconcile' && written.state === 'written')
     return planWriteBackRepair(ctx, facts.orderId) as FollowUpStep[];
-  const held = {
-    ...(facts.heldExternalOrderId ? { id: facts.heldExternalOrderId } : {}),
-    ...(facts.heldExternalOrderNumber ? { number: facts.heldExternalOrderNumber } : {}),
-  };
+  // A stale delivery's ids are what ReCharge held before a newer state we already saved: unknown now.
+  const held = ctx.stale
+    ? undefined
+    : {
+        ...(facts.heldExternalOrderId ? { id: facts.heldExternalOrderId } : {}),
+        ...(facts.heldExternalOrderNumber ? { number: facts.heldExternalOrderNumber } : {}),
+      };
   let charge: { id: string; step: FollowUpStep } | undefined;
   if (facts.prepaid && facts.chargeId) {
     const chargeId = facts.chargeId;

@@ -103,16 +103,21 @@ export function repairQualifier(externalId: string, occurredAt: string | undefin
  *
  * The prepaid charge has no ids in the payload: in fill it follows the order (written only when the
  * order's field was free), rather than paying a GET per charge.
+ *
+ * `held` undefined: the payload cannot say what ReCharge holds now (a stale delivery). Fill then
+ * reads the order before it writes (one GET, paid only on that rare path).
  */
 export function planOrderWriteBack(
   ctx: FollowUpContext,
   orderId: string,
-  held: HeldIds,
+  heldOrUnknown: HeldIds | undefined,
   charge: { id: string; step: FollowUpStep } | undefined,
 ): FollowUpStep[] {
   const ids = ctx.external;
   const mode = ctx.writeBackMode ?? 'fill';
   if (mode === 'off') return [];
+  const readFirst = heldOrUnknown === undefined && mode === 'fill';
+  const held: HeldIds = heldOrUnknown ?? {};
   const stored = completedFor<PutOrderResult>(ctx.stepState?.(PUT_ORDER_STEP), ids.id);
   if (mode === 'shadow') {
     const keep = heldByOther(held, ids);
@@ -157,9 +162,13 @@ export function planOrderWriteBack(
     qualifier: overwritingKept ? `${ids.id}:overwrite` : ids.id,
     rechargeWrite: true,
     run: async (attempt) => {
-      const out = await ctx.recharge.updateOrder(orderId, ids, ctx.deadline, attempt, {
-        keepOthers: mode === 'fill',
-      });
+      const out = await ctx.recharge.updateOrder(
+        orderId,
+        ids,
+        ctx.deadline,
+        readFirst ? Object.assign(attempt, { verifyFirst: true }) : attempt,
+        { keepOthers: mode === 'fill' },
+      );
       if (out.outcome === 'held-by-other') return keptResult(ctx, orderId, out.held);
       if (mode === 'overwrite' && heldByOther(held, ids))
         ctx.log.warn('recharge write-back replaced ids of another integration', { orderId, held });
