@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
+import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
+import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
@@ -223,9 +225,13 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   },
   {
     name: 'worker last succeeded',
-    async run({ target }) {
+    async run(ctx) {
+      const { target } = ctx;
+      // In AWS from the worker's RecordProcessed metric: hourly sums over the window, no table read.
+      if (target.kind === 'aws')
+        return lastProcessedFromMetrics(ctx.cloudWatch(), serviceOfStack(ctx.stackName));
       // The worker keeps no per-delivery records (effect steps live on the order items): its last
-      // success is the newest change it applied to an order item.
+      // success is the newest change it applied to an order item (a Scan: the local table is small).
       if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
       const since = new Date(Date.now() - RECENT_WORK_HOURS * 3600 * 1000).toISOString();
       let newest = '';
@@ -359,6 +365,48 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
         `${MARK[r.status]} ${r.name}: ${r.detail}${r.fix && r.status !== 'ok' ? `\n       fix: ${r.fix}` : ''}\n`,
       );
   return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+/** The `service` dimension of a stack's metrics (infra/constructs/app-function.ts serviceNameOf). */
+export function serviceOfStack(stackName: string): string {
+  return stackName === STACK_NAME ? 'order-webhooks' : stackName;
+}
+
+/**
+ * When the deployed worker last processed a record: the newest hour with a RecordProcessed sum
+ * above zero in the last RECENT_WORK_HOURS (one GetMetricStatistics call).
+ */
+export async function lastProcessedFromMetrics(
+  cloudWatch: Pick<CloudWatchClient, 'send'>,
+  service: string,
+): Promise<CheckResult> {
+  const now = Date.now();
+  const out = await cloudWatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.processed,
+      Dimensions: [{ Name: 'service', Value: service }],
+      StartTime: new Date(now - RECENT_WORK_HOURS * 3600 * 1000),
+      EndTime: new Date(now),
+      Period: 3600,
+      Statistics: ['Sum'],
+    }),
+  );
+  const hours = (out.Datapoints ?? [])
+    .filter((d) => (d.Sum ?? 0) > 0 && d.Timestamp)
+    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0));
+  const newest = hours[0];
+  if (!newest?.Timestamp)
+    return {
+      status: 'warn',
+      detail: `the worker processed no record in the last ${RECENT_WORK_HOURS} h (metric ${METRIC.processed}, service ${service})`,
+      fix: 'send a test webhook and watch the worker logs; check --stack if this is not the stack you meant',
+    };
+  const total = hours.reduce((sum, d) => sum + (d.Sum ?? 0), 0);
+  return {
+    status: 'ok',
+    detail: `${total} record(s) processed in the last ${RECENT_WORK_HOURS} h, the latest in the hour from ${newest.Timestamp.toISOString()}`,
+  };
 }
 
 /** A plain one-line message ("what went wrong: what to do") as a check's detail and fix. */

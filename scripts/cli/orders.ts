@@ -4,12 +4,23 @@ import { ORDER_STATUSES } from '../../shared/domain/state-machine';
 import { listOrders } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { formatOrderDetail, listOrderEffects } from './order-effects';
-import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
+import { findOrdersById, scanCostLine, tableSize } from './order-scan';
+import {
+  need,
+  progress,
+  progressDone,
+  resolveTarget,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  UsageError,
+} from './target';
 
 export const ORDERS_HELP = `Usage: order-webhooks orders [options]
 
 Lists the orders in the built-in ledger (ORDERS_TABLE), newest first, with their status and the
-external order id/number the worker created.
+external order id/number the worker created. A list reads the whole table (a Scan: with --aws its size
+and read units are printed first); --id reads by key (one read per provider) and scans only when the
+id is not a provider order id (an external id).
 
 Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
@@ -79,11 +90,25 @@ export async function runOrders(argv: string[]): Promise<number> {
     throw new UsageError('--limit must be a positive integer');
   const target = await resolveTarget(values);
   const table = need(target.ordersTable, 'ORDERS_TABLE');
-  let orders = await listOrders(target.dynamo, table, {
-    provider: values.provider as Provider | undefined,
-    status: values.status,
-  });
-  if (values.id) orders = orders.filter((o) => o.providerOrderId === values.id || o.externalId === values.id);
+  const note = (line: string) => process.stderr.write(`${line}\n`);
+  const onProgress = (scanned: number) => progress(`read ${scanned} items`);
+  let orders: Awaited<ReturnType<typeof listOrders>>;
+  if (values.id) {
+    orders = await findOrdersById(target.dynamo, table, values.id, {
+      provider: values.provider as Provider | undefined,
+      onScan: target.kind === 'aws' ? note : undefined,
+      onProgress,
+    });
+    if (values.status) orders = orders.filter((o) => o.status === values.status);
+  } else {
+    if (target.kind === 'aws') note(scanCostLine('listing orders', await tableSize(target.dynamo, table)));
+    orders = await listOrders(target.dynamo, table, {
+      provider: values.provider as Provider | undefined,
+      status: values.status,
+      onProgress,
+    });
+  }
+  progressDone();
   if (limit) orders = orders.slice(0, limit);
   const effects = values.id ? orders.map((o) => listOrderEffects(o)) : undefined;
   if (values.json) {

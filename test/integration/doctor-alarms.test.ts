@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DOCTOR_CHECKS, runDoctor } from '../../scripts/cli/doctor';
-import { createMotoStack, type Moto, motoIamUser, putMotoAlarms, startMoto } from '../support/moto';
+import {
+  createMotoStack,
+  type Moto,
+  motoIamUser,
+  putMotoAlarms,
+  putMotoMetric,
+  startMoto,
+} from '../support/moto';
 
 jest.setTimeout(60_000);
 
@@ -180,6 +187,55 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).toMatch(
       /\[FAIL\] AWS access: cannot reach AWS .*\(ECONNREFUSED\)\n {7}fix: check the region name/,
     );
+  });
+
+  describe('worker last succeeded, from the metrics (no table read)', () => {
+    const worker = DOCTOR_CHECKS.filter((c) => c.name === 'worker last succeeded');
+    async function run(args: string[]) {
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await runDoctor(['--aws', ...args], worker), out };
+      } finally {
+        write.mockRestore();
+        quiet.mockRestore();
+      }
+    }
+
+    beforeAll(async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3600 * 1000);
+      await putMotoMetric(moto, 'eu-west-3', {
+        name: 'RecordProcessed',
+        service: 'order-webhooks',
+        points: [
+          { at: hoursAgo(30), value: 4 },
+          { at: hoursAgo(2), value: 3 },
+        ],
+      });
+    });
+
+    it("reads the stack's RecordProcessed metric", async () => {
+      const { code, out } = await run([]);
+
+      expect(code).toBe(0);
+      expect(out).toMatch(
+        /\[ok\] {3}worker last succeeded: 7 record\(s\) processed in the last 72 h, the latest in the hour from /,
+      );
+    });
+
+    // The default stack's worker processed records 2 h ago: another stack does not count them.
+    it("warns for a stack whose worker processed nothing lately, and not from another stack's metric", async () => {
+      const { code, out } = await run(['--stack', 'OrderWebhooksStaging']);
+
+      expect(code).toBe(0);
+      expect(out).toContain(
+        '[warn] worker last succeeded: the worker processed no record in the last 72 h (metric RecordProcessed, service OrderWebhooksStaging)',
+      );
+    });
   });
 
   // moto checks IAM on CloudFormation's and STS's query protocol, not on CloudWatch's JSON protocol:

@@ -4,7 +4,12 @@ import {
   CreateStackCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -261,4 +266,29 @@ export async function startMotoSecrets(): Promise<MotoSecrets> {
       await moto.stop();
     },
   };
+}
+
+/** Data points of one of the functions' metrics (namespace OrderWebhooks, dimension `service`) in moto. */
+export async function putMotoMetric(
+  moto: Moto,
+  region: string,
+  metric: { name: string; service: string; points: { at: Date; value: number }[] },
+): Promise<void> {
+  const cw = new CloudWatchClient({ endpoint: moto.endpoint, region, credentials });
+  try {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'OrderWebhooks',
+        MetricData: metric.points.map((p) => ({
+          MetricName: metric.name,
+          Dimensions: [{ Name: 'service', Value: metric.service }],
+          Timestamp: p.at,
+          Value: p.value,
+          Unit: 'Count',
+        })),
+      }),
+    );
+  } finally {
+    cw.destroy();
+  }
 }
