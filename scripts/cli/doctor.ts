@@ -448,7 +448,7 @@ async function doctorTarget(values: Parameters<typeof resolveTarget>[0]): Promis
     };
   } catch (error) {
     const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
-    if (!(error instanceof CliError) || !wantsAws || /^no AWS region/.test(error.message)) throw error;
+    if (!(error instanceof CliError) || !wantsAws) throw error;
     const identityOk = announced.length > 0;
     const region =
       /region (\S+)$/.exec(announced[0] ?? '')?.[1] ?? values.region ?? process.env.AWS_REGION ?? 'us-east-1';

@@ -178,6 +178,18 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).not.toMatch(/CredentialsProviderError|Could not load/);
   });
 
+  it('reports a missing region as a failed check with the fix', async () => {
+    delete process.env.QUEUE_URL;
+    delete process.env.DLQ_URL;
+
+    const { code, out } = await doctor();
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      '[FAIL] AWS access: no AWS region\n       fix: pass --region <region the stack was deployed to>',
+    );
+  });
+
   it('reports an unreachable endpoint as a failed check with the fix', async () => {
     process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9';
 
