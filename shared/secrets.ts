@@ -21,6 +21,8 @@ export function makeSecretsProvider(
   source: SecretSource,
   env: NodeJS.ProcessEnv = process.env,
   fn?: AwsCallRecord['fn'],
+  /** The CLI: read in this region (the stack's), not the SDK's default one. */
+  region?: string,
 ): () => Promise<Secrets> {
   if (!source.SECRET_ARN) {
     const fromEnv = parseSecrets(env);
@@ -30,7 +32,12 @@ export function makeSecretsProvider(
   const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
   // Recording needs a client of our own (built on first use, like Powertools' default one).
   let recorded: SecretsProvider | undefined;
+  let regional: SecretsProvider | undefined;
   const fetch = (options: { maxAge: number }) => {
+    if (region && !recordFile) {
+      regional ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region }) });
+      return regional.get<string | Uint8Array>(arn, options);
+    }
     if (!recordFile || !fn) return getSecret<string | Uint8Array>(arn, options);
     recorded ??= new SecretsProvider({
       awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { SECRET_ARN: arn }, recordFile),

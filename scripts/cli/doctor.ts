@@ -326,9 +326,14 @@ export async function runDoctor(argv: string[], checks: DoctorCheck[] = DOCTOR_C
             for (const name of devCredentials) local[name] = DEV_SECRETS[name as keyof typeof DEV_SECRETS];
             return await makeSecretsProvider({ SECRET_MAX_AGE_SECONDS: 300 }, local as NodeJS.ProcessEnv)();
           }
+          const arn = target.secretArn ?? env.SECRET_ARN;
+          // The secret's own region (arn:aws:secretsmanager:<region>:...), else the stack's.
+          const region = arn?.split(':')[3] || target.region;
           return await makeSecretsProvider(
-            { SECRET_ARN: target.secretArn ?? env.SECRET_ARN, SECRET_MAX_AGE_SECONDS: 300 },
+            { SECRET_ARN: arn, SECRET_MAX_AGE_SECONDS: 300 },
             env,
+            undefined,
+            region,
           )();
         } catch (error) {
           return error as Error;

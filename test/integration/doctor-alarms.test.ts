@@ -8,6 +8,7 @@ import {
   motoIamUser,
   putMotoAlarms,
   putMotoMetric,
+  putMotoSecret,
   startMoto,
 } from '../support/moto';
 
@@ -30,6 +31,7 @@ const VARS = [
   'AWS_ENDPOINT_URL_STS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'ORDER_WEBHOOKS_STACK',
+  'SECRET_ARN',
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
@@ -199,6 +201,51 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).toMatch(
       /\[FAIL\] AWS access: cannot reach AWS .*\(ECONNREFUSED\)\n {7}fix: check the region name/,
     );
+  });
+
+  describe("credential keys present, from the stack's secret", () => {
+    const secretCheck = DOCTOR_CHECKS.filter((c) => c.name === 'credential keys present');
+    async function run() {
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await runDoctor(['--aws'], secretCheck), out };
+      } finally {
+        write.mockRestore();
+        quiet.mockRestore();
+      }
+    }
+
+    it('names the keys the secret lacks, never a value', async () => {
+      process.env.SECRET_ARN = await putMotoSecret(
+        moto,
+        'eu-west-3',
+        'doctor-partial',
+        JSON.stringify({ RECHARGE_API_TOKEN: 'rc_live_token_for_doctor_0001' }),
+      );
+
+      const { code, out } = await run();
+
+      expect(code).toBe(1);
+      expect(out).toContain(
+        '[FAIL] credential keys present: missing: RECHARGE_WEBHOOK_SECRETS (ReCharge webhooks)',
+      );
+      expect(out).not.toContain('rc_live_token_for_doctor_0001');
+    });
+
+    it('fails with the fix when the secret is not there', async () => {
+      process.env.SECRET_ARN = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:gone-AbCdEf';
+
+      const { code, out } = await run();
+
+      expect(code).toBe(1);
+      expect(out).toContain('[FAIL] credential keys present: cannot read the credentials');
+      expect(out).toContain('fix: check SECRET_ARN (output SecretArn)');
+    });
   });
 
   describe('worker last succeeded, from the metrics (no table read)', () => {

@@ -78,6 +78,10 @@ export async function startMoto(): Promise<Moto> {
     child.on('exit', (code) => fail(`moto exited with code ${code} before it was ready`));
   });
   child.removeAllListeners('exit');
+  // A suite that dies before its afterAll must not leave moto running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(endpoint, child);
   return {
