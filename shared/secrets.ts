@@ -27,6 +27,8 @@ export function makeSecretsProvider(
   source: SecretSource,
   env: NodeJS.ProcessEnv = process.env,
   fn?: AwsCallRecord['fn'],
+  /** The CLI: read in this region (the stack's), not the SDK's default one. */
+  region?: string,
 ): () => Promise<Secrets> {
   if (!source.SECRET_ARN) {
     const fromEnv = parseSecrets(env);
@@ -34,9 +36,9 @@ export function makeSecretsProvider(
   }
   const arn = source.SECRET_ARN;
   const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
-  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn);
+  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn, region);
   const combined = source.COMBINED_SECRET_ARN
-    ? secretJsonReader(source.COMBINED_SECRET_ARN, 'COMBINED_SECRET_ARN', recordFile, fn)
+    ? secretJsonReader(source.COMBINED_SECRET_ARN, 'COMBINED_SECRET_ARN', recordFile, fn, region)
     : undefined;
   return async () => {
     const maxAge = source.SECRET_MAX_AGE_SECONDS;
@@ -56,10 +58,16 @@ function secretJsonReader(
   binding: string,
   recordFile: string | undefined,
   fn: AwsCallRecord['fn'] | undefined,
+  region: string | undefined,
 ): (maxAge: number) => Promise<Record<string, unknown>> {
   // Recording needs a client of our own (built on first use, like Powertools' default one).
   let recorded: SecretsProvider | undefined;
+  let regional: SecretsProvider | undefined;
   const fetch = (options: { maxAge: number }) => {
+    if (region && !recordFile) {
+      regional ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region }) });
+      return regional.get<string | Uint8Array>(arn, options);
+    }
     if (!recordFile || !fn) return getSecret<string | Uint8Array>(arn, options);
     recorded ??= new SecretsProvider({
       awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { [binding]: arn }, recordFile),

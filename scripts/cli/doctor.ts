@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/config';
 import { ordersDocumentClient } from '../../shared/order-system/ledger';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
 import { makeStateStore } from '../../shared/reconcile/state-store';
+import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
@@ -285,9 +286,18 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
   },
   {
     name: 'worker last succeeded',
-    async run({ target }) {
+    async run(ctx) {
+      const { target } = ctx;
+      // In AWS from SQS's own NumberOfMessagesDeleted on the main queue (the event source deletes a
+      // record once the worker handled it): free, published whatever the stack's metric settings,
+      // hourly sums over the window, no table read.
+      if (target.kind === 'aws') {
+        const queue = target.queueUrl?.split('/').pop();
+        if (!queue) return { status: 'skipped', detail: 'QUEUE_URL not set' };
+        return lastProcessedFromMetrics(ctx.cloudWatch(), queue);
+      }
       // The worker keeps no per-delivery records (effect steps live on the order items): its last
-      // success is the newest change it applied to an order item.
+      // success is the newest change it applied to an order item (a Scan: the local table is small).
       if (!target.ordersTable) return { status: 'skipped', detail: 'ORDERS_TABLE not set' };
       const since = new Date(Date.now() - RECENT_WORK_HOURS * 3600 * 1000).toISOString();
       let newest = '';
@@ -475,9 +485,13 @@ export function doctorContext(
           // What the worker reads: the API secret, and what it lacks from the combined one while moving.
           const own = target.apiSecretArn ?? target.secretArn ?? env.SECRET_ARN;
           const combined = target.apiSecretArn ? (target.secretArn ?? env.SECRET_ARN) : undefined;
+          // The secret's own region (arn:aws:secretsmanager:<region>:...), else the stack's.
+          const region = own?.split(':')[3] || target.region;
           return await makeSecretsProvider(
             { SECRET_ARN: own, COMBINED_SECRET_ARN: combined, SECRET_MAX_AGE_SECONDS: 300 },
             env,
+            undefined,
+            region,
           )();
         } catch (error) {
           return error as Error;
@@ -519,6 +533,48 @@ export async function runDoctorChecks(
   return results;
 }
 
+/** The `service` dimension of a stack's metrics (infra/constructs/app-function.ts serviceNameOf). */
+export function serviceOfStack(stackName: string): string {
+  return stackName === STACK_NAME ? 'order-webhooks' : stackName;
+}
+
+/**
+ * When the deployed worker last processed a record: the newest hour with a RecordProcessed sum
+ * above zero in the last RECENT_WORK_HOURS (one GetMetricStatistics call).
+ */
+export async function lastProcessedFromMetrics(
+  cloudWatch: Pick<CloudWatchClient, 'send'>,
+  queueName: string,
+): Promise<CheckResult> {
+  const now = Date.now();
+  const out = await cloudWatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesDeleted',
+      Dimensions: [{ Name: 'QueueName', Value: queueName }],
+      StartTime: new Date(now - RECENT_WORK_HOURS * 3600 * 1000),
+      EndTime: new Date(now),
+      Period: 3600,
+      Statistics: ['Sum'],
+    }),
+  );
+  const hours = (out.Datapoints ?? [])
+    .filter((d) => (d.Sum ?? 0) > 0 && d.Timestamp)
+    .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0));
+  const newest = hours[0];
+  if (!newest?.Timestamp)
+    return {
+      status: 'warn',
+      detail: `the worker processed no record in the last ${RECENT_WORK_HOURS} h (AWS/SQS NumberOfMessagesDeleted, queue ${queueName})`,
+      fix: 'send a test webhook and watch the worker logs; check --stack if this is not the stack you meant',
+    };
+  const total = hours.reduce((sum, d) => sum + (d.Sum ?? 0), 0);
+  return {
+    status: 'ok',
+    detail: `${total} record(s) processed in the last ${RECENT_WORK_HOURS} h, the latest in the hour from ${newest.Timestamp.toISOString()}`,
+  };
+}
+
 /** A plain one-line message ("what went wrong: what to do") as a check's detail and fix. */
 function splitFix(message: string): { detail: string; fix?: string } {
   const at = message.indexOf(': ');
@@ -558,7 +614,7 @@ async function doctorTarget(values: Parameters<typeof resolveTarget>[0]): Promis
     };
   } catch (error) {
     const wantsAws = values.aws || values.stack !== undefined || values.region !== undefined;
-    if (!(error instanceof CliError) || !wantsAws || /^no AWS region/.test(error.message)) throw error;
+    if (!(error instanceof CliError) || !wantsAws) throw error;
     const identityOk = announced.length > 0;
     const region =
       /region (\S+)$/.exec(announced[0] ?? '')?.[1] ?? values.region ?? process.env.AWS_REGION ?? 'us-east-1';

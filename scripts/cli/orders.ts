@@ -4,7 +4,17 @@ import { ORDER_STATUSES } from '../../shared/domain/state-machine';
 import { listOrders } from '../../shared/order-system/ledger';
 import { PROVIDERS, type Provider } from '../../shared/queue/message';
 import { formatOrderDetail, listOrderEffects } from './order-effects';
-import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, UsageError } from './target';
+import { findOrdersById, scanCostLine, tableSize } from './order-scan';
+import {
+  need,
+  progress,
+  progressDone,
+  resolveTarget,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  type Target,
+  UsageError,
+} from './target';
 
 /**
  * The status shown for an order that has none yet (a placeholder: an event recorded before the order
@@ -17,7 +27,9 @@ const STATUS_FILTERS: readonly string[] = [...ORDER_STATUSES, NO_STATUS];
 export const ORDERS_HELP = `Usage: order-webhooks orders [options]
 
 Lists the orders in the built-in ledger (ORDERS_TABLE), newest first, with their status and the
-external order id/number the worker created.
+external order id/number the worker created. A list reads the whole table (a Scan: with --aws its size
+and read units are printed first); --id reads by key (one read per provider) and scans only when the
+id is not a provider order id (an external id).
 
 Options:
   --provider <p>       only this provider (${PROVIDERS.join(', ')})
@@ -67,18 +79,37 @@ export interface OrderSearch {
   limit?: number | undefined;
 }
 
-/** The ledger's orders matching `filter`, newest first (`orders` and the console read this way). */
-export async function findOrders(target: Target, filter: OrderSearch): Promise<OrderRecord[]> {
+/**
+ * The ledger's orders matching `filter`, newest first (`orders` and the console read this way). An id
+ * is looked up by key first (one GetItem per provider); only an external id or number needs a scan,
+ * and in AWS `note` is told what a scan costs before it starts.
+ */
+export async function findOrders(
+  target: Target,
+  filter: OrderSearch,
+  report: { note?: (line: string) => void; onProgress?: (scanned: number) => void } = {},
+): Promise<OrderRecord[]> {
   const table = need(target.ordersTable, 'ORDERS_TABLE');
   const noStatus = filter.status === NO_STATUS;
-  let orders = await listOrders(target.dynamo, table, {
-    provider: filter.provider,
-    status: noStatus ? undefined : filter.status,
-  });
-  if (noStatus) orders = orders.filter((o) => o.status === undefined);
   const id = filter.id?.trim();
-  if (id)
-    orders = orders.filter((o) => o.providerOrderId === id || o.externalId === id || o.externalNumber === id);
+  let orders: OrderRecord[];
+  if (id) {
+    orders = await findOrdersById(target.dynamo, table, id, {
+      provider: filter.provider,
+      onScan: target.kind === 'aws' ? report.note : undefined,
+      onProgress: report.onProgress,
+    });
+    if (filter.status) orders = orders.filter((o) => statusOf(o) === filter.status);
+  } else {
+    if (target.kind === 'aws' && report.note)
+      report.note(scanCostLine('listing orders', await tableSize(target.dynamo, table)));
+    orders = await listOrders(target.dynamo, table, {
+      provider: filter.provider,
+      status: noStatus ? undefined : filter.status,
+      onProgress: report.onProgress,
+    });
+    if (noStatus) orders = orders.filter((o) => o.status === undefined);
+  }
   return filter.limit ? orders.slice(0, filter.limit) : orders;
 }
 
@@ -109,12 +140,15 @@ export async function runOrders(argv: string[]): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError('--limit must be a positive integer');
   const target = await resolveTarget(values);
-  const orders = await findOrders(target, {
-    provider: values.provider as Provider | undefined,
-    status: values.status,
-    id: values.id,
-    limit,
-  });
+  const orders = await findOrders(
+    target,
+    { provider: values.provider as Provider | undefined, status: values.status, id: values.id, limit },
+    {
+      note: (line) => process.stderr.write(`${line}\n`),
+      onProgress: (scanned) => progress(`read ${scanned} items`),
+    },
+  );
+  progressDone();
   const effects = values.id ? orders.map((o) => listOrderEffects(o)) : undefined;
   if (values.json) {
     const out = effects ? orders.map((o, i) => ({ ...o, effects: effects[i] })) : orders;

@@ -1,15 +1,29 @@
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { listOrders } from '../../shared/order-system/ledger';
-import { formatTable, statusOf } from './orders';
-import { need, resolveTarget, TARGET_HELP, TARGET_OPTIONS, UsageError } from './target';
+import { countOrders, scanCostLine, tableSize } from './order-scan';
+import { formatTable } from './orders';
+import {
+  need,
+  progress,
+  progressDone,
+  resolveTarget,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  UsageError,
+} from './target';
 
 export const STATS_HELP = `Usage: order-webhooks stats [options]
 
 Queue depth (visible), in flight (being processed), delayed, dead-letter queue depth, and the number
 of orders in the ledger by provider and status.
 
+With --aws the order counts by status and provider need a Scan of the whole orders table, so they are
+left out unless asked for: by default the table's item count (DynamoDB's figure, refreshed about every
+six hours) is shown instead.
+
 Options:
+  --count-orders       with --aws: count the orders by status and provider (a Scan; its size and read
+                       units are printed first, its progress on a terminal)
   --json               machine-readable output
 ${TARGET_HELP}
   -h, --help`;
@@ -23,7 +37,13 @@ export interface QueueDepth {
 export interface Stats {
   queue: QueueDepth;
   dlq: QueueDepth;
-  orders: { total: number; byStatus: Record<string, number>; byProvider: Record<string, number> };
+  orders: {
+    total: number;
+    byStatus: Record<string, number>;
+    byProvider: Record<string, number>;
+    /** `total` is the table's item count from DescribeTable (not counted, no Scan; byStatus/byProvider empty). */
+    approximate?: boolean;
+  };
 }
 
 /** Approximate counts, as SQS reports them. */
@@ -56,7 +76,12 @@ export async function runStats(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...TARGET_OPTIONS },
+    options: {
+      json: { type: 'boolean' },
+      'count-orders': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...TARGET_OPTIONS,
+    },
   });
   if (values.help) {
     process.stdout.write(`${STATS_HELP}\n`);
@@ -64,19 +89,27 @@ export async function runStats(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const target = await resolveTarget(values);
-  const [queue, dlq, orders] = await Promise.all([
+  const table = need(target.ordersTable, 'ORDERS_TABLE');
+  const [queue, dlq] = await Promise.all([
     queueDepth(target.sqs, need(target.queueUrl, 'QUEUE_URL')),
     queueDepth(target.sqs, need(target.dlqUrl, 'DLQ_URL')),
-    listOrders(target.dynamo, need(target.ordersTable, 'ORDERS_TABLE')),
   ]);
-  const byStatus: Record<string, number> = {};
-  const byProvider: Record<string, number> = {};
-  for (const o of orders) {
-    const status = statusOf(o);
-    byStatus[status] = (byStatus[status] ?? 0) + 1;
-    byProvider[o.provider] = (byProvider[o.provider] ?? 0) + 1;
+  let orders: Stats['orders'];
+  if (target.kind === 'aws' && !values['count-orders']) {
+    const size = await tableSize(target.dynamo, table);
+    orders = { total: size?.items ?? 0, byStatus: {}, byProvider: {}, approximate: true };
+    if (!values.json)
+      process.stderr.write(
+        `order counts by status and provider: --count-orders (${scanCostLine('it', size)})\n`,
+      );
+  } else {
+    if (target.kind === 'aws')
+      process.stderr.write(`${scanCostLine('--count-orders', await tableSize(target.dynamo, table))}\n`);
+    orders = await countOrders(target.dynamo, table, (n) => progress(`read ${n} items`));
+    progressDone();
   }
-  const stats: Stats = { queue, dlq, orders: { total: orders.length, byStatus, byProvider } };
+  const { byStatus, byProvider } = orders;
+  const stats: Stats = { queue, dlq, orders };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
     return 0;
@@ -91,17 +124,23 @@ export async function runStats(argv: string[]): Promise<number> {
       ],
     )}\n\n`,
   );
+  if (orders.approximate) {
+    process.stdout.write(
+      `ORDERS TABLE  about ${orders.total} items (DynamoDB's count, refreshed about every 6 h)\n`,
+    );
+    return 0;
+  }
   const statusRows = Object.entries(byStatus)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([s, n]) => [s, String(n)]);
   process.stdout.write(
-    `${formatTable(['ORDER STATUS', 'COUNT'], [...statusRows, ['total', String(orders.length)]])}\n\n`,
+    `${formatTable(['ORDER STATUS', 'COUNT'], [...statusRows, ['total', String(orders.total)]])}\n\n`,
   );
   const providerRows = Object.entries(byProvider)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([p, n]) => [p, String(n)]);
   process.stdout.write(
-    `${formatTable(['PROVIDER', 'ORDERS'], [...providerRows, ['total', String(orders.length)]])}\n`,
+    `${formatTable(['PROVIDER', 'ORDERS'], [...providerRows, ['total', String(orders.total)]])}\n`,
   );
   return 0;
 }

@@ -190,6 +190,8 @@ export interface OrderFilter {
   provider?: Provider;
   status?: string;
   limit?: number;
+  /** Called after each page with the number of items read so far (the CLI's progress line). */
+  onProgress?: (scanned: number) => void;
 }
 
 /** Lists order items (a Scan: meant for the CLI and local mode, not for hot paths), newest first. */
@@ -213,6 +215,7 @@ export async function listOrders(
     clauses.push('#status = :status');
   }
   const records: OrderRecord[] = [];
+  let scanned = 0;
   let start: ScanCommandInput['ExclusiveStartKey'];
   do {
     const out = await doc.send(
@@ -228,6 +231,8 @@ export async function listOrders(
       const record = toRecord(item);
       if (record) records.push(record);
     }
+    scanned += out.ScannedCount ?? 0;
+    filter.onProgress?.(scanned);
     start = out.LastEvaluatedKey;
   } while (start);
   records.sort((a, b) => b.createdAt.localeCompare(a.createdAt));

@@ -10,6 +10,7 @@ const ROOT = path.resolve(__dirname, '../..');
 function cli(
   args: string[],
   closeStdout = false,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const scratch = tempDir('cli-usage-');
   const child = spawn(
@@ -21,6 +22,7 @@ function cli(
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -67,5 +69,20 @@ describe('the CLI on usage mistakes', () => {
 
     expect(code).toBe(0);
     expect(stderr).not.toContain('EPIPE');
+  });
+
+  it('stats --aws without AWS credentials: one line saying what to do, no SDK error name', async () => {
+    const nowhere = path.join(ROOT, 'no-such-aws-file');
+    const { code, stdout, stderr } = await cli(['stats', '--aws', '--region', 'eu-west-1'], false, {
+      AWS_CONFIG_FILE: nowhere,
+      AWS_SHARED_CREDENTIALS_FILE: nowhere,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      'error: no AWS credentials found: run `aws configure` (or `aws sso login --profile <name>` and export AWS_PROFILE=<name>), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    ]);
   });
 });

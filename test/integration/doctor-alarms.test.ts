@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DOCTOR_CHECKS, runDoctor } from '../../scripts/cli/doctor';
-import { createMotoStack, type Moto, motoIamUser, putMotoAlarms, startMoto } from '../support/moto';
+import {
+  createMotoStack,
+  type Moto,
+  motoIamUser,
+  putMotoAlarms,
+  putMotoMetric,
+  putMotoSecret,
+  startMoto,
+} from '../support/moto';
 
 jest.setTimeout(60_000);
 
@@ -23,6 +31,7 @@ const VARS = [
   'AWS_ENDPOINT_URL_STS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'ORDER_WEBHOOKS_STACK',
+  'SECRET_ARN',
   'QUEUE_URL',
   'DLQ_URL',
   'ORDERS_TABLE',
@@ -76,13 +85,13 @@ describe('doctor --aws: alarms in ALARM', () => {
     moto = await startMoto();
     await putMotoAlarms(moto, 'eu-west-3', ALARMS);
     // --stack reads the stack's outputs: more stacks in the same region.
-    const outputs = {
-      QueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/s',
+    const outputs = (name: string) => ({
+      QueueUrl: `https://sqs.eu-west-3.amazonaws.com/123456789012/${name}-Queue`,
       DeadLetterQueueUrl: 'https://sqs.eu-west-3.amazonaws.com/123456789012/d',
       OrdersTableName: 't',
-    };
+    });
     for (const name of ['OrderWebhooksStaging', 'OrderWebhooksEmpty', 'OrderWebhooksCalm'])
-      await createMotoStack(moto, 'eu-west-3', name, outputs);
+      await createMotoStack(moto, 'eu-west-3', name, outputs(name));
     dir = mkdtempSync(path.join(tmpdir(), 'doctor-alarms-'));
     for (const name of VARS) saved[name] = process.env[name];
   });
@@ -171,6 +180,18 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).not.toMatch(/CredentialsProviderError|Could not load/);
   });
 
+  it('reports a missing region as a failed check with the fix', async () => {
+    delete process.env.QUEUE_URL;
+    delete process.env.DLQ_URL;
+
+    const { code, out } = await doctor();
+
+    expect(code).toBe(1);
+    expect(out).toContain(
+      '[FAIL] AWS access: no AWS region\n       fix: pass --region <region the stack was deployed to>',
+    );
+  });
+
   it('reports an unreachable endpoint as a failed check with the fix', async () => {
     process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:9';
 
@@ -180,6 +201,102 @@ describe('doctor --aws: alarms in ALARM', () => {
     expect(out).toMatch(
       /\[FAIL\] AWS access: cannot reach AWS .*\(ECONNREFUSED\)\n {7}fix: check the region name/,
     );
+  });
+
+  describe("credential keys present, from the stack's secret", () => {
+    const secretCheck = DOCTOR_CHECKS.filter((c) => c.name === 'credential keys present');
+    async function run() {
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await runDoctor(['--aws'], secretCheck), out };
+      } finally {
+        write.mockRestore();
+        quiet.mockRestore();
+      }
+    }
+
+    it('names the keys the secret lacks, never a value', async () => {
+      process.env.SECRET_ARN = await putMotoSecret(
+        moto,
+        'eu-west-3',
+        'doctor-partial',
+        JSON.stringify({ RECHARGE_API_TOKEN: 'rc_live_token_for_doctor_0001' }),
+      );
+
+      const { code, out } = await run();
+
+      expect(code).toBe(1);
+      expect(out).toContain(
+        '[FAIL] credential keys present: missing: RECHARGE_WEBHOOK_SECRETS (ReCharge webhooks)',
+      );
+      expect(out).not.toContain('rc_live_token_for_doctor_0001');
+    });
+
+    it('fails with the fix when the secret is not there', async () => {
+      process.env.SECRET_ARN = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:gone-AbCdEf';
+
+      const { code, out } = await run();
+
+      expect(code).toBe(1);
+      expect(out).toContain('[FAIL] credential keys present: cannot read the credentials');
+      expect(out).toContain('fix: check SECRET_ARN (output SecretArn)');
+    });
+  });
+
+  describe("worker last succeeded, from SQS's own metric (no table read)", () => {
+    const worker = DOCTOR_CHECKS.filter((c) => c.name === 'worker last succeeded');
+    async function run(args: string[]) {
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await runDoctor(['--aws', ...args], worker), out };
+      } finally {
+        write.mockRestore();
+        quiet.mockRestore();
+      }
+    }
+
+    beforeAll(async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3600 * 1000);
+      // The default stack's main queue (QUEUE_URL in this suite): records handled and deleted.
+      await putMotoMetric(moto, 'eu-west-3', {
+        namespace: 'AWS/SQS',
+        name: 'NumberOfMessagesDeleted',
+        dimensions: { QueueName: 'q' },
+        points: [
+          { at: hoursAgo(30), value: 4 },
+          { at: hoursAgo(2), value: 3 },
+        ],
+      });
+    });
+
+    it("reads the stack's main queue's NumberOfMessagesDeleted", async () => {
+      const { code, out } = await run([]);
+
+      expect(code).toBe(0);
+      expect(out).toMatch(
+        /\[ok\] {3}worker last succeeded: 7 record\(s\) processed in the last 72 h, the latest in the hour from /,
+      );
+    });
+
+    // The default stack's worker processed records 2 h ago: another stack does not count them.
+    it("warns for a stack whose worker processed nothing lately, and not from another stack's metric", async () => {
+      const { code, out } = await run(['--stack', 'OrderWebhooksStaging']);
+
+      expect(code).toBe(0);
+      expect(out).toContain(
+        '[warn] worker last succeeded: the worker processed no record in the last 72 h (AWS/SQS NumberOfMessagesDeleted, queue OrderWebhooksStaging-Queue)',
+      );
+    });
   });
 
   // moto checks IAM on CloudFormation's and STS's query protocol, not on CloudWatch's JSON protocol:

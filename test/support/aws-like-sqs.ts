@@ -28,6 +28,8 @@ interface Stored {
  *   asked for; when nothing is visible it waits the full WaitTimeSeconds and answers empty;
  * - a received message stays hidden for its VisibilityTimeout and then comes back;
  * - ApproximateNumberOfMessages may lag (`countLag`: reports what was visible that many calls ago).
+ * Ours rather than moto's or fauxqs's: both answer every short poll with what is visible, so neither
+ * can show a scan surviving AWS's false-empty short polls and lagging counts.
  */
 export class AwsLikeSqs implements SqsSend {
   private clock = 1_000_000;

@@ -4,7 +4,12 @@ import {
   CreateStackCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -73,6 +78,10 @@ export async function startMoto(): Promise<Moto> {
     child.on('exit', (code) => fail(`moto exited with code ${code} before it was ready`));
   });
   child.removeAllListeners('exit');
+  // A suite that dies before its afterAll must not leave moto running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(endpoint, child);
   return {
@@ -261,4 +270,34 @@ export async function startMotoSecrets(): Promise<MotoSecrets> {
       await moto.stop();
     },
   };
+}
+
+/** Data points of one of the functions' metrics (namespace OrderWebhooks, dimension `service`) in moto. */
+export async function putMotoMetric(
+  moto: Moto,
+  region: string,
+  metric: {
+    namespace: string;
+    name: string;
+    dimensions: Record<string, string>;
+    points: { at: Date; value: number }[];
+  },
+): Promise<void> {
+  const cw = new CloudWatchClient({ endpoint: moto.endpoint, region, credentials });
+  try {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: metric.namespace,
+        MetricData: metric.points.map((p) => ({
+          MetricName: metric.name,
+          Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+          Timestamp: p.at,
+          Value: p.value,
+          Unit: 'Count',
+        })),
+      }),
+    );
+  } finally {
+    cw.destroy();
+  }
 }
