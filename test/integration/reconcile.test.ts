@@ -160,10 +160,17 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     expect(watermarkBefore).toBeDefined();
 
     const failedPass = async () => {
-      world.recharge.setBehaviour({ mode: 429, method: 'GET', pathPrefix: '/orders', skip: 1 });
+      // The 429 asks for 8 s, beyond the pass's 5 s: the client gives up rather than overrun its
+      // deadline (5 s is generous enough for a loaded machine to reach the 429 first).
+      world.recharge.setBehaviour({
+        mode: 429,
+        method: 'GET',
+        pathPrefix: '/orders',
+        skip: 1,
+        retryAfterSeconds: 8,
+      });
       return runReconcilePass(deps.ports, {
-        // Less than the 2 s a 429 waits: the client gives up rather than overrun the deadline.
-        deadline: Date.now() + 1500,
+        deadline: Date.now() + 5000,
         overlapSeconds: 3600,
         lookbackSeconds: 259_200,
       });
