@@ -100,10 +100,15 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     await fake?.close();
   });
 
-  it('registers one subscription per topic at the local URL when it starts', () => {
+  it('registers one subscription per topic at the local URL when it starts, as a first registration (no "recreated" warning)', async () => {
     expect(fake.webhooks.map((w) => `${w.topic} ${w.address}`).sort()).toEqual(
       TOPICS.map((t) => `${t} ${lp.state.apiUrl}/webhooks/recharge/${t}`).sort(),
     );
+    await waitFor(
+      () => (lp.output().match(/webhook subscription registered/g) ?? []).length === TOPICS.length,
+      'the first registrations logged',
+    );
+    expect(lp.output()).not.toMatch(/webhook subscription recreated/);
   });
 
   it('brings 300 orders, two thirds of whose webhooks were lost, into sync with one write-back each; a second pass enqueues nothing', async () => {
