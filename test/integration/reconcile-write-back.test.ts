@@ -176,3 +176,47 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
     );
   }, 240_000);
 });
+
+describe('a write-back fight with overwrite on (ReCharge 2021-11)', () => {
+  let world: ReconcileWorld;
+  const overwrite = { RECHARGE_WRITE_BACK: 'overwrite' };
+  beforeAll(async () => {
+    world = await createReconcileWorld('2021-11', { workerEnv: overwrite });
+    await registerSubscriptions(world);
+  }, 30_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('takes the field back once from another integration, then stops when it is taken again: one repair, never a loop', async () => {
+    const order = rechargeOrder('2021-11');
+    const orderId = String(order.id);
+    await world.recharge.upsertOrder(order, 'order/created');
+    await world.settle();
+    const deps = world.reconcileDeps(overwrite);
+    const pass = () =>
+      runReconcilePass(deps.ports, {
+        deadline: Date.now() + 30_000,
+        overlapSeconds: 3600,
+        lookbackSeconds: 3600,
+      });
+
+    rewriteHeldIds(world, orderId, SHOPIFY_ORDER_ID, '#1050');
+    await pass();
+    await world.settle();
+    expect(calls(world, orderId, 'PUT')).toBe(2);
+    expect(world.workerMetrics.counts[METRIC.writeBackRepaired]).toBe(1);
+
+    rewriteHeldIds(world, orderId, SHOPIFY_ORDER_ID, '#1050');
+    await pass();
+    await world.settle();
+    const after = [await pass(), await pass()];
+
+    expect(calls(world, orderId, 'PUT')).toBe(2);
+    expect(world.workerMetrics.counts[METRIC.writeBackStopped]).toBe(1);
+    expect((world.recharge.orders.get(orderId) as FakeOrder).external_order_id).toEqual({
+      ecommerce: SHOPIFY_ORDER_ID,
+    });
+    expect(after.map((p) => p.behindOrders.filter((o) => o.orderId === orderId).length)).toEqual([0, 0]);
+  }, 240_000);
+});
