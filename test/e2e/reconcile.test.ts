@@ -79,6 +79,8 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
         RECHARGE_API_VERSION: version,
         // Runs once at start (registering the subscriptions), then only when told (SIGUSR2) or by the CLI.
         RECONCILE_INTERVAL_SECONDS: '3600',
+        // Info lines too: a first registration is logged at info (a re-creation warns).
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         // The fake has no rate limit: ReCharge's 2 calls/s would make 360 write-backs take 3 minutes.
         RECHARGE_RATE_CAPACITY: '1000',
         RECHARGE_RATE_PER_SECOND: '1000',
