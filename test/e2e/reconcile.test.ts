@@ -79,8 +79,6 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
         RECHARGE_API_VERSION: version,
         // Runs once at start (registering the subscriptions), then only when told (SIGUSR2) or by the CLI.
         RECONCILE_INTERVAL_SECONDS: '3600',
-        // Info lines too: a first registration is logged at info (a re-creation warns).
-        POWERTOOLS_LOG_LEVEL: 'INFO',
         // The fake has no rate limit: ReCharge's 2 calls/s would make 360 write-backs take 3 minutes.
         RECHARGE_RATE_CAPACITY: '1000',
         RECHARGE_RATE_PER_SECOND: '1000',
@@ -106,10 +104,13 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     expect(fake.webhooks.map((w) => `${w.topic} ${w.address}`).sort()).toEqual(
       TOPICS.map((t) => `${t} ${lp.state.apiUrl}/webhooks/recharge/${t}`).sort(),
     );
-    await waitFor(
-      () => (lp.output().match(/webhook subscription registered/g) ?? []).length === TOPICS.length,
-      'the first registrations logged',
-    );
+    // The guard records the topics it has seen as the last step of its run (after its log lines).
+    await waitFor(async () => {
+      const state = await makeStateStore(ordersDocumentClient(lp.dynamo), lp.state.ordersTable).get(
+        'recharge',
+      );
+      return state.subscriptionsSeen?.length === TOPICS.length;
+    }, 'the guard recording the subscriptions it registered');
     expect(lp.output()).not.toMatch(/webhook subscription recreated/);
   });
 
