@@ -41,6 +41,10 @@ export const METRIC = {
   /** Subscription guard */
   subscriptionMissing: 'WebhookSubscriptionMissing',
   subscriptionRecreated: 'WebhookSubscriptionRecreated',
+  /** A subscription of ours created for the first time (a first deploy): no alarm. */
+  subscriptionRegistered: 'WebhookSubscriptionRegistered',
+  /** Reconciler: orders re-queued by a first pass (no watermark yet), a backfill rather than missed webhooks. */
+  reconcileBackfilled: 'ReconcileOrdersBackfilled',
 } as const;
 
 /** One Powertools Metrics instance per process (EMF to stdout in Lambda). */

@@ -305,6 +305,7 @@ export class Monitoring extends Construct {
         left: [
           app(METRIC.reconcileListed, 'orders listed'),
           app(METRIC.reconcileBehind, 'orders behind'),
+          app(METRIC.reconcileBackfilled, 'orders backfilled (first pass, --since)'),
           app(METRIC.reconcileEnqueued, 'orders re-queued'),
           app(METRIC.reconcilePassFailed, 'passes failed'),
           app(METRIC.reconcileFailuresInARow, 'failed passes in a row', cloudwatch.Stats.MAXIMUM),
@@ -315,6 +316,7 @@ export class Monitoring extends Construct {
         width: 12,
         left: [
           app(METRIC.subscriptionRecreated, 'recreated'),
+          app(METRIC.subscriptionRegistered, 'registered (first time)'),
           app(METRIC.subscriptionMissing, 'missing', cloudwatch.Stats.MAXIMUM),
           reconcile.metricErrors({ period: FIVE_MINUTES, label: 'reconcile errors' }),
         ],

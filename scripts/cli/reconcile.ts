@@ -11,6 +11,10 @@ overlap; the first pass looks back RECONCILE_LOOKBACK_SECONDS), reads our record
 enqueues every order that is behind as a synthetic delivery for the worker. Prints listed / in sync /
 behind / enqueued. The watermark moves only when the whole pass was enqueued.
 
+Backfill older orders (the first pass looks back one hour by default): first see what would be
+re-queued with --since 3d --dry-run, then run the same without --dry-run. A pass with --since counts
+its orders as a backfill (ReconcileOrdersBackfilled), not as missed webhooks.
+
 Options:
   --since <2d|36h|ISO>  list from here instead of the watermark (goes further back on purpose)
   --dry-run             report what is behind; enqueue nothing, leave the watermark

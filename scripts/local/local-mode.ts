@@ -313,6 +313,18 @@ export async function startLocal(options: LocalModeOptions = {}): Promise<LocalM
       const { buildReconcileDeps } = await import('../../shared/reconcile/deps');
       const baseUrl = sourceEnv.PUBLIC_BASE_URL || api.url;
       const deps = buildReconcileDeps({ env: { ...process.env, PUBLIC_BASE_URL: baseUrl } });
+      // The built-in fake ReCharge starts empty on every start: what the guard has seen is kept for
+      // this run only, so a start registers (logged, no "recreated" warning) whatever the kept data
+      // remembers, and a subscription lost while running is still a re-creation.
+      if (fakeRecharge) {
+        let seen: readonly string[] = [];
+        deps.guard.seen = {
+          get: async () => seen,
+          record: async (topics) => {
+            seen = topics;
+          },
+        };
+      }
       reconciler = startLocalReconciler({
         deps,
         intervalSeconds: reconcileInterval,

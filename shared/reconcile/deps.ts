@@ -38,6 +38,11 @@ export interface ReconcileDeps {
   ports: ReconcilePorts;
   guard: GuardPorts;
   recharge: RechargeClient;
+  /**
+   * False while the secret holds no RECHARGE_API_TOKEN (a first deploy before the secret is filled):
+   * the scheduled run logs "not configured yet" and skips, with no failure counted.
+   */
+  configured?: () => Promise<boolean>;
 }
 
 /**
@@ -91,6 +96,19 @@ export function buildReconcileDeps(options: BuildReconcileDepsOptions = {}): Rec
     create: (subscription, deadline) => createWebhook(recharge, subscription, deadline),
     log,
     metrics: sink,
+    // One GetItem per run on the state item (the write only when the set of ours changed).
+    seen: {
+      get: async () => (await ports.state.get('recharge')).subscriptionsSeen ?? [],
+      record: (topics) => ports.state.recordSubscriptionsSeen('recharge', topics),
+    },
   };
-  return { env, ports, guard, recharge };
+  const configured = async () => {
+    try {
+      return Boolean((await secrets()).RECHARGE_API_TOKEN);
+    } catch {
+      // An unreadable secret is not "not configured yet": the pass runs and reports the error.
+      return true;
+    }
+  };
+  return { env, ports, guard, recharge, configured };
 }

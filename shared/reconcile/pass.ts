@@ -44,7 +44,12 @@ export interface BehindOrder {
 
 export interface ReconcilePassResult {
   provider: string;
-  outcome: 'completed' | 'failed' | 'dry-run';
+  outcome: 'completed' | 'failed' | 'dry-run' | 'not-configured';
+  /**
+   * A first pass (no watermark yet) or one from a chosen time (`--since`): what it finds predates the
+   * deployment or was asked for, a backfill counted apart from missed webhooks (no alarm).
+   */
+  backfill?: boolean;
   since: string;
   startedAt: string;
   listed: number;
@@ -69,6 +74,15 @@ function reasonOf(error: unknown): string {
   if (error instanceof AppError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return 'unknown error';
+}
+
+/**
+ * Orders found behind: missed webhooks (ReconcileOrdersBehind, an alarm), except on a backfill (a first
+ * pass, or `--since`), whose orders predate the deployment or were asked for (ReconcileOrdersBackfilled).
+ */
+function countBehind(metrics: MetricsSink, result: ReconcilePassResult): void {
+  metrics.count(METRIC.reconcileBehind, result.backfill ? 0 : result.behind);
+  if (result.backfill) metrics.count(METRIC.reconcileBackfilled, result.behind);
 }
 
 /**
@@ -106,8 +120,11 @@ export async function runReconcilePass(
   const logLimit = options.logBehindLimit ?? 50;
   try {
     let sinceMs = options.sinceMs;
+    // Listing from a chosen time (`reconcile --since`) is a backfill on purpose, like a first pass.
+    if (sinceMs !== undefined) result.backfill = true;
     if (sinceMs === undefined) {
       const state = await ports.state.get(provider);
+      if (!state.watermark) result.backfill = true;
       sinceMs = state.watermark
         ? Date.parse(state.watermark) - options.overlapSeconds * 1000
         : started - options.lookbackSeconds * 1000;
@@ -159,7 +176,7 @@ export async function runReconcilePass(
         result.enqueued += due.length;
       }
     }
-    metrics.count(METRIC.reconcileBehind, result.behind);
+    countBehind(metrics, result);
     metrics.count(METRIC.reconcileEnqueued, result.enqueued);
     if (!options.dryRun) {
       await ports.state.recordCompleted(provider, startedAt, new Date(ports.now()).toISOString());
@@ -170,7 +187,7 @@ export async function runReconcilePass(
     result.outcome = 'failed';
     result.error = reasonOf(error);
     // Orders found behind before the failure were enqueued: they count as found.
-    metrics.count(METRIC.reconcileBehind, result.behind);
+    countBehind(metrics, result);
     metrics.count(METRIC.reconcileEnqueued, result.enqueued);
     if (!options.dryRun) {
       metrics.count(METRIC.reconcilePassFailed, 1);

@@ -1,5 +1,25 @@
 import type { ReconcileDeps } from './deps';
 import { type ReconcilePassResult, runReconcilePass } from './pass';
+
+function notConfiguredPass(now: number): ReconcilePassResult {
+  const at = new Date(now).toISOString();
+  return {
+    provider: 'recharge',
+    outcome: 'not-configured',
+    since: at,
+    startedAt: at,
+    listed: 0,
+    inSync: 0,
+    behind: 0,
+    enqueued: 0,
+    unreadable: 0,
+    reasons: {},
+    behindOrders: [],
+    failuresInARow: 0,
+    durationMs: 0,
+  };
+}
+
 import { type GuardResult, guardSubscriptions } from './subscription-guard';
 
 export interface ScheduledRunResult {
@@ -15,11 +35,19 @@ export interface ScheduledRunResult {
  * Never throws for a failed pass or check (both are counted and alarmed); only bad configuration does.
  */
 export async function runScheduledReconcile(
-  deps: Pick<ReconcileDeps, 'env' | 'ports' | 'guard'>,
+  deps: Pick<ReconcileDeps, 'env' | 'ports' | 'guard' | 'configured'>,
   deadline: number,
   overrides: { baseUrl?: string } = {},
 ): Promise<ScheduledRunResult> {
   const { env } = deps;
+  if (deps.configured && !(await deps.configured())) {
+    // A first deploy: the secret starts empty. Nothing can be listed or registered yet, and nothing
+    // is wrong: no failure is counted (no alarm); `doctor` reports the same state.
+    deps.ports.log.info('reconcile skipped: not configured yet', {
+      reason: 'RECHARGE_API_TOKEN is not in the secret yet',
+    });
+    return { pass: notConfiguredPass(deps.ports.now()) };
+  }
   const pass = await runReconcilePass(deps.ports, {
     deadline,
     overlapSeconds: env.RECONCILE_OVERLAP_SECONDS,

@@ -17,6 +17,11 @@ export interface ReconcileState {
   lastOutcome?: 'completed' | 'failed';
   /** Failed passes since the last complete one (the "two in a row" alarm reads this). */
   failuresInARow?: number;
+  /**
+   * Topics of the ReCharge subscriptions of ours the guard has seen: a missing one of these is a
+   * re-creation (an alarm); any other missing one is a first registration.
+   */
+  subscriptionsSeen?: string[];
 }
 
 export interface ReconcileStateStore {
@@ -25,6 +30,8 @@ export interface ReconcileStateStore {
   recordCompleted(provider: Provider, watermark: string, at: string): Promise<void>;
   /** A pass failed: the watermark stays; returns the failures in a row including this one. */
   recordFailed(provider: Provider, at: string, reason: string): Promise<number>;
+  /** Remembers the topics of our subscriptions seen (written only when the set changed). */
+  recordSubscriptionsSeen(provider: Provider, topics: readonly string[]): Promise<void>;
 }
 
 /**
@@ -99,6 +106,17 @@ export function makeStateStore(doc: DynamoDBDocumentClient, table: string): Reco
         }),
       );
       return Number(out.Attributes?.failuresInARow ?? 1);
+    },
+    async recordSubscriptionsSeen(provider, topics) {
+      await doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: reconcileStateKey(provider),
+          UpdateExpression: 'SET #entity = :entity, subscriptionsSeen = :topics',
+          ExpressionAttributeNames: { '#entity': 'entity' },
+          ExpressionAttributeValues: { ':entity': 'reconcile-state', ':topics': [...topics].sort() },
+        }),
+      );
     },
   };
 }

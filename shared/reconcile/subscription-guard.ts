@@ -67,6 +67,15 @@ export interface GuardPorts {
   create(subscription: ExpectedSubscription, deadline: number): Promise<RechargeWebhook>;
   log: Log;
   metrics: MetricsSink;
+  /**
+   * The topics of ours seen on earlier runs (kept on the reconciler's state item): a missing topic
+   * never seen is a first registration (counted, no alarm), a missing topic seen before a re-creation.
+   * Without it every creation counts as a re-creation.
+   */
+  seen?: {
+    get(): Promise<readonly string[]>;
+    record(topics: readonly string[]): Promise<void>;
+  };
 }
 
 export interface GuardOptions {
@@ -83,9 +92,11 @@ export interface GuardOptions {
 }
 
 export interface GuardResult {
-  outcome: 'ok' | 'recreated' | 'missing' | 'failed';
+  outcome: 'ok' | 'registered' | 'recreated' | 'missing' | 'failed';
   plan?: SubscriptionPlan;
   recreated: ExpectedSubscription[];
+  /** Created for the first time (no subscription of ours for the topic was ever seen). */
+  registered: ExpectedSubscription[];
   /** Missing and not recreated (check mode, pass not complete, or the POST failed). */
   stillMissing: ExpectedSubscription[];
   error?: string;
@@ -100,13 +111,17 @@ export interface GuardResult {
 export async function guardSubscriptions(ports: GuardPorts, options: GuardOptions): Promise<GuardResult> {
   const { log, metrics } = ports;
   let plan: SubscriptionPlan;
+  let seen: readonly string[] | undefined;
   try {
     plan = planSubscriptions(await ports.list(options.deadline), options.baseUrl, options.topics);
+    seen = await ports.seen?.get();
   } catch (error) {
     const message = error instanceof AppError ? error.message : String((error as Error)?.message ?? error);
     log.warn('webhook subscriptions not checked', { error: message });
-    return { outcome: 'failed', recreated: [], stillMissing: [], error: message };
+    return { outcome: 'failed', recreated: [], registered: [], stillMissing: [], error: message };
   }
+  const firstTime = (topic: string) => seen !== undefined && !seen.includes(topic);
+  const registered: ExpectedSubscription[] = [];
   const recreated: ExpectedSubscription[] = [];
   const stillMissing: ExpectedSubscription[] = [];
   let error: string | undefined;
@@ -125,12 +140,21 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     }
     try {
       const created = await ports.create(missing, options.deadline);
-      log.warn('webhook subscription recreated', {
-        topic: missing.topic,
-        address: missing.address,
-        id: created.id,
-      });
-      recreated.push(missing);
+      if (firstTime(missing.topic)) {
+        log.info('webhook subscription registered', {
+          topic: missing.topic,
+          address: missing.address,
+          id: created.id,
+        });
+        registered.push(missing);
+      } else {
+        log.warn('webhook subscription recreated', {
+          topic: missing.topic,
+          address: missing.address,
+          id: created.id,
+        });
+        recreated.push(missing);
+      }
     } catch (createError) {
       error = createError instanceof AppError ? createError.message : String(createError);
       log.error('webhook subscription not recreated', {
@@ -142,16 +166,40 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     }
   }
   metrics.count(METRIC.subscriptionRecreated, recreated.length);
+  metrics.count(METRIC.subscriptionRegistered, registered.length);
+  // Remember what is ours now (one write, only when the set changed): a later loss is a re-creation.
+  const nowOurs = [
+    ...new Set([
+      ...plan.ours.map((w) => w.topic),
+      ...registered.map((s) => s.topic),
+      ...recreated.map((s) => s.topic),
+    ]),
+  ].filter((topic) => options.topics.includes(topic));
+  const known = [...new Set([...(seen ?? []), ...nowOurs])];
+  if (ports.seen && seen !== undefined && known.length !== seen.length)
+    await ports.seen.record(known).catch((error: unknown) =>
+      log.warn('webhook subscriptions seen not recorded', {
+        error: (error as Error)?.message ?? String(error),
+      }),
+    );
   // Missing after this run: recreated ones are counted above, so one event raises one alarm.
   metrics.count(METRIC.subscriptionMissing, stillMissing.length);
-  const outcome = stillMissing.length > 0 ? 'missing' : recreated.length > 0 ? 'recreated' : 'ok';
+  const outcome =
+    stillMissing.length > 0
+      ? 'missing'
+      : recreated.length > 0
+        ? 'recreated'
+        : registered.length > 0
+          ? 'registered'
+          : 'ok';
   log.info('webhook subscriptions checked', {
     outcome,
     expected: plan.expected.length,
     ours: plan.ours.length,
     foreign: plan.foreign.length,
     recreated: recreated.length,
+    registered: registered.length,
     stillMissing: stillMissing.length,
   });
-  return { outcome, plan, recreated, stillMissing, ...(error ? { error } : {}) };
+  return { outcome, plan, recreated, registered, stillMissing, ...(error ? { error } : {}) };
 }

@@ -100,10 +100,18 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation on the local mode
     await fake?.close();
   });
 
-  it('registers one subscription per topic at the local URL when it starts', () => {
+  it('registers one subscription per topic at the local URL when it starts, as a first registration (no "recreated" warning)', async () => {
     expect(fake.webhooks.map((w) => `${w.topic} ${w.address}`).sort()).toEqual(
       TOPICS.map((t) => `${t} ${lp.state.apiUrl}/webhooks/recharge/${t}`).sort(),
     );
+    // The guard records the topics it has seen as the last step of its run (after its log lines).
+    await waitFor(async () => {
+      const state = await makeStateStore(ordersDocumentClient(lp.dynamo), lp.state.ordersTable).get(
+        'recharge',
+      );
+      return state.subscriptionsSeen?.length === TOPICS.length;
+    }, 'the guard recording the subscriptions it registered');
+    expect(lp.output()).not.toMatch(/webhook subscription recreated/);
   });
 
   it('brings 300 orders, two thirds of whose webhooks were lost, into sync with one write-back each; a second pass enqueues nothing', async () => {

@@ -1,8 +1,11 @@
+import { describeStoppedWriteBacks, findStoppedWriteBacks } from '../../scripts/cli/doctor-write-backs';
+import { formatOrderDetail, listOrderEffects } from '../../scripts/cli/order-effects';
 import type { FakeOrder } from '../../scripts/local/fake-recharge';
 import { METRIC } from '../../shared/metrics';
 import { getOrderByProviderRef } from '../../shared/order-system/ledger';
 import { createWebhook } from '../../shared/recharge-api/webhooks';
 import { runReconcilePass } from '../../shared/reconcile/pass';
+import { must } from '../support/fake-worker';
 import { createReconcileWorld, type ReconcileWorld, rechargeOrder } from '../support/reconcile-world';
 
 const TOPICS = ['order/created', 'order/processed', 'order/updated'];
@@ -108,6 +111,20 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
     expect(stopped).toHaveLength(1);
     expect(stopped[0]?.extra).toMatchObject({ orderId, reason: 'gone-again' });
     expect(await world.deadLetters()).toBe(0);
+    // Reported where an operator looks: doctor names the order, `orders --id` says it stopped.
+    const found = await findStoppedWriteBacks({ dynamo: world.dynamo, ordersTable: world.tables.orders });
+    expect(found).toContainEqual({ orderId, reason: 'gone-again' });
+    expect(describeStoppedWriteBacks(found)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining(`${orderId} (gone-again)`),
+    });
+    const record = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(formatOrderDetail(must(record), listOrderEffects(must(record)))).toMatch(
+      /recharge write-back: STOPPED \(gone-again\)/,
+    );
   }, 240_000);
 
   it('stops at once, writing nothing, when another integration took the field after our write-back (fill)', async () => {
@@ -150,5 +167,56 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
     expect(behind(result, orderId)).toBe(0);
     expect(calls(world, orderId, 'PUT')).toBe(0);
     expect(calls(world, orderId, 'GET')).toBe(0);
+    const record = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(formatOrderDetail(must(record), listOrderEffects(must(record)))).toContain(
+      `recharge write-back: kept another integration's ids (fill): ReCharge holds external_order_id ${SHOPIFY_ORDER_ID}`,
+    );
+  }, 240_000);
+});
+
+describe('a write-back fight with overwrite on (ReCharge 2021-11)', () => {
+  let world: ReconcileWorld;
+  const overwrite = { RECHARGE_WRITE_BACK: 'overwrite' };
+  beforeAll(async () => {
+    world = await createReconcileWorld('2021-11', { workerEnv: overwrite });
+    await registerSubscriptions(world);
+  }, 30_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('takes the field back once from another integration, then stops when it is taken again: one repair, never a loop', async () => {
+    const order = rechargeOrder('2021-11');
+    const orderId = String(order.id);
+    await world.recharge.upsertOrder(order, 'order/created');
+    await world.settle();
+    const deps = world.reconcileDeps(overwrite);
+    const pass = () =>
+      runReconcilePass(deps.ports, {
+        deadline: Date.now() + 30_000,
+        overlapSeconds: 3600,
+        lookbackSeconds: 3600,
+      });
+
+    rewriteHeldIds(world, orderId, SHOPIFY_ORDER_ID, '#1050');
+    await pass();
+    await world.settle();
+    expect(calls(world, orderId, 'PUT')).toBe(2);
+    expect(world.workerMetrics.counts[METRIC.writeBackRepaired]).toBe(1);
+
+    rewriteHeldIds(world, orderId, SHOPIFY_ORDER_ID, '#1050');
+    await pass();
+    await world.settle();
+    const after = [await pass(), await pass()];
+
+    expect(calls(world, orderId, 'PUT')).toBe(2);
+    expect(world.workerMetrics.counts[METRIC.writeBackStopped]).toBe(1);
+    expect((world.recharge.orders.get(orderId) as FakeOrder).external_order_id).toEqual({
+      ecommerce: SHOPIFY_ORDER_ID,
+    });
+    expect(after.map((p) => p.behindOrders.filter((o) => o.orderId === orderId).length)).toEqual([0, 0]);
   }, 240_000);
 });

@@ -63,6 +63,10 @@ export function parseRechargeWebhook(webhook: QueuedWebhook): ParsedWebhook {
  * never repeats it. A PUT whose outcome is unknown (timeout, network error, 5xx, a crash
  * mid-call) is verified with a GET before it is sent again (see RechargeClient).
  *
+ * What is written follows RECHARGE_WRITE_BACK (fill, overwrite, shadow, off; see write-back.ts),
+ * and a reconciler delivery showing ReCharge without our ids after a completed write-back goes to
+ * the repair-once path instead (planWriteBackRepair).
+ *
  * Charge write-back answered 404/405/422: the reference says `PUT /charges` may not exist in
  * 2021-11, so this is recorded as "unsupported" (logged, step completed) rather than dead-lettered:
  * the order itself is synced and its ids are on the ReCharge order; replaying cannot help.

@@ -172,10 +172,10 @@ export function planOrderWriteBack(
       if (out.outcome === 'held-by-other') return keptResult(ctx, orderId, out.held);
       if (mode === 'overwrite' && heldByOther(held, ids))
         ctx.log.warn('recharge write-back replaced ids of another integration', { orderId, held });
+      // The plain `{updated: true}` of every write-back; an overwrite says what it replaced.
       return {
         updated: true,
-        mode,
-        ...(mode === 'overwrite' && heldByOther(held, ids) ? { replaced: held } : {}),
+        ...(mode === 'overwrite' && heldByOther(held, ids) ? { mode, replaced: held } : {}),
       };
     },
   };
