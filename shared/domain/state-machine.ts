@@ -6,10 +6,14 @@
  * | from \ to           | allowed                                                    |
  * |---------------------|------------------------------------------------------------|
  * | (new order)         | any                                                        |
- * | pending             | paid, payment_failed, skipped, expired, cancelled          |
- * | payment_failed      | pending (a new attempt), paid, skipped, expired, cancelled |
- * | skipped             | pending, paid, cancelled                                   |
- * | expired             | paid (a confirmed payment beats an expiry that overtook it)|
+ * | pending             | paid, payment_failed, skipped, expired, cancelled, refunds |
+ * | payment_failed      | pending (a new attempt), paid, skipped, expired, cancelled, refunds |
+ * | skipped             | pending, paid, cancelled, refunds                          |
+ * | expired             | paid (a confirmed payment beats an expiry that overtook it), refunds |
+ *
+ * "refunds": partially_refunded and refunded. A refund is proof that a payment happened, so it moves
+ * an open or expired order as a payment would (the payment's own delivery may have been lost or
+ * may still come: it is then older and changes nothing), whatever order the two arrive in.
  * | paid                | delivered, partially_refunded, refunded, cancelled         |
  * | delivered           | partially_refunded, refunded                               |
  * | partially_refunded  | refunded                                                   |
@@ -29,10 +33,10 @@ export const ORDER_STATUSES = [
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  pending: ['paid', 'payment_failed', 'skipped', 'expired', 'cancelled'],
-  payment_failed: ['pending', 'paid', 'skipped', 'expired', 'cancelled'],
-  skipped: ['pending', 'paid', 'cancelled'],
-  expired: ['paid'],
+  pending: ['paid', 'payment_failed', 'skipped', 'expired', 'cancelled', 'partially_refunded', 'refunded'],
+  payment_failed: ['pending', 'paid', 'skipped', 'expired', 'cancelled', 'partially_refunded', 'refunded'],
+  skipped: ['pending', 'paid', 'cancelled', 'partially_refunded', 'refunded'],
+  expired: ['paid', 'partially_refunded', 'refunded'],
   paid: ['delivered', 'partially_refunded', 'refunded', 'cancelled'],
   delivered: ['partially_refunded', 'refunded'],
   partially_refunded: ['refunded'],
