@@ -367,7 +367,8 @@ async function converge(
       log: deps.log,
       writeBackMode: deps.writeBackMode ?? 'fill',
       ...(webhook.origin ? { origin: webhook.origin } : {}),
-      ...(applied.stale ? { stale: true } : {}),
+      // A stale delivery, or a repeat of one applied earlier: its payload is not the newest state.
+      ...(applied.stale || applied.alreadyApplied ? { stale: true } : {}),
       stepState: (name) => steps.item?.steps?.[name],
       count: (metric) => deps.metrics.count(metric),
     }) ?? [];

@@ -67,8 +67,9 @@ export interface FollowUpContext {
   /** Where the delivery came from: a reconcile delivery is a fresh listing of the provider's order. */
   origin?: 'replay' | 'reconcile';
   /**
-   * The delivery is older than the order's saved state (stale): what its payload says the provider
-   * holds (a ReCharge order's external ids) is not current and must not decide anything.
+   * The delivery is older than the order's saved state (stale), or a repeat of one applied before:
+   * what its payload says the provider holds (a ReCharge order's external ids) may not be current
+   * and must not decide anything.
    */
   stale?: boolean;
   /** A step as the order item holds it (any qualifier): what earlier deliveries did. */

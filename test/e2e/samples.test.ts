@@ -152,7 +152,7 @@ describe.each([
 
     expect(code).toBe(0);
     expect(stdout).toMatch(/create-order {2}COMPLETED {2}\{.*"id":"ord_/);
-    expect(stdout).toMatch(/recharge-put-order \[ord_\w+\] {2}COMPLETED {2}\{"mode":"fill","updated":true\}/);
+    expect(stdout).toMatch(/recharge-put-order \[ord_\w+\] {2}COMPLETED {2}\{"updated":true\}/);
     expect(stdout).toContain(`recharge-put-charge#${ids.charge}`);
     expect(stdout).toMatch(/order\/created {2}status - -> paid {2}applied/);
   });

@@ -90,7 +90,7 @@ export function rechargeFollowUps(ctx: FollowUpContext): FollowUpStep[] {
   );
   if (ctx.origin === 'reconcile' && written.state === 'written')
     return planWriteBackRepair(ctx, facts.orderId) as FollowUpStep[];
-  // A stale delivery's ids are what ReCharge held before a newer state we already saved: unknown now.
+  // A stale or repeated delivery's ids are what ReCharge held at some earlier state: unknown now.
   const held = ctx.stale
     ? undefined
     : {
