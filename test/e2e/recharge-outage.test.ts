@@ -36,7 +36,9 @@ describe('ReCharge API failures', () => {
 
   it('completes everything once ReCharge recovers from 500s and then 429s, with one external order each', async () => {
     const ids = [810000001, 810000002, 810000003];
-    fake.setBehaviour({ mode: 500, times: 4 });
+    // Every call fails until the worker has seen the failures asked for: however the worker batches
+    // and retries, there is work left when each phase ends.
+    fake.setBehaviour({ mode: 500 });
     for (const id of ids)
       expect(
         (
@@ -50,8 +52,9 @@ describe('ReCharge API failures', () => {
 
     // The outage is driven by what the worker has seen, not by the clock: 500s, then 429s, then healthy.
     await waitFor(() => failed(500) >= 4, 'four 500 answers');
-    fake.setBehaviour({ mode: 429, times: 3 });
+    fake.setBehaviour({ mode: 429 });
     await waitFor(() => failed(429) >= 3, 'three 429 answers');
+    fake.setBehaviour({ mode: 'ok' });
 
     await waitFor(async () => (await depths(local)).queueEmpty, 'the queue to drain', 120_000).catch(
       (e: Error) => {

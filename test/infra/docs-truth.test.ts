@@ -39,9 +39,12 @@ function section(doc: string, heading: string): string {
 }
 
 /** The body rows of the first Markdown table in `text`, as cells. */
-function tableRows(text: string): string[][] {
+/** The rows of the first table in `text`, or of the first whose header row starts with `header`. */
+function tableRows(text: string, header?: string): string[][] {
   const lines = text.split('\n');
-  const first = lines.findIndex((line) => line.startsWith('|'));
+  const first = lines.findIndex(
+    (line) => line.startsWith('|') && (header === undefined || line.startsWith(`| ${header}`)),
+  );
   const rows: string[][] = [];
   for (let i = first + 2; i < lines.length && (lines[i] as string).startsWith('|'); i++)
     rows.push(
@@ -171,7 +174,7 @@ describe('operations.md matches the stack and the CLI', () => {
   });
 
   describe('the IAM table', () => {
-    const rows = tableRows(section(doc, 'The CLI in AWS'));
+    const rows = tableRows(section(doc, 'The CLI in AWS'), 'Command |');
     const main = read('scripts/cli/main.ts');
     // The entries of COMMANDS in scripts/cli/main.ts: `name: {` followed by its summary.
     const commands = [...main.matchAll(/^\s+'?([a-z-]+)'?: \{\s*\n\s*summary:/gm)].map((m) => ({

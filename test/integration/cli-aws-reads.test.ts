@@ -197,7 +197,7 @@ describe('--aws reads of the orders table', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject([{ provider: 'sevi', providerOrderId: '7003' }]);
     expect(err).toMatch(
-      /no order with provider order id ext-erp-42; looking for it as an external id reads the whole orders table: about \d+ items/,
+      /no order with provider order id ext-erp-42; looking for it as an external id or number reads the whole orders table: about \d+ items/,
     );
     expect(sent()).toContain('Scan');
   });

@@ -292,7 +292,7 @@ describe('doctor --aws: alarms in ALARM', () => {
     it("warns for a stack whose worker processed nothing lately, and not from another stack's metric", async () => {
       // The staging stack's own queue, from its outputs.
       for (const name of ['QUEUE_URL', 'DLQ_URL', 'ORDERS_TABLE']) delete process.env[name];
-      const { code, out } = await run(['--stack', 'OrderWebhooksStaging']);
+      const { code, out } = await run(['--stack', 'OrderWebhooksStaging', '--region', 'eu-west-3']);
 
       expect(code).toBe(0);
       expect(out).toContain(
