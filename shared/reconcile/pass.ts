@@ -102,21 +102,7 @@ export async function runReconcilePass(
   const provider = source.provider;
   const started = ports.now();
   const startedAt = new Date(started).toISOString();
-  const result: ReconcilePassResult = {
-    provider,
-    outcome: options.dryRun ? 'dry-run' : 'completed',
-    since: '',
-    startedAt,
-    listed: 0,
-    inSync: 0,
-    behind: 0,
-    enqueued: 0,
-    unreadable: 0,
-    reasons: {},
-    behindOrders: [],
-    failuresInARow: 0,
-    durationMs: 0,
-  };
+  const result = emptyPassResult(provider, options.dryRun ? 'dry-run' : 'completed', '', startedAt);
   const logLimit = options.logBehindLimit ?? 50;
   try {
     let sinceMs = options.sinceMs;
@@ -204,4 +190,28 @@ export async function runReconcilePass(
   const { behindOrders: _sample, ...summary } = result;
   (result.outcome === 'failed' ? log.warn : log.info).call(log, 'reconcile pass', { ...summary });
   return result;
+}
+
+/** A pass result with nothing counted yet (a pass fills it in; a skipped run reports it as is). */
+export function emptyPassResult(
+  provider: ReconcilePassResult['provider'],
+  outcome: ReconcilePassResult['outcome'],
+  since: string,
+  startedAt: string,
+): ReconcilePassResult {
+  return {
+    provider,
+    outcome,
+    since,
+    startedAt,
+    listed: 0,
+    inSync: 0,
+    behind: 0,
+    enqueued: 0,
+    unreadable: 0,
+    reasons: {},
+    behindOrders: [],
+    failuresInARow: 0,
+    durationMs: 0,
+  };
 }

@@ -1,26 +1,11 @@
 import type { ReconcileDeps } from './deps';
-import { type ReconcilePassResult, runReconcilePass } from './pass';
+import { emptyPassResult, type ReconcilePassResult, runReconcilePass } from './pass';
+import { type GuardResult, guardSubscriptions } from './subscription-guard';
 
 function notConfiguredPass(now: number): ReconcilePassResult {
   const at = new Date(now).toISOString();
-  return {
-    provider: 'recharge',
-    outcome: 'not-configured',
-    since: at,
-    startedAt: at,
-    listed: 0,
-    inSync: 0,
-    behind: 0,
-    enqueued: 0,
-    unreadable: 0,
-    reasons: {},
-    behindOrders: [],
-    failuresInARow: 0,
-    durationMs: 0,
-  };
+  return emptyPassResult('recharge', 'not-configured', at, at);
 }
-
-import { type GuardResult, guardSubscriptions } from './subscription-guard';
 
 export interface ScheduledRunResult {
   pass: ReconcilePassResult;
