@@ -126,6 +126,16 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** Whether `event` describes an older state of the order than the newest one `record` saved (by provider time). */
+export function olderThanSaved(
+  record: Pick<OrderRecord, 'sourceUpdatedAt'>,
+  event: Pick<OrderEvent, 'occurredAt'>,
+): boolean {
+  const eventTime = toMillis(event.occurredAt);
+  const storedTime = toMillis(record.sourceUpdatedAt);
+  return eventTime !== undefined && storedTime !== undefined && eventTime < storedTime;
+}
+
 function toMillis(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const ms = Date.parse(iso);
@@ -218,8 +228,7 @@ function applyNewEvent(
 
   const eventTime = toMillis(event.occurredAt);
   const storedTime = toMillis(record.sourceUpdatedAt);
-  const stale =
-    stored !== undefined && eventTime !== undefined && storedTime !== undefined && eventTime < storedTime;
+  const stale = stored !== undefined && olderThanSaved(record, event);
   // A late event still proves what happened: an order paid once must exist externally.
   const paidNow = !record.paid && provesPayment(event);
   if (paidNow) record.paid = true;

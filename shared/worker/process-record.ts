@@ -7,7 +7,13 @@ import type { WriteBackMode } from '../config';
 import type { ExternalOrderRef } from '../domain/order';
 import { providerOrderKey } from '../domain/order';
 import type { OrderEvent, ParsedWebhook } from '../domain/order-event';
-import { applyOrderEvent, mustExistExternally, type OrderRecord, pushedState } from '../domain/order-record';
+import {
+  applyOrderEvent,
+  mustExistExternally,
+  type OrderRecord,
+  olderThanSaved,
+  pushedState,
+} from '../domain/order-record';
 import { orderWithAllLineItems } from '../domain/record-size';
 import { AppError, ConfigError, RetryLaterError, TransientError } from '../errors';
 import { OrderSteps, type StepView } from '../idempotency/order-steps';
@@ -367,8 +373,11 @@ async function converge(
       log: deps.log,
       writeBackMode: deps.writeBackMode ?? 'fill',
       ...(webhook.origin ? { origin: webhook.origin } : {}),
-      // A stale delivery, or a repeat of one applied earlier: its payload is not the newest state.
-      ...(applied.stale || applied.alreadyApplied ? { stale: true } : {}),
+      // A stale delivery, or a repeat of one older than the saved state: its payload is not the newest
+      // state (a repeat of the newest one is, and costs no read).
+      ...(applied.stale || (applied.alreadyApplied && olderThanSaved(applied.record, event))
+        ? { stale: true }
+        : {}),
       stepState: (name) => steps.item?.steps?.[name],
       count: (metric) => deps.metrics.count(metric),
     }) ?? [];
