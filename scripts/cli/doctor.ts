@@ -8,7 +8,6 @@ import { DEFAULT_RECHARGE_WEBHOOK_TOPICS, type Secrets } from '../../shared/conf
 import { ordersDocumentClient } from '../../shared/order-system/ledger';
 import { RechargeAuthError, RechargeHttpError } from '../../shared/recharge-api/client';
 import { makeStateStore } from '../../shared/reconcile/state-store';
-import { STACK_NAME } from '../../shared/resources';
 import { makeSecretsProvider } from '../../shared/secrets';
 import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
@@ -533,14 +532,10 @@ export async function runDoctorChecks(
   return results;
 }
 
-/** The `service` dimension of a stack's metrics (infra/constructs/app-function.ts serviceNameOf). */
-export function serviceOfStack(stackName: string): string {
-  return stackName === STACK_NAME ? 'order-webhooks' : stackName;
-}
-
 /**
- * When the deployed worker last processed a record: the newest hour with a RecordProcessed sum
- * above zero in the last RECENT_WORK_HOURS (one GetMetricStatistics call).
+ * When the deployed worker last processed a record: the newest hour in which SQS deleted messages
+ * from the main queue (its event source deletes a record once the worker handled it), in the last
+ * RECENT_WORK_HOURS (one GetMetricStatistics call).
  */
 export async function lastProcessedFromMetrics(
   cloudWatch: Pick<CloudWatchClient, 'send'>,
