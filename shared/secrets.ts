@@ -36,9 +36,16 @@ export function makeSecretsProvider(
   }
   const arn = source.SECRET_ARN;
   const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
-  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn, region);
-  const combined = source.COMBINED_SECRET_ARN
-    ? secretJsonReader(source.COMBINED_SECRET_ARN, 'COMBINED_SECRET_ARN', recordFile, fn, region)
+  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn, region ?? foreignRegion(arn));
+  const combinedArn = source.COMBINED_SECRET_ARN;
+  const combined = combinedArn
+    ? secretJsonReader(
+        combinedArn,
+        'COMBINED_SECRET_ARN',
+        recordFile,
+        fn,
+        region ?? foreignRegion(combinedArn),
+      )
     : undefined;
   return async () => {
     const maxAge = source.SECRET_MAX_AGE_SECONDS;
@@ -50,6 +57,15 @@ export function makeSecretsProvider(
       if (value !== undefined && value !== '') merged[key] = value;
     return parseSecrets(merged, 'secret');
   };
+}
+
+/**
+ * The region in a secret's ARN (arn:aws:secretsmanager:<region>:...) when it is not the one the SDK
+ * would use: a CLI run against a stack in another region reads the secret where it lives.
+ */
+function foreignRegion(arn: string): string | undefined {
+  const inArn = arn.startsWith('arn:') ? arn.split(':')[3] : undefined;
+  return inArn && inArn !== process.env.AWS_REGION ? inArn : undefined;
 }
 
 /** Reads one JSON secret through Powertools (cached for maxAge), recording the call in tests. */

@@ -48,4 +48,22 @@ describe('two secrets', () => {
     expect(secrets.ORDER_SYSTEM_SECRET).toBeUndefined();
     expect(secrets.RECHARGE_WEBHOOK_SECRETS).toEqual([]);
   });
+
+  it('reads a secret in the region its ARN names, not in the SDK default one (the CLI against a stack elsewhere)', async () => {
+    const saved = process.env.AWS_REGION;
+    process.env.AWS_REGION = 'us-east-1';
+    try {
+      const arn = await secretsManager.putIn(
+        'eu-west-3',
+        'two-secrets-elsewhere',
+        JSON.stringify({ RECHARGE_API_TOKEN: 'token-in-paris' }),
+      );
+      expect(arn).toContain(':eu-west-3:');
+      const secrets = await read({ SECRET_ARN: arn });
+      expect(secrets.RECHARGE_API_TOKEN).toBe('token-in-paris');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+  });
 });

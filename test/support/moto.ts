@@ -251,6 +251,8 @@ export async function motoIamUser(
 export interface MotoSecrets {
   /** Stores `value` under `name` (created, or a new version) in us-east-1; returns the secret's ARN. */
   put(name: string, value: string): Promise<string>;
+  /** The same in another region. */
+  putIn(region: string, name: string, value: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -264,6 +266,7 @@ export async function startMotoSecrets(): Promise<MotoSecrets> {
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
   return {
     put: (name, value) => putMotoSecret(moto, 'us-east-1', name, value),
+    putIn: (region, name, value) => putMotoSecret(moto, region, name, value),
     close: async () => {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
