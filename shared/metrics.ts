@@ -102,29 +102,37 @@ export const ALARM_METRICS: readonly string[] = [METRIC.rejected, METRIC.needsAt
  * Counting into Powertools metrics (EMF on stdout, one line per flush). A custom metric is billed
  * for every hour it receives data, so a zero is never published (every alarm treats missing data as
  * not breaching), and without the dashboard (`publishAll` false) only the alarms' metrics are; a
- * flush with nothing counted prints nothing. A count with dimensions (NeedsAttention's reason) is
- * printed at once, under `service` alone (what the alarm reads) and with its dimensions too.
+ * flush with nothing counted prints nothing. A count with dimensions (NeedsAttention's reason) goes
+ * under `service` alone with the others (what the alarm reads) and, summed per dimensions, in one line
+ * more per flush (a token refused for 5,000 waiting records is two lines per batch, not per record).
  */
 export function makeMetricsSink(publishAll = process.env.PUBLISH_DASHBOARD_METRICS !== 'false'): {
   count(name: string, value?: number, dimensions?: Record<string, string>): void;
   flush(): void;
 } {
   let stored = 0;
+  const withDimensions = new Map<
+    string,
+    { name: string; dimensions: Record<string, string>; value: number }
+  >();
   return {
     count(name, value = 1, dimensions) {
       if (value === 0 || (!publishAll && !ALARM_METRICS.includes(name))) return;
-      if (dimensions) {
-        metrics.singleMetric().addMetric(name, MetricUnit.Count, value);
-        metrics.singleMetric().addDimensions(dimensions).addMetric(name, MetricUnit.Count, value);
-        return;
-      }
       metrics.addMetric(name, MetricUnit.Count, value);
       stored++;
+      if (!dimensions) return;
+      const key = JSON.stringify([name, dimensions]);
+      const sum = withDimensions.get(key) ?? { name, dimensions, value: 0 };
+      sum.value += value;
+      withDimensions.set(key, sum);
     },
     flush() {
       if (stored === 0) return;
       stored = 0;
       metrics.publishStoredMetrics();
+      for (const { name, dimensions, value } of withDimensions.values())
+        metrics.singleMetric().addDimensions(dimensions).addMetric(name, MetricUnit.Count, value);
+      withDimensions.clear();
     },
   };
 }

@@ -79,6 +79,22 @@ describe('metrics sink', () => {
     expect(out.blobs[0]).toMatchObject({ NeedsAttention: 2 });
   });
 
+  it('sums what needs a person per reason within a flush: a batch of refused records is two lines, not two per record', () => {
+    const sink = makeMetricsSink(false);
+    const out = emfLines(() => {
+      for (let i = 0; i < 10; i++) countAttention(sink, ATTENTION.workerConfigError);
+      countAttention(sink, ATTENTION.writeBackStopped);
+      sink.flush();
+    });
+
+    expect(out.lines).toBe(3);
+    expect(out.blobs[0]?.NeedsAttention).toEqual(Array(11).fill(1));
+    expect(out.blobs.slice(1)).toEqual([
+      expect.objectContaining({ reason: 'worker-config-error', NeedsAttention: 10 }),
+      expect.objectContaining({ reason: 'write-back-stopped', NeedsAttention: 1 }),
+    ]);
+  });
+
   it('keeps the detailed condition metrics for the dashboard: none of them is published without it', () => {
     const sink = makeMetricsSink(false);
     const out = emfLines(() => {
