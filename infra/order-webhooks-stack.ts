@@ -448,6 +448,8 @@ export class OrderWebhooksStack extends Stack {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       oldestMessageAgeAlarmSeconds: s.oldestMessageAgeAlarmSeconds,
+      batchSize: s.batchSize,
+      maxConcurrency: s.maxConcurrency,
       rechargeDrainPerSecond: s.rechargeRatePerSecond * (1 - DEFAULT_RATE_HEADROOM),
       alarmTopic,
     });

@@ -6,6 +6,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics';
+import { FAILED_PASSES_NEED_ATTENTION } from '../../shared/reconcile/pass';
 import { serviceNameOf } from './app-function';
 import type { ApiMetrics } from './webhook-api';
 
@@ -19,6 +20,9 @@ export interface MonitoringProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly oldestMessageAgeAlarmSeconds: number;
+  /** The worker's event source: records per batch and concurrent invocations (bound what is in flight). */
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
   /** Calls per second the ReCharge rate budget grants (the rate minus its headroom). */
   readonly rechargeDrainPerSecond: number;
   /** Every alarm notifies this topic (on alarm and on recovery). */
@@ -78,12 +82,15 @@ export class Monitoring extends Construct {
     });
     // Age beyond what the backlog explains: a renewal day's backlog drains at the ReCharge budget, so
     // its oldest message is expected to be up to (messages x calls per message / rate) old.
+    // Trade-off: the messages in flight count as the records the worker's invocations hold (batchSize x
+    // maxConcurrency), not as SQS's third metric ($0.10 a month); records deferred for their ReCharge
+    // slot are in flight too, and every 100 more than that shift the alarm by 51 s at 1.95 calls/s.
     const minute = { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM };
-    const expectedDrainSeconds = `(visible + inFlight) * ${RECHARGE_CALLS_PER_MESSAGE} / ${props.rechargeDrainPerSecond}`;
+    const inFlightBound = props.batchSize * props.maxConcurrency;
+    const expectedDrainSeconds = `(visible + ${inFlightBound}) * ${RECHARGE_CALLS_PER_MESSAGE} / ${props.rechargeDrainPerSecond}`;
     const drainMetrics = {
       age: queue.metricApproximateAgeOfOldestMessage(minute),
       visible: queue.metricApproximateNumberOfMessagesVisible(minute),
-      inFlight: queue.metricApproximateNumberOfMessagesNotVisible(minute),
     };
     alarm('QueueOldestMessageAge', {
       alarmDescription: `The oldest webhook has waited more than ${props.oldestMessageAgeAlarmSeconds} s beyond the time the backlog needs at the ReCharge rate budget (${props.rechargeDrainPerSecond} calls/s): the worker is failing or too slow.`,
@@ -101,22 +108,19 @@ export class Monitoring extends Construct {
       metric: api.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
       ...atLeast(1),
     });
+    // No IngestErrors or IngestThrottles: API Gateway answers a failed or throttled ingest invocation
+    // 5xx (502 or 500), so Api5xx fires. No WorkerThrottles: throttled records stay queued and
+    // QueueOldestMessageAge fires. No ReconcileThrottles: account concurrency exhaustion throttles the
+    // ingest too, and a throttled scheduled run is retried, then replaced by the next.
     for (const [name, fn] of [
-      ['Ingest', ingest],
       ['Worker', worker],
       ['Reconcile', reconcile],
-    ] as const) {
+    ] as const)
       alarm(`${name}Errors`, {
         alarmDescription: `The ${name.toLowerCase()} Lambda function fails invocations.`,
         metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
         ...atLeast(1),
       });
-      alarm(`${name}Throttles`, {
-        alarmDescription: `The ${name.toLowerCase()} Lambda function is throttled (account concurrency).`,
-        metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-        ...atLeast(1),
-      });
-    }
 
     // An alarm's metric has no label: a labelled metric renders as a metric-math alarm.
     const appMetric = (
@@ -133,20 +137,6 @@ export class Monitoring extends Construct {
       });
     const app = (metricName: string, label: string, statistic: string = cloudwatch.Stats.SUM) =>
       appMetric(metricName, { label, statistic });
-    alarm('WorkerConfigError', {
-      alarmDescription:
-        'The worker cannot work with its settings (e.g. ReCharge refused the API token with 401/403): records wait in the queue, retried every 5 minutes. Fix the credential in the secret; see the runbook.',
-      metric: app(METRIC.configError, 'configuration problem'),
-      ...atLeast(1),
-    });
-    // A write-back fight (our ids gone again after one repair, or another integration's ids where
-    // ours were): counted once per order when the worker stops; the order is not re-queued again.
-    alarm('WriteBackStopped', {
-      alarmDescription:
-        'A ReCharge write-back did not stick twice, or another integration took the field after ours: the worker stopped writing to that order and reported it once. `order-webhooks doctor --aws` lists the orders; see the runbook.',
-      metric: appMetric(METRIC.writeBackStopped),
-      ...atLeast(1),
-    });
     // Sustained rejections (mostly 401s) on real routes mean a credential mismatch (a rotated secret, a short token,
     // rechargeRequireTimestamp on while the store still sends only the legacy header): the provider
     // retries and ReCharge deletes the webhook after 20 failures, so it must not go unnoticed.
@@ -157,33 +147,17 @@ export class Monitoring extends Construct {
       ...atLeast(5, 3),
     });
 
-    // Reconciliation: one datapoint per pass, so the period follows the schedule.
+    // The conditions that each need a person (shared/metrics.ts ATTENTION: worker config error,
+    // write-back stopped, orders behind, failing passes, subscription recreated or missing), one metric
+    // published only when one happens. The reconciler's publish once per pass, so the period follows the
+    // schedule, and one period in ALARM of the last two keeps it there while a condition lasts (a pass
+    // that ends just past a period's edge leaves the next one empty).
     const passPeriod = Duration.minutes(Math.max(5, props.reconcileIntervalMinutes));
-    const perPass = (metricName: string, statistic: string) =>
-      appMetric(metricName, { statistic, period: passPeriod });
-    alarm('ReconcileOrdersBehind', {
-      alarmDescription:
-        'The reconciler found ReCharge orders our records were behind (each one is a missed or failed webhook) and re-queued them: check webhook delivery, the ingest and the subscriptions.',
-      metric: perPass(METRIC.reconcileBehind, cloudwatch.Stats.SUM),
-      ...above(0),
-    });
-    alarm('ReconcileFailedTwiceInARow', {
-      alarmDescription:
-        'Two reconciliation passes in a row failed (ReCharge 429/5xx/timeouts, the token, or the queue): missed webhooks are not being recovered; the watermark waits.',
-      metric: perPass(METRIC.reconcileFailuresInARow, cloudwatch.Stats.MAXIMUM),
-      ...atLeast(2),
-    });
-    alarm('WebhookSubscriptionRecreated', {
-      alarmDescription:
-        'A ReCharge webhook subscription of ours had been deleted (ReCharge does this after 48 h of failed deliveries) and was recreated: find out why deliveries failed.',
-      metric: perPass(METRIC.subscriptionRecreated, cloudwatch.Stats.SUM),
-      ...above(0),
-    });
-    alarm('WebhookSubscriptionMissing', {
-      alarmDescription:
-        'A ReCharge webhook subscription of ours is missing and was not recreated (RECHARGE_WEBHOOK_GUARD=check, the pass failed, or the POST failed): run `order-webhooks recharge-webhooks check --aws`.',
-      metric: perPass(METRIC.subscriptionMissing, cloudwatch.Stats.MAXIMUM),
-      ...above(0),
+    alarm('NeedsAttention', {
+      alarmDescription: `Something only a person can settle: the worker's settings (ReCharge refused the token), a write-back that stopped, orders the reconciler found behind, ${FAILED_PASSES_NEED_ATTENTION}+ failed reconcile passes in a row, or a ReCharge subscription recreated or missing. Run \`order-webhooks doctor --aws\`: it names the reasons and what to do; the log lines carry \`needsAttention\`.`,
+      metric: appMetric(METRIC.needsAttention, { period: passPeriod }),
+      ...atLeast(1, 2),
+      datapointsToAlarm: 1,
     });
     const percentiles = (metric: (p: cloudwatch.MetricOptions) => cloudwatch.Metric, what: string) =>
       ['p50', 'p90', 'p99'].map((p) => metric({ statistic: p, period: FIVE_MINUTES, label: `${what} ${p}` }));
@@ -236,7 +210,7 @@ export class Monitoring extends Construct {
           queue.metricApproximateAgeOfOldestMessage({ label: 'queue', statistic: 'Maximum' }),
           new cloudwatch.MathExpression({
             expression: expectedDrainSeconds,
-            usingMetrics: { visible: drainMetrics.visible, inFlight: drainMetrics.inFlight },
+            usingMetrics: { visible: drainMetrics.visible },
             period: Duration.minutes(1),
             label: 'expected drain at the ReCharge budget',
           }),
@@ -261,6 +235,7 @@ export class Monitoring extends Construct {
           app(METRIC.transientFailure, 'transient failure (retried)'),
           app(METRIC.permanentFailure, 'permanent failure (dead-letter)'),
           app(METRIC.configError, 'configuration problem (waiting)'),
+          app(METRIC.needsAttention, 'needs attention (order-webhooks doctor)'),
           app(METRIC.statusKeptOut, 'status word kept out of a settled order'),
         ],
       }),

@@ -12,35 +12,21 @@ export const ALARM_ACTIONS: Record<string, string> = {
   DeadLetterQueueNotEmpty:
     '`order-webhooks dlq list --aws` shows each failureReason; fix the cause, then `dlq redrive --aws`',
   QueueOldestMessageAge:
-    'look at WorkerErrors / WorkerConfigError and the worker outcomes on the dashboard; a renewal-day backlog draining at the ReCharge rate is expected',
+    'look at WorkerErrors / NeedsAttention and the worker outcomes on the dashboard; a renewal-day backlog draining at the ReCharge rate is expected',
   Api5xx:
-    'read the ingest logs (outcome, reason): SQS unreachable, or provider credentials missing from the secret',
-  IngestErrors: "read the ingest's log group: a failed init names the bad variable",
+    'read the ingest logs (outcome, reason): SQS unreachable, or provider credentials missing from the secret; a failed ingest init or Lambda throttling also answers 5xx',
   WorkerErrors: "read the worker's log group: a failed init names the bad variable",
   ReconcileErrors: "read the reconcile function's log group (bad settings at init, or a timeout)",
-  IngestThrottles: "raise the account's Lambda concurrency or lower other functions' use",
-  WorkerThrottles: "raise the account's Lambda concurrency or lower other functions' use",
-  ReconcileThrottles: "raise the account's Lambda concurrency or lower other functions' use",
-  WorkerConfigError:
-    'put a valid RECHARGE_API_TOKEN (or the missing key) in the secret; waiting records complete on their own within 5 minutes',
-  WriteBackStopped:
-    '`order-webhooks doctor --aws` lists the orders whose write-back stopped; settle the field with the other integration, then `orders --id <id>`',
+  NeedsAttention:
+    'the `needs attention` line of this doctor names each reason and what to do; the log lines carry `needsAttention`',
   WebhooksRejected:
     'the ingest `webhook` log lines carry reason and provider: fix the rotated secret or rechargeRequireTimestamp',
-  ReconcileOrdersBehind:
-    'nothing to repair (re-queued); find why webhooks were missed: Api5xx, WebhookSubscriptionRecreated, access logs',
-  ReconcileFailedTwiceInARow:
-    'the `reconcile pass` log line carries the error: fix the token or wait out the ReCharge outage',
-  WebhookSubscriptionRecreated:
-    'find why deliveries failed for two days (ingest errors, WAF, an expired secret)',
-  WebhookSubscriptionMissing:
-    '`order-webhooks recharge-webhooks check --aws`, then `recharge-webhooks register --aws`',
 };
 
 /**
  * The runbook key of a deployed alarm. CloudFormation names an alarm without an explicit name
  * `<stack>-<logical id>-<suffix>`, and the logical id holds the construct id (MonitoringApi5xx1A2B...);
- * the longest key found wins, so WorkerConfigError is never read as a shorter key.
+ * the longest key found wins, so a key never hides a longer one that contains it.
  */
 export function alarmKey(alarmName: string): string | undefined {
   return Object.keys(ALARM_ACTIONS)

@@ -13,6 +13,7 @@ import { DEV_SECRETS } from '../local/dev-defaults';
 import { readState } from '../local/state';
 import { plainAwsError } from './aws-errors';
 import { checkStackAlarms } from './doctor-alarms';
+import { checkNeedsAttention } from './doctor-attention';
 import {
   checkRechargeSubscriptions,
   type DoctorRechargeInput,
@@ -397,6 +398,17 @@ export const DOCTOR_CHECKS: DoctorCheck[] = [
         detail: 'a web ACL is attached to the webhook API (wafWebAclArn)',
         fix: 'if it uses AWSManagedRulesCommonRuleSet, set its SizeRestrictions_BODY rule to Count (docs/deployment.md, "WAF")',
       };
+    },
+  },
+  {
+    name: 'needs attention',
+    async run({ target, stackName, cloudWatch }) {
+      if (target.kind === 'local')
+        return {
+          status: 'skipped',
+          detail: 'no metrics in the local mode: the log lines carry `needsAttention`',
+        };
+      return checkNeedsAttention(cloudWatch(), stackName);
     },
   },
   {

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import type { Log } from '../logger';
-import { METRIC } from '../metrics';
+import { ATTENTION, type AttentionReason, countAttention, METRIC } from '../metrics';
 import type { QueuedWebhook } from '../queue/message';
 import type { MetricsSink } from '../worker/process-record';
 import type { ReconcileStateStore } from './state-store';
@@ -77,13 +77,26 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * Orders found behind: missed webhooks (ReconcileOrdersBehind, an alarm), except on a backfill (a first
- * pass, or `--since`), whose orders predate the deployment or were asked for (ReconcileOrdersBackfilled).
+ * Orders found behind: missed webhooks (ReconcileOrdersBehind on the dashboard, NeedsAttention for the
+ * alarm), except on a backfill (a first pass, or `--since`), whose orders predate the deployment or
+ * were asked for (ReconcileOrdersBackfilled), and on a dry run (nothing re-queued, an operator looking).
  */
-function countBehind(metrics: MetricsSink, result: ReconcilePassResult): void {
+function countBehind(
+  metrics: MetricsSink,
+  result: ReconcilePassResult,
+  dryRun: boolean | undefined,
+  attention: AttentionReason[],
+): void {
   metrics.count(METRIC.reconcileBehind, result.backfill ? 0 : result.behind);
   if (result.backfill) metrics.count(METRIC.reconcileBackfilled, result.behind);
+  else if (result.behind > 0 && !dryRun) {
+    countAttention(metrics, ATTENTION.reconcileOrdersBehind, result.behind);
+    attention.push(ATTENTION.reconcileOrdersBehind);
+  }
 }
+
+/** Failed passes in a row from which the pass needs a person (NeedsAttention): one failure may be a blip. */
+export const FAILED_PASSES_NEED_ATTENTION = 2;
 
 /**
  * One reconciliation pass: list the provider's orders changed since the watermark (minus the
@@ -104,6 +117,7 @@ export async function runReconcilePass(
   const startedAt = new Date(started).toISOString();
   const result = emptyPassResult(provider, options.dryRun ? 'dry-run' : 'completed', '', startedAt);
   const logLimit = options.logBehindLimit ?? 50;
+  const attention: AttentionReason[] = [];
   try {
     let sinceMs = options.sinceMs;
     // Listing from a chosen time (`reconcile --since`) is a backfill on purpose, like a first pass.
@@ -162,7 +176,7 @@ export async function runReconcilePass(
         result.enqueued += due.length;
       }
     }
-    countBehind(metrics, result);
+    countBehind(metrics, result, options.dryRun, attention);
     metrics.count(METRIC.reconcileEnqueued, result.enqueued);
     if (!options.dryRun) {
       await ports.state.recordCompleted(provider, startedAt, new Date(ports.now()).toISOString());
@@ -173,7 +187,7 @@ export async function runReconcilePass(
     result.outcome = 'failed';
     result.error = reasonOf(error);
     // Orders found behind before the failure were enqueued: they count as found.
-    countBehind(metrics, result);
+    countBehind(metrics, result, options.dryRun, attention);
     metrics.count(METRIC.reconcileEnqueued, result.enqueued);
     if (!options.dryRun) {
       metrics.count(METRIC.reconcilePassFailed, 1);
@@ -184,11 +198,19 @@ export async function runReconcilePass(
         result.failuresInARow = 1;
       }
       metrics.count(METRIC.reconcileFailuresInARow, result.failuresInARow);
+      // Every failing pass from the second on: the alarm stays in ALARM until a pass completes.
+      if (result.failuresInARow >= FAILED_PASSES_NEED_ATTENTION) {
+        countAttention(metrics, ATTENTION.reconcileFailedTwiceInARow);
+        attention.push(ATTENTION.reconcileFailedTwiceInARow);
+      }
     }
   }
   result.durationMs = ports.now() - started;
   const { behindOrders: _sample, ...summary } = result;
-  (result.outcome === 'failed' ? log.warn : log.info).call(log, 'reconcile pass', { ...summary });
+  (result.outcome === 'failed' ? log.warn : log.info).call(log, 'reconcile pass', {
+    ...summary,
+    ...(attention.length > 0 ? { needsAttention: attention.join(',') } : {}),
+  });
   return result;
 }
 

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import type { Log } from '../logger';
-import { METRIC } from '../metrics';
+import { ATTENTION, countAttention, METRIC } from '../metrics';
 import type { RechargeWebhook } from '../recharge-api/webhooks';
 import type { MetricsSink } from '../worker/process-record';
 
@@ -149,6 +149,7 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
         registered.push(missing);
       } else {
         log.warn('webhook subscription recreated', {
+          needsAttention: ATTENTION.subscriptionRecreated,
           topic: missing.topic,
           address: missing.address,
           id: created.id,
@@ -166,6 +167,7 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     }
   }
   metrics.count(METRIC.subscriptionRecreated, recreated.length);
+  countAttention(metrics, ATTENTION.subscriptionRecreated, recreated.length);
   metrics.count(METRIC.subscriptionRegistered, registered.length);
   // Remember what is ours now (one write, only when the set changed): a later loss is a re-creation.
   const nowOurs = [
@@ -184,6 +186,7 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     );
   // Missing after this run: recreated ones are counted above, so one event raises one alarm.
   metrics.count(METRIC.subscriptionMissing, stillMissing.length);
+  countAttention(metrics, ATTENTION.subscriptionMissing, stillMissing.length);
   const outcome =
     stillMissing.length > 0
       ? 'missing'
@@ -200,6 +203,7 @@ export async function guardSubscriptions(ports: GuardPorts, options: GuardOption
     recreated: recreated.length,
     registered: registered.length,
     stillMissing: stillMissing.length,
+    ...(stillMissing.length > 0 ? { needsAttention: ATTENTION.subscriptionMissing } : {}),
   });
   return { outcome, plan, recreated, registered, stillMissing, ...(error ? { error } : {}) };
 }

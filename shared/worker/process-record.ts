@@ -18,7 +18,7 @@ import { orderWithAllLineItems } from '../domain/record-size';
 import { AppError, ConfigError, RetryLaterError, TransientError } from '../errors';
 import { OrderSteps, type StepView } from '../idempotency/order-steps';
 import type { Log } from '../logger';
-import { METRIC } from '../metrics';
+import { ATTENTION, countAttention, METRIC } from '../metrics';
 import type { OrderStore } from '../order-system/ledger';
 import type { OrderSystem } from '../order-system/types';
 import { WORKER_PROVIDERS } from '../providers/worker-registry';
@@ -29,7 +29,8 @@ import type { FollowUpStep, RechargeApi, ReservedSlot } from './types';
 
 /** Counting metrics (Powertools in Lambda; a recorder in tests). */
 export interface MetricsSink {
-  count(name: string, value?: number): void;
+  /** `dimensions` beside `service`: only NeedsAttention's reason (shared/metrics.ts countAttention). */
+  count(name: string, value?: number, dimensions?: Record<string, string>): void;
 }
 
 /** Everything the worker talks to, injected so tests use real emulators or fakes at the ports. */
@@ -79,7 +80,7 @@ export interface RecordResult {
 
 /**
  * A configuration problem (a missing or refused credential) is retried this far apart: each try
- * cannot succeed until someone fixes the setting, and the alarm on RecordConfigError says so.
+ * cannot succeed until someone fixes the setting, and the NeedsAttention alarm says so.
  */
 export const CONFIG_RETRY_SECONDS = 300;
 
@@ -229,8 +230,10 @@ export async function processRecord(
       // Every record would fail the same way until the setting is fixed: say so once per record,
       // loudly, and let the queue wait instead of dead-lettering good messages.
       deps.metrics.count(METRIC.configError);
+      countAttention(deps.metrics, ATTENTION.workerConfigError);
       deps.log.error('configuration problem: record kept for retry', {
         ...fields,
+        needsAttention: ATTENTION.workerConfigError,
         step,
         reason: messageOf(error),
       });
@@ -379,7 +382,7 @@ async function converge(
         ? { stale: true }
         : {}),
       stepState: (name) => steps.item?.steps?.[name],
-      count: (metric) => deps.metrics.count(metric),
+      count: (metric, value, dimensions) => deps.metrics.count(metric, value, dimensions),
     }) ?? [];
   if (mustExistExternally(steps.item) && !steps.item.externalId) {
     // Keyed by provider order, not delivery: every delivery of one order shares this step. A

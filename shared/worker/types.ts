@@ -74,5 +74,5 @@ export interface FollowUpContext {
   stale?: boolean;
   /** A step as the order item holds it (any qualifier): what earlier deliveries did. */
   stepState?(name: string): StepState | undefined;
-  count?(metric: string): void;
+  count?(metric: string, value?: number, dimensions?: Record<string, string>): void;
 }

@@ -111,30 +111,37 @@ describe('reconcile function in the stack', () => {
     expect(env.PUBLIC_BASE_URL).toBe('https://hooks.example.com/');
   });
 
-  it('alarms on any order behind, two failed passes in a row, subscriptions recreated or missing, and reconcile errors', () => {
+  it('alarms on what needs a person (one alarm, over the pass period, staying in ALARM between passes) and on reconcile errors', () => {
     const notify = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] };
-    const appAlarm = (metric: string, props: Record<string, unknown>) =>
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        ...notify,
-        Namespace: METRICS_NAMESPACE,
-        MetricName: metric,
-        Dimensions: [{ Name: 'service', Value: 'order-webhooks' }],
-        Period: 900,
-        EvaluationPeriods: 1,
-        ...props,
-      });
-    appAlarm(METRIC.reconcileBehind, {
+    // Orders behind, failing passes and subscriptions recreated or missing publish NeedsAttention
+    // (test/integration/reconcile.test.ts); one datapoint per 15-minute pass, one of the last two
+    // periods in ALARM keeps the alarm there.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.needsAttention,
+      Dimensions: [{ Name: 'service', Value: 'order-webhooks' }],
+      Period: 900,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
       Statistic: 'Sum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
     });
-    appAlarm(METRIC.reconcileFailuresInARow, {
-      Statistic: 'Maximum',
-      Threshold: 2,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    for (const detail of [
+      METRIC.reconcileBehind,
+      METRIC.reconcileFailuresInARow,
+      METRIC.subscriptionRecreated,
+      METRIC.subscriptionMissing,
+    ])
+      expect(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: detail } }),
+      ).toEqual({});
+    // A daily schedule: the period follows it (two days of evaluation stay under CloudWatch's 7).
+    const daily = buildStack({ reconcileIntervalMinutes: '1440' }).template;
+    daily.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC.needsAttention,
+      Period: 86400,
+      EvaluationPeriods: 2,
     });
-    appAlarm(METRIC.subscriptionRecreated, { Statistic: 'Sum', Threshold: 0 });
-    appAlarm(METRIC.subscriptionMissing, { Statistic: 'Maximum', Threshold: 0 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
       Namespace: 'AWS/Lambda',

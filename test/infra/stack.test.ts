@@ -362,7 +362,7 @@ describe('OrderWebhooks stack with default settings', () => {
     );
   });
 
-  it('alarms on DLQ depth, oldest message age, API 5xx and Lambda errors and throttles, notifying SNS', () => {
+  it('alarms on DLQ depth, oldest message age, API 5xx, worker and reconcile errors, rejections and what needs attention, notifying SNS', () => {
     const dlqName = {
       'Fn::GetAtt': [deadLetterQueueId(template), 'QueueName'],
     };
@@ -376,12 +376,13 @@ describe('OrderWebhooks stack with default settings', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    // Oldest-message age minus the time the backlog needs at the budget's 2 calls/s (less its headroom).
+    // Oldest-message age minus the time the backlog needs at the budget's 2 calls/s (less its headroom),
+    // the messages in flight counted as what the worker holds: batch 10 x 2 concurrent invocations.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
       Threshold: 900,
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'age - (visible + inFlight) * 1 / 1.95', ReturnData: true }),
+      Metrics: [
+        Match.objectLike({ Expression: 'age - (visible + 20) * 1 / 1.95', ReturnData: true }),
         Match.objectLike({
           Id: 'age',
           MetricStat: Match.objectLike({
@@ -394,7 +395,7 @@ describe('OrderWebhooks stack with default settings', () => {
             Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }),
           }),
         }),
-      ]),
+      ],
     });
     // The HTTP API's 5xx metric (REST's is 5XXError: see the rest variant below).
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -403,14 +404,20 @@ describe('OrderWebhooks stack with default settings', () => {
       MetricName: '5xx',
       Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(template, 'AWS::ApiGatewayV2::Api') } }],
     });
-    for (const metric of ['Errors', 'Throttles'])
-      expect(
-        Object.keys(
-          template.findResources('AWS::CloudWatch::Alarm', {
-            Properties: { Namespace: 'AWS/Lambda', MetricName: metric, ...notify },
-          }),
-        ),
-      ).toHaveLength(3);
+    // Errors of the worker and the reconciler; the ingest's fail as API 5xx, throttles are caught by
+    // Api5xx and QueueOldestMessageAge (infra/constructs/monitoring.ts).
+    const lambdaAlarms = (metric: string) =>
+      Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Namespace: 'AWS/Lambda', MetricName: metric, ...notify },
+        }),
+      ).map((a) => JSON.stringify(a.Properties.Dimensions));
+    const ingestId = grantedActions(template, 'order-webhooks ingest').fn.id;
+    const workerId = grantedActions(template, 'order-webhooks worker').fn.id;
+    expect(lambdaAlarms('Errors')).toHaveLength(2);
+    expect(lambdaAlarms('Errors').join()).toContain(workerId);
+    expect(lambdaAlarms('Errors').join()).not.toContain(ingestId);
+    expect(lambdaAlarms('Throttles')).toEqual([]);
     // Sustained rejections: a credential mismatch makes providers retry and ReCharge give up.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...notify,
@@ -419,7 +426,33 @@ describe('OrderWebhooks stack with default settings', () => {
       Threshold: 5,
       EvaluationPeriods: 3,
     });
+    // One alarm for every condition that needs a person, over the reconcile schedule's period (15 min).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...notify,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.needsAttention,
+      Dimensions: [{ Name: 'service', Value: 'order-webhooks' }],
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
+      AlarmDescription: Match.stringLikeRegexp('order-webhooks doctor --aws'),
+    });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('has 7 alarms reading 8 metrics ($0.10 a month each), so the idle month stays under $2', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const metricsRead = alarms.map(
+      (a) =>
+        (a.Properties.Metrics as { MetricStat?: unknown }[] | undefined)?.filter((m) => m.MetricStat)
+          .length ?? 1,
+    );
+
+    expect(alarms).toHaveLength(7);
+    expect(metricsRead.reduce((a, b) => a + b, 0)).toBe(8);
   });
 
   it("has no dashboard by default, publishes only the alarms' metrics, and logs at INFO", () => {
@@ -520,7 +553,8 @@ describe('OrderWebhooks stack with every option set', () => {
       expect(settings).toMatchObject({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 600,
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'age - (visible + inFlight) * 1 / 9.75' })]),
+      // In flight: batch 50 x 4 concurrent invocations.
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'age - (visible + 200) * 1 / 9.75' })]),
     });
     expect(
       (grantedActions(template, 'order-webhooks worker').fn.props.Environment as { Variables: object })

@@ -38,16 +38,21 @@ describe('write-back mode and first-pass lookback as stack settings', () => {
     expect(() => buildStack({ rechargeWriteBack: 'replace' })).toThrow(/context "rechargeWriteBack"/);
   });
 
-  it('alarms once a write-back stopped (a fight), not when fill keeps or shadow records', () => {
+  it('alarms once a write-back stopped (a fight, through NeedsAttention), not when fill keeps or shadow records', () => {
     const { template } = buildStack();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.writeBackStopped,
+      MetricName: METRIC.needsAttention,
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    for (const quiet of [METRIC.writeBackKept, METRIC.writeBackShadow, METRIC.writeBackRepaired])
+    for (const quiet of [
+      METRIC.writeBackKept,
+      METRIC.writeBackShadow,
+      METRIC.writeBackRepaired,
+      METRIC.writeBackStopped,
+    ])
       expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: quiet } })).toEqual(
         {},
       );

@@ -49,10 +49,9 @@ const ALARMS = [
   },
   { name: 'OrderWebhooks-MonitoringWorkerErrors11223344-2C3D4E5F6A7B', state: 'INSUFFICIENT_DATA' as const },
   {
-    name: 'OrderWebhooks-MonitoringWorkerConfigErrorAABBCCDD-3D4E5F6A7B8C',
+    name: 'OrderWebhooks-MonitoringNeedsAttentionAABBCCDD-3D4E5F6A7B8C',
     state: 'ALARM' as const,
-    description:
-      'The worker cannot work with its settings (e.g. ReCharge refused the API token with 401/403).',
+    description: 'Something only a person can settle. Run `order-webhooks doctor --aws`.',
   },
   // Another stack in the same account and region: not ours.
   { name: 'OrderWebhooksStaging-MonitoringApi5xxFFEEDDCC-4E5F6A7B8C9D', state: 'ALARM' as const },
@@ -127,8 +126,8 @@ describe('doctor --aws: alarms in ALARM', () => {
       /- DeadLetterQueueNotEmpty since \d{4}-\d\d-\d\dT[\d:.]+Z: Webhooks failed permanently or exhausted their retries/,
     );
     expect(out).toContain('do: `order-webhooks dlq list --aws` shows each failureReason');
-    expect(out).toMatch(/- WorkerConfigError since [\dT:.Z-]+: The worker cannot work with its settings/);
-    expect(out).toContain('do: put a valid RECHARGE_API_TOKEN');
+    expect(out).toMatch(/- NeedsAttention since [\dT:.Z-]+: Something only a person can settle/);
+    expect(out).toContain('do: the `needs attention` line of this doctor names each reason');
     expect(out).toContain(
       'fix: the runbook: docs/operations.md#runbook-what-each-alarm-means-and-what-to-do',
     );
@@ -297,6 +296,71 @@ describe('doctor --aws: alarms in ALARM', () => {
       expect(code).toBe(0);
       expect(out).toContain(
         '[warn] worker last succeeded: the worker processed no record in the last 72 h (AWS/SQS NumberOfMessagesDeleted, queue OrderWebhooksStaging-Queue)',
+      );
+    });
+  });
+
+  describe('needs attention, from the reasons NeedsAttention carries', () => {
+    const attention = DOCTOR_CHECKS.filter((c) => c.name === 'needs attention');
+    async function run(args: string[]) {
+      let out = '';
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        return { code: await runDoctor(['--aws', ...args], attention), out };
+      } finally {
+        write.mockRestore();
+        quiet.mockRestore();
+      }
+    }
+
+    beforeAll(async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3600 * 1000);
+      // What the functions publish: the alarm's series (service) and one per reason (service, reason).
+      const publish = (service: string, reason: string | undefined, points: { at: Date; value: number }[]) =>
+        putMotoMetric(moto, 'eu-west-3', {
+          namespace: 'OrderWebhooks',
+          name: 'NeedsAttention',
+          dimensions: reason ? { service, reason } : { service },
+          points,
+        });
+      await publish('order-webhooks', undefined, [{ at: hoursAgo(3), value: 3 }]);
+      await publish('order-webhooks', 'subscription-missing', [
+        { at: hoursAgo(5), value: 1 },
+        { at: hoursAgo(3), value: 1 },
+      ]);
+      await publish('order-webhooks', 'worker-config-error', [{ at: hoursAgo(3), value: 1 }]);
+      // Older than the window, and another stack's.
+      await publish('order-webhooks', 'write-back-stopped', [{ at: hoursAgo(100), value: 1 }]);
+      await publish('OrderWebhooksStaging', 'reconcile-orders-behind', [{ at: hoursAgo(1), value: 4 }]);
+    });
+
+    it("names each reason of the last 72 h with how often, when and what to do (the stack's own only)", async () => {
+      const { code, out } = await run([]);
+
+      expect(code).toBe(0);
+      expect(out).toContain('[warn] needs attention: 2 reason(s) in the last 72 h:');
+      expect(out).toMatch(/- worker-config-error: 1 in the last 72 h, the latest in the hour from \d{4}-/);
+      expect(out).toContain('do: put a valid RECHARGE_API_TOKEN');
+      expect(out).toMatch(/- subscription-missing: 2 in the last 72 h/);
+      expect(out).toContain('do: `order-webhooks recharge-webhooks check --aws`');
+      expect(out).not.toMatch(/write-back-stopped|reconcile-orders-behind/);
+      expect(out).toContain('fix: the log lines with `needsAttention` carry the details');
+    });
+
+    it("reads another stack's service with --stack, and is ok when nothing needed a person", async () => {
+      for (const name of ['QUEUE_URL', 'DLQ_URL', 'ORDERS_TABLE']) delete process.env[name];
+      const staging = await run(['--stack', 'OrderWebhooksStaging', '--region', 'eu-west-3']);
+      const calm = await run(['--stack', 'OrderWebhooksCalm', '--region', 'eu-west-3']);
+
+      expect(staging.out).toMatch(/- reconcile-orders-behind: 4 in the last 72 h/);
+      expect(staging.out).not.toContain('subscription-missing');
+      expect(calm.code).toBe(0);
+      expect(calm.out).toContain(
+        '[ok]   needs attention: nothing needed a person in the last 72 h (NeedsAttention, service OrderWebhooksCalm)',
       );
     });
   });

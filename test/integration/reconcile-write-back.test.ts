@@ -1,7 +1,7 @@
 import { describeStoppedWriteBacks, findStoppedWriteBacks } from '../../scripts/cli/doctor-write-backs';
 import { formatOrderDetail, listOrderEffects } from '../../scripts/cli/order-effects';
 import type { FakeOrder } from '../../scripts/local/fake-recharge';
-import { METRIC } from '../../shared/metrics';
+import { ATTENTION, METRIC } from '../../shared/metrics';
 import { getOrderByProviderRef } from '../../shared/order-system/ledger';
 import { createWebhook } from '../../shared/recharge-api/webhooks';
 import { runReconcilePass } from '../../shared/reconcile/pass';
@@ -105,11 +105,16 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
     expect(calls(world, orderId, 'GET')).toBe(2);
     expect(calls(world, orderId, 'PUT')).toBe(2);
     expect(world.workerMetrics.counts[METRIC.writeBackStopped]).toBe(1);
+    expect(world.workerMetrics.attention[ATTENTION.writeBackStopped]).toBe(1);
     expect(world.workerMetrics.counts[METRIC.writeBackRepaired]).toBe(1);
     expect(later.map((p) => behind(p, orderId))).toEqual([0, 0, 0]);
     const stopped = world.workerLog.lines.filter((l) => l.message === 'recharge write-back stopped');
     expect(stopped).toHaveLength(1);
-    expect(stopped[0]?.extra).toMatchObject({ orderId, reason: 'gone-again' });
+    expect(stopped[0]?.extra).toMatchObject({
+      orderId,
+      reason: 'gone-again',
+      needsAttention: ATTENTION.writeBackStopped,
+    });
     expect(await world.deadLetters()).toBe(0);
     // Reported where an operator looks: doctor names the order, `orders --id` says it stopped.
     const found = await findStoppedWriteBacks({ dynamo: world.dynamo, ordersTable: world.tables.orders });
@@ -134,6 +139,7 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
     await world.settle();
     const deps = world.reconcileDeps();
     const stoppedBefore = world.workerMetrics.counts[METRIC.writeBackStopped] ?? 0;
+    const attentionBefore = world.workerMetrics.attention[ATTENTION.writeBackStopped] ?? 0;
 
     rewriteHeldIds(world, orderId, SHOPIFY_ORDER_ID, '#1042');
     const first = await pass(deps);
@@ -148,6 +154,7 @@ describe.each(['2021-11', '2021-01'] as const)('write-backs that did not stick, 
       field(version, SHOPIFY_ORDER_ID),
     );
     expect(world.workerMetrics.counts[METRIC.writeBackStopped]).toBe(stoppedBefore + 1);
+    expect(world.workerMetrics.attention[ATTENTION.writeBackStopped]).toBe(attentionBefore + 1);
     expect(behind(next, orderId)).toBe(0);
   }, 240_000);
 

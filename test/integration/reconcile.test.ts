@@ -1,5 +1,5 @@
 import type { FakeOrder } from '../../scripts/local/fake-recharge';
-import { METRIC } from '../../shared/metrics';
+import { ATTENTION, METRIC } from '../../shared/metrics';
 import { listOrders, ordersDocumentClient } from '../../shared/order-system/ledger';
 import { signRechargeBody } from '../../shared/providers/recharge/signature';
 import { createWebhook } from '../../shared/recharge-api/webhooks';
@@ -108,6 +108,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     // The first pass (no watermark yet) is a backfill: counted apart, no "orders behind" alarm.
     expect(deps.metrics.counts[METRIC.reconcileBackfilled]).toBe(first.behind);
     expect(deps.metrics.counts[METRIC.reconcileBehind]).toBe(0);
+    expect(deps.metrics.attention).toEqual({});
     const listCalls = world.recharge.requests.filter((r) => r.method === 'GET' && r.path === '/orders');
     expect(listCalls).toHaveLength(2);
 
@@ -157,6 +158,8 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     });
     expect(established).toMatchObject({ outcome: 'dry-run', enqueued: 0 });
     expect(established.behind).toBeGreaterThanOrEqual(260);
+    // A dry run is an operator looking: nothing re-queued, nothing that needs a person.
+    expect(deps.metrics.attention).toEqual({});
     await state.recordCompleted('recharge', minutesAgo(60), new Date().toISOString());
     const watermarkBefore = (await state.get('recharge')).watermark;
     expect(watermarkBefore).toBeDefined();
@@ -178,6 +181,7 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       });
     };
     const first = await failedPass();
+    const attentionAfterOne = { ...deps.metrics.attention };
     const second = await failedPass();
     world.recharge.setBehaviour({ mode: 'ok' });
 
@@ -186,14 +190,26 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     expect(world.recharge.requests.some((r) => r.status === 429)).toBe(true);
     expect(second.failuresInARow).toBe(2);
     expect(deps.metrics.counts[METRIC.reconcilePassFailed]).toBe(2);
+    // One failed pass may be a blip; the second in a row needs a person, and says so in its log line.
+    expect(attentionAfterOne[ATTENTION.reconcileFailedTwiceInARow]).toBeUndefined();
+    expect(deps.metrics.attention[ATTENTION.reconcileFailedTwiceInARow]).toBe(1);
+    const passLines = deps.log.lines.filter((l) => l.message === 'reconcile pass');
+    expect(passLines.at(-1)?.extra).toMatchObject({ needsAttention: ATTENTION.reconcileFailedTwiceInARow });
     expect((await state.get('recharge')).watermark).toBe(watermarkBefore);
 
+    const behindBefore = deps.metrics.attention[ATTENTION.reconcileOrdersBehind] ?? 0;
     const recovered = await runReconcilePass(deps.ports, {
       deadline: Date.now() + 30_000,
       overlapSeconds: 3600,
       lookbackSeconds: 259_200,
     });
     expect(recovered.outcome).toBe('completed');
+    // The orders it found behind past a watermark are missed webhooks: each one counted for a person.
+    expect(recovered.behind).toBeGreaterThanOrEqual(260);
+    expect(deps.metrics.attention[ATTENTION.reconcileOrdersBehind]).toBe(behindBefore + recovered.behind);
+    expect(deps.log.lines.filter((l) => l.message === 'reconcile pass').at(-1)?.extra).toMatchObject({
+      needsAttention: ATTENTION.reconcileOrdersBehind,
+    });
     const after = await state.get('recharge');
     expect(after.failuresInARow).toBe(0);
     expect(after.watermark).toBe(recovered.startedAt);
@@ -229,6 +245,10 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     expect(reported.guard?.stillMissing.map((m) => m.topic)).toEqual(['order/processed']);
     expect(check.metrics.counts[METRIC.subscriptionRecreated]).toBe(0);
     expect(check.metrics.counts[METRIC.subscriptionMissing]).toBe(1);
+    expect(check.metrics.attention[ATTENTION.subscriptionMissing]).toBe(1);
+    expect(check.log.lines.find((l) => l.message === 'webhook subscriptions checked')?.extra).toMatchObject({
+      needsAttention: ATTENTION.subscriptionMissing,
+    });
 
     const deps = world.reconcileDeps();
     const repaired = await runScheduledReconcile(deps, Date.now() + 30_000);
@@ -238,6 +258,11 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
       { topic: 'order/processed', address: `${world.api.url}/webhooks/recharge/order/processed` },
     ]);
     expect(deps.metrics.counts[METRIC.subscriptionRecreated]).toBe(1);
+    expect(deps.metrics.attention[ATTENTION.subscriptionRecreated]).toBe(1);
+    expect(deps.metrics.attention[ATTENTION.subscriptionMissing]).toBeUndefined();
+    expect(deps.log.lines.find((l) => l.message === 'webhook subscription recreated')?.extra).toMatchObject({
+      needsAttention: ATTENTION.subscriptionRecreated,
+    });
     const posted = world.recharge.requests
       .filter((r) => r.method === 'POST' && r.path === '/webhooks')
       .at(-1);
@@ -255,5 +280,6 @@ describe.each(['2021-11', '2021-01'] as const)('reconciliation against ReCharge 
     const again = world.reconcileDeps();
     await runScheduledReconcile(again, Date.now() + 30_000);
     expect(again.metrics.counts[METRIC.subscriptionRecreated]).toBe(0);
+    expect(again.metrics.attention[ATTENTION.subscriptionRecreated]).toBeUndefined();
   }, 200_000);
 });

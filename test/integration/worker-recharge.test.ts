@@ -1,6 +1,6 @@
 import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/worker/handler';
-import { METRIC } from '../../shared/metrics';
+import { ATTENTION, METRIC } from '../../shared/metrics';
 import { getOrderByProviderRef, ledgerOrderId, listOrders } from '../../shared/order-system/ledger';
 import {
   createWorkerWorld,
@@ -418,11 +418,13 @@ describe('ReCharge API failures', () => {
       expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
       expect(await drainQueue(world.sqs, world.queues.dlqUrl)).toEqual([]);
       expect(deps.metrics.counts[METRIC.configError]).toBe(1);
+      expect(deps.metrics.attention).toEqual({ [ATTENTION.workerConfigError]: 1 });
       expect(deps.metrics.counts[METRIC.permanentFailure]).toBeUndefined();
       const problem = deps.log.lines.find(
         (l) => l.message === 'configuration problem: record kept for retry',
       );
       expect(problem?.level).toBe('error');
+      expect(problem?.extra).toMatchObject({ needsAttention: ATTENTION.workerConfigError });
       expect(String(problem?.extra?.reason)).toContain('RECHARGE_API_TOKEN');
       expect(JSON.stringify(deps.log.lines)).not.toContain('test-recharge-token');
 

@@ -11,6 +11,7 @@ import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../..
 import type { QueueUrls, TableNames } from '../../scripts/local/resources';
 import { samplePayload } from '../../scripts/samples/index';
 import type { Log } from '../../shared/logger';
+import { ATTENTION_DIMENSION, METRIC } from '../../shared/metrics';
 import { type Provider, type QueuedWebhook, toSendMessageInput } from '../../shared/queue/message';
 import { type BuildWorkerDepsOptions, buildWorkerDeps } from '../../shared/worker/deps';
 import type { MetricsSink, WorkerDeps } from '../../shared/worker/process-record';
@@ -37,13 +38,24 @@ export function recordingLog(): Log & {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** Metric recorder: counts per metric name, nothing printed. */
-export function recordingMetrics(): MetricsSink & { counts: Record<string, number> } {
+/**
+ * Metric recorder: counts per metric name, and NeedsAttention per reason (`attention`), nothing
+ * printed.
+ */
+export function recordingMetrics(): MetricsSink & {
+  counts: Record<string, number>;
+  attention: Record<string, number>;
+} {
   const counts: Record<string, number> = {};
+  const attention: Record<string, number> = {};
   return {
     counts,
-    count(name, value = 1) {
+    attention,
+    count(name, value = 1, dimensions) {
       counts[name] = (counts[name] ?? 0) + value;
+      if (name === METRIC.needsAttention && dimensions?.[ATTENTION_DIMENSION])
+        attention[dimensions[ATTENTION_DIMENSION]] =
+          (attention[dimensions[ATTENTION_DIMENSION]] ?? 0) + value;
     },
   };
 }

@@ -2,7 +2,7 @@ import type { WriteBackMode } from '../../config';
 import type { ExternalOrderRef } from '../../domain/order';
 import type { StepState } from '../../domain/order-record';
 import { TransientError } from '../../errors';
-import { METRIC } from '../../metrics';
+import { ATTENTION, countAttention, METRIC } from '../../metrics';
 import { type HeldIds, heldByOther } from '../../recharge-api/client';
 import type { FollowUpContext, FollowUpStep } from '../../worker/types';
 
@@ -210,7 +210,7 @@ function keptResult(ctx: FollowUpContext, orderId: string, held: HeldIds): PutOr
  * without our ids (another integration replaced them, or a 2xx that did not apply). Repaired once,
  * then stopped: the first time, one GET (the listing may be minutes old) and, where the field is
  * empty (or overwrite is on), one PUT, counted as WriteBackRepaired; another integration's ids in
- * fill, or our ids gone again at a later pass, stop it: WriteBackStopped once, a warning, and the
+ * fill, or our ids gone again at a later pass, stop it: WriteBackStopped and NeedsAttention once, a warning, and the
  * order item says so (the reconciler no longer re-queues it). Both reads happen only on this path,
  * never on the happy one.
  */
@@ -234,8 +234,10 @@ export function planWriteBackRepair(ctx: FollowUpContext, orderId: string): Foll
   const qualifier = repairQualifier(ids.id, ctx.event.occurredAt);
   const stop = (reason: 'held-by-other' | 'gone-again', seen: HeldIds): RepairResult => {
     ctx.count?.(METRIC.writeBackStopped);
+    if (ctx.count) countAttention({ count: ctx.count }, ATTENTION.writeBackStopped);
     ctx.log.warn('recharge write-back stopped', {
       orderId,
+      needsAttention: ATTENTION.writeBackStopped,
       reason,
       ours: ids,
       ...held(seen),
