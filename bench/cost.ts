@@ -497,6 +497,7 @@ function renderAccessLog(format: string): string {
   const typical: Record<string, string> = {
     requestId: '6f1c2a8e-0b5d-4c1e-9a77-3d2f1e0c5b6a',
     requestTime: '06/Dec/2026:20:30:00 +0000',
+    requestTimeEpoch: '1796589000123',
     'identity.sourceIp': '203.0.113.10',
     'identity.userAgent': 'ReCharge Webhooks/1.0',
     httpMethod: 'POST',
@@ -513,7 +514,12 @@ function renderAccessLog(format: string): string {
     'integration.error': '-',
     'error.message': '-',
   };
-  return format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => typical[name] ?? '-');
+  return format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => {
+    const value = typical[name];
+    // A field the table does not know would make the estimate quietly short.
+    if (value === undefined) throw new Error(`bench:cost: no typical value for $context.${name}`);
+    return value;
+  });
 }
 
 interface PriceInput {

@@ -153,7 +153,9 @@ export class OrderWebhooksStack extends Stack {
       entry: 'functions/worker/handler.ts',
       lambda: 'worker',
       description: 'order-webhooks worker: sync queued webhooks to the order system',
-      memorySize: 512,
+      // CPU scales with memory: at 256 MB parsing, TLS and the archive's gzip run slower, but the worker
+      // mostly waits (I/O, the ReCharge budget), billed per GB-second (test/integration/worker-memory.test.ts).
+      memorySize: s.workerMemoryMb,
       timeout: workerTimeout,
       logRetention,
       tracing: s.tracing,

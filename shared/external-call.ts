@@ -18,9 +18,12 @@ export interface ExternalCall {
   attempt: number;
 }
 
-/** Logs one line per external effect: info when it succeeded, warn otherwise. */
+/**
+ * Logs one line per external effect: debug when it succeeded (the record's line has the outcome, and
+ * the order item keeps each effect's step and result), warn otherwise.
+ */
 export function logExternalCall(log: Log, call: ExternalCall): void {
   const ok =
     call.status === 'ok' || (typeof call.status === 'number' && call.status < 400) || call.status === 409;
-  (ok ? log.info : log.warn).call(log, 'external call', { ...call });
+  (ok ? log.debug : log.warn).call(log, 'external call', { ...call });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createGzip, gunzipSync } from 'node:zlib';
 import type { Provider, QueuedWebhook, VerificationScheme } from '../queue/message';
 
 /**
@@ -40,6 +41,19 @@ export interface ArchivedWebhook extends ArchiveMetadata {
 export interface ArchiveWriter {
   /** Archives a batch; returns each webhook's archiveRef, in order. */
   putBatch(webhooks: readonly ArchivedWebhook[]): Promise<string[]>;
+  /**
+   * The same write, given one webhook at a time: each is compressed as it is added, so a batch of
+   * claim-checked bodies (megabytes each) never has to be in memory at once.
+   */
+  startBatch(): ArchiveBatch;
+}
+
+/** One archive write in progress (ArchiveWriter.startBatch). */
+export interface ArchiveBatch {
+  /** Adds a webhook; its line is taken at the call, so adds started together keep their call order. */
+  add(webhook: ArchivedWebhook): Promise<void>;
+  /** Writes the objects; each added webhook's archiveRef, in the order added. */
+  commit(): Promise<string[]>;
 }
 
 /** One archived receipt found by a listing. */
@@ -159,9 +173,57 @@ export function matches(webhook: ArchiveMetadata, query: ArchiveQuery): boolean 
   );
 }
 
-/** One archive object's bytes: gzip'd JSON Lines of ArchivedWebhook. */
-export function encodeObject(webhooks: readonly ArchivedWebhook[]): Buffer {
-  return gzipSync(webhooks.map((w) => JSON.stringify(w)).join('\n'));
+/** Characters of a body escaped and compressed at a time (archive lines are written in pieces). */
+const BODY_PIECE_CHARS = 65_536;
+
+/**
+ * One archive object's bytes, built a line at a time: gzip'd JSON Lines of ArchivedWebhook. A body
+ * is escaped and compressed in pieces, so a batch of megabyte bodies never exists as one more string
+ * or buffer (test/integration/worker-memory.test.ts); each line parses as JSON.stringify's would.
+ */
+export class ObjectEncoder {
+  readonly #gzip = createGzip();
+  readonly #chunks: Buffer[] = [];
+  readonly #ended = once(this.#gzip, 'end');
+  #lines = 0;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor() {
+    this.#gzip.on('data', (chunk: Buffer) => this.#chunks.push(chunk));
+  }
+
+  /** Takes the next line number at once; `written` resolves when the line is in the stream. */
+  write(webhook: ArchivedWebhook): { line: number; written: Promise<void> } {
+    const line = this.#lines++;
+    const written = this.#tail.then(() => this.#writeLine(webhook, line));
+    this.#tail = written.catch(() => undefined);
+    return { line, written };
+  }
+
+  async #put(text: string): Promise<void> {
+    if (!this.#gzip.write(text)) await once(this.#gzip, 'drain');
+  }
+
+  async #writeLine(webhook: ArchivedWebhook, line: number): Promise<void> {
+    const { body, ...meta } = webhook;
+    await this.#put(`${line > 0 ? '\n' : ''}${JSON.stringify(meta).slice(0, -1)},"body":"`);
+    for (let start = 0; start < body.length; ) {
+      let end = Math.min(start + BODY_PIECE_CHARS, body.length);
+      // Never split a surrogate pair: alone, each half would be escaped as \udxxx.
+      const last = body.charCodeAt(end - 1);
+      if (end < body.length && last >= 0xd800 && last <= 0xdbff) end--;
+      await this.#put(JSON.stringify(body.slice(start, end)).slice(1, -1));
+      start = end;
+    }
+    await this.#put('"}');
+  }
+
+  async finish(): Promise<Buffer> {
+    await this.#tail;
+    this.#gzip.end();
+    await this.#ended;
+    return Buffer.concat(this.#chunks);
+  }
 }
 
 export function decodeObject(bytes: Uint8Array): ArchivedWebhook[] {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  type ArchiveBatch,
   type ArchivedWebhook,
   type ArchiveEntry,
   type ArchiveQuery,
@@ -9,11 +10,11 @@ import {
   batchObjectKey,
   dayPrefixes,
   decodeObject,
-  encodeObject,
   entryKeyOfRef,
   hourInRange,
   hourPrefix,
   matches,
+  ObjectEncoder,
   objectHour,
   parseEntryKey,
 } from './archive';
@@ -152,43 +153,60 @@ export function makeS3Archive(options: S3ArchiveOptions): S3Archive {
     return entries;
   };
 
+  const startBatch = (): ArchiveBatch => {
+    // One object per receive hour (a batch nearly always has one): the hour prefix of a key
+    // holds every receipt of that hour, so a time range needs no other index.
+    const byHour = new Map<string, { receivedAt: string; encoder: ObjectEncoder }>();
+    const lines: { hour: string; line: number }[] = [];
+    return {
+      add(webhook) {
+        const hour = hourPrefix(webhook.receivedAt);
+        let object = byHour.get(hour);
+        if (!object) {
+          object = { receivedAt: webhook.receivedAt, encoder: new ObjectEncoder() };
+          byHour.set(hour, object);
+        }
+        const { line, written } = object.encoder.write(webhook);
+        lines.push({ hour, line });
+        return written;
+      },
+      async commit() {
+        const { s3, sdk } = await load();
+        const now = options.now?.() ?? new Date();
+        const keys = new Map<string, string>();
+        await Promise.all(
+          [...byHour].map(async ([hour, { receivedAt, encoder }]) => {
+            const Key = batchObjectKey(receivedAt, now);
+            const Body = await encoder.finish();
+            // A fresh key per write, and S3 refuses to replace an existing object: write-once.
+            await s3.send(
+              new sdk.PutObjectCommand({
+                Bucket: bucket,
+                Key,
+                Body,
+                ContentLength: Body.length,
+                ContentType: 'application/gzip',
+                IfNoneMatch: '*',
+              }),
+            );
+            keys.set(hour, Key);
+          }),
+        );
+        return lines.map(({ hour, line }) => archiveRef(keys.get(hour) as string, line));
+      },
+    };
+  };
+
   return {
     bucket,
 
     async putBatch(webhooks) {
-      const { s3, sdk } = await load();
-      const now = options.now?.() ?? new Date();
-      const refs: string[] = new Array(webhooks.length);
-      // One object per receive hour (a batch nearly always has one): the hour prefix of a key
-      // holds every receipt of that hour, so a time range needs no other index.
-      const byHour = new Map<string, number[]>();
-      webhooks.forEach((webhook, i) => {
-        const hour = hourPrefix(webhook.receivedAt);
-        byHour.set(hour, [...(byHour.get(hour) ?? []), i]);
-      });
-      await Promise.all(
-        [...byHour.values()].map(async (indexes) => {
-          const group = indexes.map((i) => webhooks[i] as ArchivedWebhook);
-          const Key = batchObjectKey(group[0]?.receivedAt as string, now);
-          const Body = encodeObject(group);
-          // A fresh key per write, and S3 refuses to replace an existing object: write-once.
-          await s3.send(
-            new sdk.PutObjectCommand({
-              Bucket: bucket,
-              Key,
-              Body,
-              ContentLength: Body.length,
-              ContentType: 'application/gzip',
-              IfNoneMatch: '*',
-            }),
-          );
-          indexes.forEach((i, line) => {
-            refs[i] = archiveRef(Key, line);
-          });
-        }),
-      );
-      return refs;
+      const batch = startBatch();
+      for (const webhook of webhooks) await batch.add(webhook);
+      return batch.commit();
     },
+
+    startBatch,
 
     async putClaim(key, body, signal) {
       const { s3, sdk } = await load();

@@ -121,15 +121,25 @@ export async function ingestWebhook(request: IngestRequest, deps: IngestDeps): P
   const started = performance.now();
   const providers = deps.providers ?? INGEST_PROVIDERS;
   const now = deps.now ?? Date.now;
-  const fields: Record<string, unknown> = { method: request.method, bytes: request.body.length };
+  const fields: Record<string, unknown> = {};
 
+  // One line per request: what finds the delivery (provider, topic, deliveryKey) and how it ended; a
+  // refusal adds what explains it and the request id that joins the API access log (source IP).
   const finish = (response: IngestResponse, reason?: string): IngestResponse => {
+    const refused = response.statusCode >= 400;
     const line = {
       ...fields,
       outcome: response.outcome,
-      statusCode: response.statusCode,
-      ...(reason ? { reason } : {}),
-      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      ...(refused
+        ? {
+            statusCode: response.statusCode,
+            reason,
+            method: request.method,
+            bytes: request.body.length,
+            requestId: request.requestId,
+          }
+        : {}),
+      latencyMs: Math.round(performance.now() - started),
     };
     if (response.statusCode >= 500) deps.log.error('webhook', line);
     else deps.log.info('webhook', line);

@@ -89,7 +89,7 @@ export function buildWorkerDeps(options: BuildWorkerDepsOptions = {}): WorkerDep
     onCall: (call) => {
       sink.count(METRIC.rechargeCalls);
       if (call.status === 429) sink.count(METRIC.recharge429);
-      // One line per external effect (was debug): what the worker did to ReCharge, and its answer.
+      // One line per external effect (debug; warn when it failed): the ReCharge call and its answer.
       logExternalCall(log, { target: 'recharge', ...call });
     },
   });

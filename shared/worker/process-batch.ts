@@ -50,9 +50,8 @@ export async function processBatch(
   const deadline = deps.now() + remaining - deps.safetyMarginMs;
 
   const results = new Map<string, RecordResult>();
-  const loaded = await Promise.all(records.map((record) => loadRecord(record, deps)));
   const groups = new Map<string, ReturnType<typeof prepareRecord>[]>();
-  for (const prepared of await archiveBatch(loaded, deps, results)) {
+  for (const prepared of await loadAndArchive(records, deps, results)) {
     const group = groups.get(prepared.groupKey);
     if (group) group.push(prepared);
     else groups.set(prepared.groupKey, [prepared]);
@@ -109,34 +108,52 @@ export async function processBatch(
 }
 
 /**
- * Archives the batch's provider deliveries (not replays or reconciles) in one write before any is
- * processed: off the ack path (the ingest answers without waiting for S3), one S3 PUT per batch.
- * If the write fails, those records stay in SQS (a transient failure) so nothing is processed
- * without being archived; the others go on. Returns the records to process, each archived one
- * carrying its archiveRef for the order's history.
+ * Reads and parses the batch's records and archives its provider deliveries (not replays or
+ * reconciles) in one write before any is processed: off the ack path (the ingest answers without
+ * waiting for S3), one S3 PUT per batch. Each delivery is compressed into the archive object as it is
+ * read, and a claim-checked body is then let go (only the parse result is processed): a batch of
+ * megabyte bodies is never in memory at once (test/integration/worker-memory.test.ts). If the write
+ * fails, those records stay in SQS (a transient failure) so nothing is processed without being
+ * archived; the others go on. Returns the records to process, each archived one carrying its
+ * archiveRef for the order's history.
  */
-async function archiveBatch(
-  loaded: PreparedRecord[],
+async function loadAndArchive(
+  records: SQSRecord[],
   deps: WorkerDeps,
   results: Map<string, RecordResult>,
 ): Promise<PreparedRecord[]> {
-  const archive = deps.archive;
-  const toArchive = loaded.filter((p) => p.webhook && !p.webhook.origin);
-  if (!archive || toArchive.length === 0) return loaded;
-  try {
-    const refs = await archive.putBatch(
-      toArchive.map((p) => {
-        const parsed = p.parsed;
-        return toArchived(
-          p.webhook as NonNullable<PreparedRecord['webhook']>,
-          parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined,
-        );
-      }),
+  const batch = deps.archive?.startBatch();
+  const loaded: PreparedRecord[] = new Array(records.length);
+  const toArchive: PreparedRecord[] = [];
+  let archiveError: unknown;
+  // One record at a time: a claim-checked body is read, parsed, compressed and let go before the next.
+  for (const [i, record] of records.entries()) {
+    const prepared = await loadRecord(record, deps);
+    loaded[i] = prepared;
+    const webhook = prepared.webhook;
+    if (!batch || !webhook || webhook.origin) continue;
+    toArchive.push(prepared);
+    const parsed = prepared.parsed;
+    const written = batch.add(
+      toArchived(webhook, parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined),
     );
+    // Archived and parsed: a claim-checked body is not needed again (a dead-lettered record keeps its pointer).
+    if (webhook.body !== record.body) prepared.webhook = { ...webhook, body: '' };
+    await written.catch((error: unknown) => {
+      archiveError ??= error;
+    });
+    // A claim-checked body leaves tens of MB of garbage (its bytes, string, parse and escaped
+    // copies); collecting it before the next keeps the batch's peak at one body. Lambda starts Node
+    // with --expose-gc; elsewhere gc is undefined and this does nothing. Such bodies are rare.
+    if (webhook.body !== record.body) (globalThis as { gc?: () => void }).gc?.();
+  }
+  try {
+    if (archiveError) throw archiveError;
+    const refs = batch && toArchive.length > 0 ? await batch.commit() : [];
     toArchive.forEach((p, i) => {
       p.webhook = { ...(p.webhook as NonNullable<PreparedRecord['webhook']>), archiveRef: refs[i] as string };
     });
-    deps.log.debug('batch archived', { records: toArchive.length, refs });
+    if (toArchive.length > 0) deps.log.debug('batch archived', { records: toArchive.length, refs });
     return loaded;
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';

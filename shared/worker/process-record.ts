@@ -157,7 +157,11 @@ export async function processRecord(
     topic: webhook?.topic,
     deliveryKey: webhook?.deliveryKey,
     orderId: parsed?.kind === 'order' ? parsed.event.ref.orderId : undefined,
-    receiveCount: record.attributes?.ApproximateReceiveCount,
+    // A first delivery says nothing more: the count is logged from the second on.
+    receiveCount:
+      Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1
+        ? record.attributes?.ApproximateReceiveCount
+        : undefined,
   };
   let step = prepared.error?.step ?? 'claim-delivery';
   const done = (
@@ -169,7 +173,8 @@ export async function processRecord(
     const log = failed || outcome === 'dead-lettered' ? deps.log.warn : deps.log.info;
     log.call(deps.log, 'record handled', {
       ...fields,
-      step,
+      // The step a record stopped at; one that finished says so by its outcome alone.
+      ...(step === 'done' ? {} : { step }),
       outcome,
       durationMs: deps.now() - started,
       ...extra,

@@ -115,7 +115,17 @@ describe('OrderWebhooks stack with default settings', () => {
       expect(settings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
     const access = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
     const format = JSON.parse(access.Format);
-    expect(format).toMatchObject({ routeKey: '$context.routeKey', status: '$context.status' });
+    // What the ingest's line does not say: mainly the requests refused before the function.
+    expect(format).toEqual({
+      requestId: '$context.requestId',
+      time: '$context.requestTimeEpoch',
+      ip: '$context.identity.sourceIp',
+      route: '$context.routeKey',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      error: '$context.error.message',
+      integrationError: '$context.integrationErrorMessage',
+    });
     // $context.path would write the Wix URL token into the logs.
     expect(Object.values(format)).not.toContain('$context.path');
     const accessLogGroup = refOf(access.DestinationArn);
@@ -699,7 +709,16 @@ describe('OrderWebhooks stack with apiType rest (for AWS WAF)', () => {
     }
     expect(settings.find((m) => m.ResourcePath === '/*')?.LoggingLevel).toBe('OFF');
     const format = JSON.parse((stage.AccessLogSetting as { Format: string }).Format);
-    expect(format).toMatchObject({ resourcePath: '$context.resourcePath', status: '$context.status' });
+    expect(format).toEqual({
+      requestId: '$context.requestId',
+      time: '$context.requestTimeEpoch',
+      ip: '$context.identity.sourceIp',
+      route: '$context.resourcePath',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      error: '$context.error.message',
+      integrationError: '$context.integrationErrorMessage',
+    });
     expect(Object.values(format)).not.toContain('$context.path');
     expect(stage.TracingEnabled).toBe(false);
   });

@@ -35,16 +35,19 @@ function prepaid() {
 
 /**
  * Each external effect of a record is one log line (target, method, path or order id, status,
- * duration, attempt), so an operator can see what the worker did, not only "processed".
+ * duration, attempt), so an operator can see what the worker did, not only "processed": at debug when
+ * it succeeded (the record's info line has the outcome), at warn when it did not.
  */
 describe('worker effect log', () => {
-  it('logs the ledger create and both ReCharge write-backs of a prepaid order', async () => {
+  it('logs the ledger create and both ReCharge write-backs of a prepaid order at debug', async () => {
     const deps = world.deps();
     const { orderId, chargeId, webhook } = prepaid();
 
     await makeHandler(deps)(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
-    const calls = deps.log.lines.filter((l) => l.message === 'external call').map((l) => l.extra);
+    const lines = deps.log.lines.filter((l) => l.message === 'external call');
+    expect(lines.map((l) => l.level)).toEqual(['debug', 'debug', 'debug']);
+    const calls = lines.map((l) => l.extra);
     expect(calls).toEqual([
       expect.objectContaining({
         target: 'ledger',
@@ -85,8 +88,8 @@ describe('worker effect log', () => {
     expect(orderPuts.map((l) => [l.level, l.extra?.method, l.extra?.status, l.extra?.attempt])).toEqual([
       ['warn', 'PUT', 500, 1],
       // The 500 leaves the outcome unknown: a verification read (attempt 0) before the PUT is repeated.
-      ['info', 'GET', 200, 0],
-      ['info', 'PUT', 200, 2],
+      ['debug', 'GET', 200, 0],
+      ['debug', 'PUT', 200, 2],
     ]);
   });
 

@@ -279,21 +279,22 @@ describe('batches', () => {
     );
   });
 
-  it('logs one structured line per record with provider, topic, order, delivery key, step and outcome', async () => {
+  it('logs one info line per record with provider, topic, order, delivery key and outcome; each step at debug', async () => {
     const deps = world.deps();
     const { orderId, webhook } = rechargeWebhook('2021-11-created-regular');
     await makeHandler(deps)(sqsEvent([sqsRecord(webhook)]), lambdaContext());
-    const lines = deps.log.lines.filter((l) => l.message === 'record handled');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]?.extra).toMatchObject({
+    const info = deps.log.lines.filter((l) => l.level !== 'debug');
+    expect(info.map((l) => [l.level, l.message])).toEqual([['info', 'record handled']]);
+    expect(JSON.parse(JSON.stringify(info[0]?.extra))).toEqual({
+      messageId: expect.any(String),
       provider: 'recharge',
       topic: 'order/created',
       orderId,
       deliveryKey: webhook.deliveryKey,
-      step: 'done',
       outcome: 'applied',
       durationMs: expect.any(Number),
     });
+    expect(deps.log.lines.filter((l) => l.message === 'external call').length).toBeGreaterThan(0);
     expect(JSON.stringify(deps.log.lines)).not.toContain('jane.doe@example.com');
   });
 });
