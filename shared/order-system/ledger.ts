@@ -166,7 +166,10 @@ export class OrderStore {
    */
   async write(record: OrderRecord, expectedVersion: number | undefined): Promise<WriteOutcome> {
     const bounded = boundRecordSize(record, this.recordBudgetBytes).record;
-    const { detailsRef: previousRef, ...rest } = bounded;
+    const { detailsRef: knownRef, ...rest } = bounded;
+    // The details item the stored version names, when the record is that version as read (otherwise
+    // unknown: the details are put again, and nothing is deleted).
+    const previousRef = bounded.version === (expectedVersion ?? 0) ? knownRef : undefined;
     const version = (expectedVersion ?? 0) + 1;
     const next: OrderRecord = { ...rest, version };
     const pk = orderItemPk({ provider: record.provider, orderId: record.providerOrderId });
