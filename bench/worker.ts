@@ -11,6 +11,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
@@ -40,6 +41,7 @@ interface Captured {
 // biome-ignore lint/suspicious/noExplicitAny: replayed inputs are captured raw request objects
 const COMMANDS: Record<string, new (input: any) => any> = {
   GetItemCommand,
+  QueryCommand,
   PutItemCommand,
   UpdateItemCommand,
   DeleteItemCommand,

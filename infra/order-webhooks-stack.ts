@@ -36,7 +36,7 @@ import { Monitoring } from './constructs/monitoring';
 import { httpWebhookApi, restWebhookApi, type WebhookApi } from './constructs/webhook-api';
 import type { StackSettings } from './settings';
 
-/** The worker's items in the orders table: order items (`ORDER#<provider>#<id>`) and the number counter. */
+/** The worker's items in the orders table: order and order-details items (`ORDER#<provider>#<id>`) and the number counter. */
 const WORKER_ORDER_KEY_PATTERNS = ['ORDER#*', COUNTER_KEY.pk] as const;
 
 export interface OrderWebhooksStackProps extends StackProps {
@@ -227,7 +227,8 @@ export class OrderWebhooksStack extends Stack {
         );
     this.worker
       // The worker's calls: on the idempotency table only the rate budget's reservations (effect
-      // steps live on the order items); ledger get/put/update (no scans).
+      // steps live on the order items); ledger get/query/put/update, and deletes of superseded
+      // order-details items (no scans).
       // test/infra/iam-contract.test.ts checks every call the worker makes against this list.
       .setEnv('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName)
       .setEnv('ORDERS_TABLE', this.ordersTable.tableName);
@@ -243,7 +244,13 @@ export class OrderWebhooksStack extends Stack {
     );
     this.worker.fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
         resources: [this.ordersTable.tableArn],
         conditions: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WORKER_ORDER_KEY_PATTERNS] },

@@ -46,7 +46,7 @@ export function scanCostLine(what: string, size: TableSize | undefined): string 
 }
 
 /**
- * The orders `--id` names. By key first: one GetItem per provider (or only `provider`), with the id
+ * The orders `--id` names. By key first: one Query of the order's partition per provider (or only `provider`), with the id
  * as that provider's order id. Only when none is found, the id is looked for as an external id,
  * which has no key: a Scan, announced with its cost through `onScan`.
  */

@@ -81,7 +81,7 @@ export interface OrderSearch {
 
 /**
  * The ledger's orders matching `filter`, newest first (`orders` and the console read this way). An id
- * is looked up by key first (one GetItem per provider); only an external id or number needs a scan,
+ * is looked up by key first (one Query of the order's partition per provider); only an external id or number needs a scan,
  * and in AWS `note` is told what a scan costs before it starts.
  */
 export async function findOrders(

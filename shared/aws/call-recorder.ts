@@ -83,11 +83,23 @@ function resourceOf(input: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The partition key of a single-item DynamoDB call (marshalled or plain), or the S3 object key. */
+/**
+ * The partition key of a single-item DynamoDB call or of a Query of one partition (`pk = :x`),
+ * marshalled or plain, or the S3 object key.
+ */
 function keyFacts(input: unknown): Pick<AwsCallRecord, 'pk' | 'objectKey'> {
-  const i = (input ?? {}) as { Key?: unknown; Item?: unknown };
+  const i = (input ?? {}) as {
+    Key?: unknown;
+    Item?: unknown;
+    KeyConditionExpression?: unknown;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  };
   if (typeof i.Key === 'string') return { objectKey: i.Key };
-  const item = (i.Key ?? i.Item) as { pk?: unknown } | undefined;
+  const queried =
+    typeof i.KeyConditionExpression === 'string' && /^pk = (:\w+)$/.exec(i.KeyConditionExpression);
+  const item = (queried ? { pk: i.ExpressionAttributeValues?.[queried[1] as string] } : (i.Key ?? i.Item)) as
+    | { pk?: unknown }
+    | undefined;
   const pk = item?.pk as { S?: unknown } | string | undefined;
   const value = typeof pk === 'string' ? pk : pk?.S;
   return typeof value === 'string' ? { pk: value } : {};

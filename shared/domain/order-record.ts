@@ -70,6 +70,11 @@ export interface OrderRecord {
   steps?: Record<string, StepState>;
   /** Optimistic-concurrency version, incremented on every write. */
   version: number;
+  /**
+   * Storage: the order-details item holding `order` for the version this record was read or written
+   * as (absent: `order` is on the order item itself). Set by the store (shared/order-system/ledger.ts).
+   */
+  detailsRef?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -144,36 +144,85 @@ export function orderWithAllLineItems(
 }
 
 /**
- * The bulky parts of an order record (the canonical order and the history), stored compressed:
- * DynamoDB bills every write by the whole item's size (1 KB write units, the larger of before and
- * after), and the worker rewrites the item at each step, so a 5 KB item costs 5 units a write and
- * its compressed form 1 or 2. Small values stay plain (compression would not pay for itself).
+ * The bulky parts of an order record, stored compressed: DynamoDB bills every write by the whole
+ * item's size (1 KB write units, the larger of before and after), and the worker rewrites the item
+ * at each step, so a 5 KB item costs 5 units a write and its compressed form 1 or 2. `orderZ`: the
+ * canonical order. `restZ`: the attributes no query filters or projects on (the history, the
+ * transactions, the derived statuses, the versions, the steps other than PROJECTED_STEPS), as one
+ * JSON object: their names are stored once, and what they repeat (the delivery key, the external
+ * id, the times) too. What the reconciler and the CLI project or filter (status, provider status,
+ * external ids, PROJECTED_STEPS, updatedAt) stays plain. Small values stay plain (compression would
+ * not pay for itself). Items written before `restZ` hold the history alone as `historyZ` and every
+ * step plain; they read the same.
  */
-const PACKED_ATTRIBUTES = ['order', 'history'] as const;
 const PACK_MIN_BYTES = 256;
-const packedName = (name: string) => `${name}Z`;
+const REST_FIELDS = [
+  'history',
+  'transactions',
+  'externalCreatedBy',
+  'externalStateVersion',
+  'createdAt',
+  'paymentStatus',
+  'fulfilmentStatus',
+  'subscriptionStatus',
+  'placeholder',
+  'paid',
+  'stateVersion',
+] as const;
 
-/** The item attributes for a record: `order`/`history` as raw-deflate JSON (`orderZ`, `historyZ`) when large. */
+/**
+ * Steps kept as plain attributes: the reconciler's snapshot projects them and `doctor` filters on
+ * them (RECHARGE_WRITE_BACK_STEPS in shared/providers/recharge/write-back.ts; a unit test keeps the
+ * two lists equal). The other steps travel in `restZ`.
+ */
+export const PROJECTED_STEPS: readonly string[] = [
+  'recharge-put-order',
+  'recharge-repair-order',
+  'recharge-write-back-stopped',
+];
+
+/** The item attributes for a record: `order` as `orderZ` and the rest as `restZ` (raw-deflate JSON) when large. */
 export function packRecord<T extends Partial<OrderRecord>>(record: T): Record<string, unknown> {
   const item: Record<string, unknown> = { ...record };
-  for (const name of PACKED_ATTRIBUTES) {
-    if (record[name] === undefined) continue;
-    const json = JSON.stringify(record[name]);
-    if (Buffer.byteLength(json) < PACK_MIN_BYTES) continue;
-    delete item[name];
-    item[packedName(name)] = deflateRawSync(json);
+  if (record.order !== undefined) {
+    const json = JSON.stringify(record.order);
+    if (Buffer.byteLength(json) >= PACK_MIN_BYTES) {
+      delete item.order;
+      item.orderZ = deflateRawSync(json);
+    }
+  }
+  const rest: Record<string, unknown> = {};
+  for (const name of REST_FIELDS) if (record[name] !== undefined) rest[name] = record[name];
+  const steps = Object.entries(record.steps ?? {});
+  const packedSteps = steps.filter(([name]) => !PROJECTED_STEPS.includes(name));
+  if (packedSteps.length > 0) rest.steps = Object.fromEntries(packedSteps);
+  const json = JSON.stringify(rest);
+  if (Buffer.byteLength(json) >= PACK_MIN_BYTES) {
+    for (const name of REST_FIELDS) delete item[name];
+    if (packedSteps.length === steps.length) delete item.steps;
+    else if (packedSteps.length > 0)
+      item.steps = Object.fromEntries(steps.filter(([name]) => PROJECTED_STEPS.includes(name)));
+    item.restZ = deflateRawSync(json);
   }
   return item;
 }
 
-/** Reads packRecord's form back (plain attributes pass unchanged). */
+const inflateJson = (packed: Uint8Array): unknown => JSON.parse(inflateRawSync(packed).toString('utf8'));
+
+/** Reads packRecord's form back (plain attributes pass unchanged; `historyZ` of older items too). */
 export function unpackRecord(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...item };
-  for (const name of PACKED_ATTRIBUTES) {
-    const packed = item[packedName(name)];
+  for (const name of ['order', 'history'] as const) {
+    const packed = item[`${name}Z`];
     if (!(packed instanceof Uint8Array)) continue;
-    delete out[packedName(name)];
-    out[name] = JSON.parse(inflateRawSync(packed).toString('utf8'));
+    delete out[`${name}Z`];
+    out[name] = inflateJson(packed);
+  }
+  if (item.restZ instanceof Uint8Array) {
+    delete out.restZ;
+    const { steps, ...rest } = inflateJson(item.restZ) as Record<string, unknown>;
+    Object.assign(out, rest);
+    if (steps) out.steps = { ...(out.steps as object | undefined), ...(steps as object) };
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { OrderRecord, StepState } from '../domain/order-record';
 import { TransientError } from '../errors';
 import type { WriteOutcome } from '../order-system/ledger';
@@ -115,7 +115,8 @@ export class OrderSteps {
     if (this.owned.has(name) && draft.steps?.[name]?.token === this.owned.get(name)?.token) return false;
     const view = viewStep(draft.steps?.[name], qualifier, this.now());
     if (view.state !== 'claimable') return false;
-    const token = randomUUID();
+    // 96 random bits, 16 characters: the token is rewritten with the item at every write.
+    const token = randomBytes(12).toString('base64url');
     draft.steps = {
       ...draft.steps,
       [name]: {

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   ScanCommand,
   type ScanCommandInput,
   UpdateCommand,
@@ -14,12 +17,14 @@ import type { ProviderOrderRef } from '../domain/order';
 import type { OrderRecord } from '../domain/order-record';
 import {
   boundRecordSize,
+  dynamoItemBytes,
   isItemTooLarge,
   itemTooLargeError,
   packRecord,
   RECORD_BUDGET_BYTES,
   unpackRecord,
 } from '../domain/record-size';
+import { TransientError } from '../errors';
 import type { ExternalCall } from '../external-call';
 import type { Provider } from '../queue/message';
 import type { CreatedOrder, CreateOrderInput, OrderSystem } from './types';
@@ -27,20 +32,37 @@ import type { CreatedOrder, CreateOrderInput, OrderSystem } from './types';
 /**
  * The ORDERS_TABLE (single-table design, key `pk` + `sk`):
  *
- * | item          | pk                                   | sk             | attributes |
- * |---------------|--------------------------------------|----------------|------------|
- * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`        | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, order (canonical order: customer, addresses, lineItems, totals, currency, references), transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome}), steps ({<step>: {status, qualifier, token, leaseUntil, result}}: the exactly-once state of create-order, push-state and the ReCharge write-backs), version, createdAt, updatedAt; `order` and `history` as raw-deflate JSON (`orderZ`, `historyZ`) once larger than 256 bytes (packRecord) |
- * | number counter| `COUNTER`                            | `ORDER_NUMBER` | `value`: numbers handed out so far |
+ * | item          | pk                                   | sk                 | attributes |
+ * |---------------|--------------------------------------|--------------------|------------|
+ * | order         | `ORDER#<provider>#<providerOrderId>` | `ORDER`            | `entity: "order"`, provider, providerOrderId, externalId, externalNumber, externalCreatedBy, externalStateVersion, paid, stateVersion, status, paymentStatus, fulfilmentStatus, providerStatus, subscriptionStatus, placeholder, transactions, sourceUpdatedAt, history[] ({at, deliveryKey, topic, field, from, to, providerStatus, outcome, archive}), steps ({<step>: {status, qualifier, token, leaseUntil, result, completedAt}}: the exactly-once state of create-order, push-state and the ReCharge write-backs), version, createdAt, updatedAt; what no query filters or projects on (history, transactions, derived statuses, versions, the steps other than the reconciler's) as one raw-deflate JSON attribute (`restZ`, packRecord; `historyZ` on items written before it); the canonical order either inline (`order`, or `orderZ` packed) or, once the item would take more than one write unit with it, in an order-details item named by `detailsRef` |
+ * | order details | `ORDER#<provider>#<providerOrderId>` | `DETAILS#<ref>`    | `entity: "order-details"`, `orderZ` (the canonical order: customer, addresses, lineItems, totals, currency, references; raw-deflate JSON), `writtenFor` (the order item version it was first written for) |
+ * | number counter| `COUNTER`                            | `ORDER_NUMBER`     | `value`: numbers handed out so far |
  *
  * The order item is keyed by the provider reference, so "one external order per provider order" is
  * a property of the key: the external ids are set by a write conditioned on the item's version and
  * only when it has none (first writer wins), in the same write that completes its create-order step.
  * With ORDER_SYSTEM=http the same items hold the worker's view of each order (ids come from the
  * merchant's API).
+ *
+ * Why a second item: DynamoDB bills a write per started KB of the larger of the item before and
+ * after, and the worker rewrites the order item at every step (3 to 4 times for a new order); the
+ * canonical order of a large order alone takes most of a KB even deflated. Its details item is
+ * written only when the canonical order changes, and both are read with one Query on the partition
+ * (1 read unit up to 4 KB). The ref is a hash of the content and the details item is written before
+ * the order item names it, so the order item never names a missing or different order: a crash
+ * between the two writes leaves an unnamed details item (never read as the order), and a racing
+ * writer with other details writes another item. A superseded details item is deleted after the
+ * write that stopped naming it, conditioned on `writtenFor` so that it is never one a newer version
+ * names again.
  */
 
 export const ORDER_SK = 'ORDER';
+/** Sort key prefix of an order-details item (followed by its ref, a content hash). */
+export const DETAILS_SK_PREFIX = 'DETAILS#';
 export const COUNTER_KEY = { pk: 'COUNTER', sk: 'ORDER_NUMBER' } as const;
+
+/** DynamoDB's write unit: a write costs one per started KB of the item (the larger of before and after). */
+export const WRITE_UNIT_BYTES = 1024;
 
 /** The pk of the order item for a provider order. */
 export function orderItemPk(ref: ProviderOrderRef): string {
@@ -52,10 +74,31 @@ export function ordersDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/**
+ * The record an order item holds, without its details item's order when it names one (`order`
+ * absent: the caller joins it, see withDetails).
+ */
 function toRecord(item: Record<string, unknown> | undefined): OrderRecord | undefined {
   if (!item) return undefined;
   const { pk: _pk, sk: _sk, entity: _entity, ...rest } = unpackRecord(item);
   return rest as unknown as OrderRecord;
+}
+
+/** The canonical order an order-details item holds. */
+function detailsOrder(item: Record<string, unknown> | undefined): OrderRecord['order'] | undefined {
+  const packed = item?.orderZ;
+  if (!(packed instanceof Uint8Array)) return undefined;
+  return JSON.parse(inflateRawSync(packed).toString('utf8')) as OrderRecord['order'];
+}
+
+/** An order item's record with its order: from its details item when it names one. */
+function withDetails(
+  core: OrderRecord | undefined,
+  details: (ref: string) => Record<string, unknown> | undefined,
+): OrderRecord | undefined {
+  if (!core?.detailsRef) return core;
+  const order = detailsOrder(details(core.detailsRef));
+  return order ? { ...core, order } : undefined;
 }
 
 /** What a conditional whole-item write did: written, or refused with the item as it stands. */
@@ -75,15 +118,32 @@ export class OrderStore {
     this.doc = ordersDocumentClient(client);
   }
 
+  /** The order item and its details item: one strongly consistent Query on the order's partition. */
   async get(ref: ProviderOrderRef): Promise<OrderRecord | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: orderItemPk(ref), sk: ORDER_SK },
-        ConsistentRead: true,
-      }),
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': orderItemPk(ref) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const core = toRecord(items.find((item) => item.sk === ORDER_SK));
+    const record = withDetails(core, (detailsRef) =>
+      items.find((item) => item.sk === `${DETAILS_SK_PREFIX}${detailsRef}`),
     );
-    return toRecord(out.Item);
+    if (core && !record)
+      throw new TransientError(
+        `order item ${orderItemPk(ref)} names details ${core.detailsRef} that were not found`,
+      );
+    return record;
   }
 
   /**
@@ -97,33 +157,140 @@ export class OrderStore {
 
   /**
    * Like `save`, but a refused write also returns the item that refused it (the failed condition's
-   * ALL_OLD), so the caller re-applies on it without a separate read.
+   * ALL_OLD, joined with its details), so the caller re-applies on it without reading the order item.
+   *
+   * `record.detailsRef` is the details item of the version the record was read as. The canonical
+   * order stays inline while the item with it takes one write unit; past that it goes to a details
+   * item (and stays there: no item flaps between the two shapes), written first and only when its
+   * content differs from the one the stored version names.
    */
   async write(record: OrderRecord, expectedVersion: number | undefined): Promise<WriteOutcome> {
     const bounded = boundRecordSize(record, this.recordBudgetBytes).record;
-    const next = { ...bounded, version: (expectedVersion ?? 0) + 1 };
+    const { detailsRef: knownRef, ...rest } = bounded;
+    // The details item the stored version names, when the record is that version as read (otherwise
+    // unknown: the details are put again, and nothing is deleted).
+    const previousRef = bounded.version === (expectedVersion ?? 0) ? knownRef : undefined;
+    const version = (expectedVersion ?? 0) + 1;
+    const next: OrderRecord = { ...rest, version };
+    const pk = orderItemPk({ provider: record.provider, orderId: record.providerOrderId });
+    const key = { pk, sk: ORDER_SK, entity: 'order' };
+    let item: Record<string, unknown> = { ...key, ...packRecord(next) };
+    let detailsRef: string | undefined;
+    let putRef: string | undefined;
+    if (previousRef !== undefined || dynamoItemBytes(item) > WRITE_UNIT_BYTES) {
+      const orderZ = deflateRawSync(JSON.stringify(next.order));
+      detailsRef = createHash('sha256').update(orderZ).digest('base64url').slice(0, 16);
+      const { order: _order, ...withoutOrder } = next;
+      item = { ...key, ...packRecord(withoutOrder), detailsRef };
+      if (detailsRef !== previousRef) {
+        const fresh = await this.putDetails(pk, detailsRef, orderZ, version);
+        putRef = detailsRef;
+        if (!fresh && expectedVersion === undefined) {
+          // These details are stored already: a repeat of the delivery that created the order
+          // (typically). One Query reads what stands instead of a refused write and a read of its
+          // details; with no order item (a crash left its details), the write goes on.
+          const current = await this.get({ provider: record.provider, orderId: record.providerOrderId });
+          if (current) return { written: false, current };
+        }
+      }
+    }
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            pk: orderItemPk({ provider: record.provider, orderId: record.providerOrderId }),
-            sk: ORDER_SK,
-            entity: 'order',
-            ...packRecord(next),
-          },
+          Item: item,
           ConditionExpression: expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
           ExpressionAttributeValues: expectedVersion === undefined ? undefined : { ':v': expectedVersion },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { written: true, record: next };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        return { written: false, current: error.Item ? toRecord(unmarshall(error.Item)) : undefined };
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = error.Item ? toRecord(unmarshall(error.Item)) : undefined;
+        // A details item this write put and the winner does not name: nobody names it (a later
+        // writer of the same content puts it again for a newer version, which this delete spares).
+        if (putRef && current?.detailsRef !== putRef)
+          await this.deleteDetails(pk, putRef, current?.version ?? 0);
+        return { written: false, current: await this.joinDetails(current) };
+      }
       if (isItemTooLarge(error)) throw itemTooLargeError(error);
       throw error;
     }
+    if (previousRef !== undefined && previousRef !== detailsRef)
+      await this.deleteDetails(pk, previousRef, version);
+    return { written: true, record: detailsRef ? { ...next, detailsRef } : next };
+  }
+
+  /**
+   * Puts a details item for order item `version`; content-addressed, so an existing one holds the
+   * same order (false: it was there already). `writtenFor` never goes down (a slow writer of an older version leaves it), which
+   * is what keeps deleteDetails from removing one a newer version names.
+   */
+  private async putDetails(
+    pk: string,
+    detailsRef: string,
+    orderZ: Uint8Array,
+    version: number,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk,
+            sk: `${DETAILS_SK_PREFIX}${detailsRef}`,
+            entity: 'order-details',
+            orderZ,
+            writtenFor: version,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR writtenFor < :v',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isItemTooLarge(error)) throw itemTooLargeError(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a details item no order item version up to `upTo` names any more, unless a writer of a
+   * newer version put it again meanwhile (best effort: a leftover costs storage, never correctness).
+   */
+  private async deleteDetails(pk: string, detailsRef: string, upTo: number): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk, sk: `${DETAILS_SK_PREFIX}${detailsRef}` },
+          ConditionExpression: 'writtenFor <= :v',
+          ExpressionAttributeValues: { ':v': upTo },
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  /**
+   * A refused write's item with its order. Its details item is read by key; if a newer write has
+   * since replaced and deleted it, the order is read again whole (a newer version: the caller's
+   * next write is conditioned on it).
+   */
+  private async joinDetails(core: OrderRecord | undefined): Promise<OrderRecord | undefined> {
+    if (!core?.detailsRef) return core;
+    const pk = orderItemPk({ provider: core.provider, orderId: core.providerOrderId });
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk, sk: `${DETAILS_SK_PREFIX}${core.detailsRef}` },
+        ConsistentRead: true,
+      }),
+    );
+    return (
+      withDetails(core, () => out.Item) ??
+      this.get({ provider: core.provider, orderId: core.providerOrderId })
+    );
   }
 }
 
@@ -194,7 +361,10 @@ export interface OrderFilter {
   onProgress?: (scanned: number) => void;
 }
 
-/** Lists order items (a Scan: meant for the CLI and local mode, not for hot paths), newest first. */
+/**
+ * Lists order items (a Scan: meant for the CLI and local mode, not for hot paths), newest first,
+ * each joined with its details item (read by the same Scan).
+ */
 export async function listOrders(
   client: DynamoDBClient,
   table: string,
@@ -202,7 +372,7 @@ export async function listOrders(
 ): Promise<OrderRecord[]> {
   const doc = ordersDocumentClient(client);
   const names: Record<string, string> = { '#entity': 'entity' };
-  const values: Record<string, unknown> = { ':order': 'order' };
+  const values: Record<string, unknown> = { ':order': 'order', ':details': 'order-details' };
   const clauses = ['#entity = :order'];
   if (filter.provider) {
     names['#provider'] = 'provider';
@@ -214,27 +384,41 @@ export async function listOrders(
     values[':status'] = filter.status;
     clauses.push('#status = :status');
   }
-  const records: OrderRecord[] = [];
+  const cores: OrderRecord[] = [];
+  const details = new Map<string, Record<string, unknown>>();
   let scanned = 0;
   let start: ScanCommandInput['ExclusiveStartKey'];
   do {
     const out = await doc.send(
       new ScanCommand({
         TableName: table,
-        FilterExpression: clauses.join(' AND '),
+        FilterExpression: `(${clauses.join(' AND ')}) OR #entity = :details`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ExclusiveStartKey: start,
       }),
     );
     for (const item of out.Items ?? []) {
-      const record = toRecord(item);
-      if (record) records.push(record);
+      if (item.entity === 'order-details') details.set(`${item.pk}\n${item.sk}`, item);
+      else {
+        const record = toRecord(item);
+        if (record) cores.push(record);
+      }
     }
     scanned += out.ScannedCount ?? 0;
     filter.onProgress?.(scanned);
     start = out.LastEvaluatedKey;
   } while (start);
+  const records: OrderRecord[] = [];
+  for (const core of cores) {
+    const pk = orderItemPk({ provider: core.provider, orderId: core.providerOrderId });
+    // A details item written after this Scan passed its key: the order item is newer than the
+    // Scan's view of its details, read it again by key.
+    const record =
+      withDetails(core, (ref) => details.get(`${pk}\n${DETAILS_SK_PREFIX}${ref}`)) ??
+      (await new OrderStore(client, table).get({ provider: core.provider, orderId: core.providerOrderId }));
+    if (record) records.push(record);
+  }
   records.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return filter.limit ? records.slice(0, filter.limit) : records;
 }

@@ -186,7 +186,7 @@ describe('IAM contract: the calls the functions make are the calls their roles a
     expect([...seen]).toEqual(
       expect.arrayContaining([
         'worker dynamodb:UpdateItem IDEMPOTENCY_TABLE',
-        'worker dynamodb:GetItem ORDERS_TABLE',
+        'worker dynamodb:Query ORDERS_TABLE',
         'worker dynamodb:PutItem ORDERS_TABLE',
         'worker dynamodb:UpdateItem ORDERS_TABLE',
         'worker sqs:SendMessage DLQ_URL',
@@ -269,16 +269,21 @@ describe('IAM contract checker', () => {
         { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
         { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
         { ...call('worker', 'dynamodb:GetItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:Query', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
+        { ...call('worker', 'dynamodb:DeleteItem', 'ORDERS_TABLE'), pk: 'RECONCILE#recharge' },
         { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'delivery#recharge#1' },
       ],
       template,
     );
-    expect(outside).toHaveLength(4);
+    expect(outside).toHaveLength(6);
     expect(
       ungrantedCalls(
         [
           { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'ORDER#recharge#1' },
           { ...call('worker', 'dynamodb:PutItem', 'ORDERS_TABLE'), pk: 'ORDER#sevi#2' },
+          // The order's partition read at once, and a superseded order-details item deleted.
+          { ...call('worker', 'dynamodb:Query', 'ORDERS_TABLE'), pk: 'ORDER#sevi#2' },
+          { ...call('worker', 'dynamodb:DeleteItem', 'ORDERS_TABLE'), pk: 'ORDER#recharge#1' },
           { ...call('worker', 'dynamodb:UpdateItem', 'ORDERS_TABLE'), pk: 'COUNTER' },
           { ...call('worker', 'dynamodb:UpdateItem', 'IDEMPOTENCY_TABLE'), pk: 'ratebudget#recharge#x' },
         ],

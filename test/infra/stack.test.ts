@@ -342,9 +342,12 @@ describe('OrderWebhooks stack with default settings', () => {
     // DynamoDB Local enforces no IAM: iam-contract.test.ts checks the calls the worker makes against this.
     // Only the rate budget's reservations: the worker's effect steps live on the order items.
     expect([...actionsOn(statements, idempotencyId)].sort()).toEqual(['dynamodb:UpdateItem']);
+    // Order items read with their details item (Query of the partition), superseded details deleted.
     expect([...actionsOn(statements, ordersId)].sort()).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
     expect(actionsOn(statements, secretId(template, 'api'))).toContain('secretsmanager:GetSecretValue');

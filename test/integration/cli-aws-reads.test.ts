@@ -187,8 +187,8 @@ describe('--aws reads of the orders table', () => {
     expect(JSON.parse(out)).toMatchObject([
       { provider: 'recharge', providerOrderId: '7002', status: 'pending' },
     ]);
-    // One read per provider, by key.
-    expect(sent()).toEqual(['GetItem', 'GetItem', 'GetItem']);
+    // One read per provider, by key: a Query of the order's partition (its item and its details item).
+    expect(sent()).toEqual(['Query', 'Query', 'Query']);
   });
 
   it('orders --id with an external id: scans, saying so and what it reads', async () => {

@@ -29,15 +29,23 @@ afterAll(async () => {
 function countingWorker() {
   const dynamo = testDynamoClient();
   const calls: string[] = [];
+  /** Write units DynamoDB reports for each write that went through, by call (`PutItem orders`). */
+  const writeUnits: { call: string; units: number }[] = [];
   let failAt = 0;
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
-      const table = (args.input as { TableName?: string }).TableName;
-      const which = table === world.tables.orders ? 'orders' : 'idempotency';
-      calls.push(`${String(context.commandName).replace(/Command$/, '')} ${which}`);
+      const input = args.input as { TableName?: string; ReturnConsumedCapacity?: string };
+      const which = input.TableName === world.tables.orders ? 'orders' : 'idempotency';
+      const call = `${String(context.commandName).replace(/Command$/, '')} ${which}`;
+      calls.push(call);
       if (calls.length === failAt)
         throw Object.assign(new Error('injected failure'), { name: 'ThrottlingException' });
-      return next(args);
+      input.ReturnConsumedCapacity = 'TOTAL';
+      const out = await next(args);
+      const consumed = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+      if (/^(PutItem|UpdateItem|DeleteItem)/.test(call))
+        writeUnits.push({ call, units: consumed?.CapacityUnits ?? 0 });
+      return out;
     },
     { step: 'initialize', name: 'countCalls' },
   );
@@ -53,11 +61,14 @@ function countingWorker() {
   const failCall = (n: number) => {
     failAt = calls.length + n;
   };
-  return { handler: makeHandler(deps), calls, metrics, failCall };
+  return { handler: makeHandler(deps), calls, writeUnits, metrics, failCall };
 }
 
+/** The cost benchmark's average body: its canonical order takes most of a KB deflated. */
+const BODY_BYTES = 8 * 1024;
+
 let nextId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
-function created(sample: string) {
+function created(sample: string, bodyBytes = 0) {
   nextId += 10;
   const id = nextId;
   return {
@@ -66,21 +77,34 @@ function created(sample: string) {
       p.order.id = id;
       if (p.order.charge) p.order.charge.id = id + 1;
       else p.order.charge_id = id + 1;
+      // Line items added until the body has `bodyBytes` (the cost benchmark's 8 KB bodies).
+      const first = p.order.line_items[0];
+      for (let i = 1; JSON.stringify(p).length < bodyBytes; i++)
+        p.order.line_items.push({
+          ...first,
+          purchase_item_id: first.purchase_item_id + i,
+          sku: `${first.sku}-${i}`,
+          title: `${first.title} (${i})`,
+        });
     }),
   };
 }
 
 describe('DynamoDB calls per new order', () => {
-  it('makes 5 calls for a new regular order: save+claim, number, attach+claim, budget, complete', async () => {
+  it('makes 6 calls for a new regular order: details, save+claim, number, attach+claim, budget, complete', async () => {
     const { handler, calls } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     calls.length = 0;
-    const { orderId, webhook } = created('2021-11-created-regular');
+    const { orderId, webhook } = created('2021-11-created-regular', BODY_BYTES);
 
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
     expect(calls).toEqual([
+      // The canonical order's details item (the item would take more than one write unit, 1 KB,
+      // with it), written before the order item names it and never again while the order's details
+      // stay the same: every later write is of the small order item only.
+      'PutItem orders',
       'PutItem orders', // order/created: the event saved (no read first), create-order claimed
       'UpdateItem orders', // the ledger's order number
       'PutItem orders', // ids attached, create-order completed, recharge-put-order claimed
@@ -95,16 +119,17 @@ describe('DynamoDB calls per new order', () => {
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 
-  it('makes 6 for a new prepaid order: both write-backs claimed with the ids, both slots reserved at once, each completed after its PUT', async () => {
+  it('makes 7 for a new prepaid order: both write-backs claimed with the ids, both slots reserved at once, each completed after its PUT', async () => {
     const { handler, calls } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
     calls.length = 0;
-    const { orderId, webhook } = created('2021-11-created-prepaid');
+    const { orderId, webhook } = created('2021-11-created-prepaid', BODY_BYTES);
 
     const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
     expect(calls).toEqual([
+      'PutItem orders', // the canonical order's details item
       'PutItem orders', // order/created: the event saved, create-order claimed
       'UpdateItem orders', // the ledger's order number
       'PutItem orders', // ids attached, create-order completed, both write-backs claimed
@@ -126,9 +151,40 @@ describe('DynamoDB calls per new order', () => {
     );
   });
 
+  it('writes a new prepaid order of an 8 KB body at one write unit a write: its canonical order in a details item written once', async () => {
+    const { handler, calls, writeUnits } = countingWorker();
+    await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
+    calls.length = 0;
+    writeUnits.length = 0;
+    const { orderId, webhook } = created('2021-11-created-prepaid', 8 * 1024);
+
+    const result = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    // Each write is billed per started KB of the larger of the item before and after: the order item
+    // the steps rewrite stays under 1 KB, the details item (about 650 bytes deflated) is written once.
+    expect(writeUnits).toEqual([
+      { call: 'PutItem orders', units: 1 }, // the details item
+      { call: 'PutItem orders', units: 1 }, // saved, create-order claimed
+      { call: 'UpdateItem orders', units: 1 }, // the number
+      { call: 'PutItem orders', units: 1 }, // ids attached, both write-backs claimed
+      { call: 'UpdateItem idempotency', units: 1 }, // the rate budget
+      { call: 'PutItem orders', units: 1 }, // order PUT completed
+      { call: 'PutItem orders', units: 1 }, // charge PUT completed
+    ]);
+    const stored = await getOrderByProviderRef(world.dynamo, world.tables.orders, {
+      provider: 'recharge',
+      orderId,
+    });
+    expect(stored?.order.lineItems.length).toBeGreaterThan(10);
+    expect(stored?.steps?.[`recharge-put-charge#${Number(orderId) + 1}`]).toMatchObject({
+      status: 'COMPLETED',
+    });
+  });
+
   it('recognises a redelivered delivery from the order history: outcome duplicate, no second effect', async () => {
     const { handler, calls, metrics } = countingWorker();
-    const { orderId, webhook } = created('2021-11-created-regular');
+    const { orderId, webhook } = created('2021-11-created-regular', BODY_BYTES);
     await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
     calls.length = 0;
 
@@ -136,8 +192,10 @@ describe('DynamoDB calls per new order', () => {
 
     expect(again.batchItemFailures).toEqual([]);
     expect(metrics.counts[METRIC.duplicate]).toBe(1);
-    // One refused write hands back the stored item: every step is completed there, nothing else is called.
-    expect(calls).toEqual(['PutItem orders']);
+    // The details item's write is refused (the same canonical order is stored already), so one Query
+    // reads the stored order instead of a refused write of the order item: every step is completed
+    // there, nothing else is called.
+    expect(calls).toEqual(['PutItem orders', 'Query orders']);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 });
@@ -157,7 +215,8 @@ describe('reading first', () => {
     const again = await handler(sqsEvent([sqsRecord(processed)]), lambdaContext());
 
     expect(again.batchItemFailures).toEqual([]);
-    expect(calls).toEqual(['GetItem orders']);
+    // One strongly consistent Query reads the order item and its details item (1 read unit up to 4 KB).
+    expect(calls).toEqual(['Query orders']);
     expect(world.recharge.applied().filter((r) => r.path === `/orders/${orderId}`)).toHaveLength(1);
   });
 });
@@ -199,10 +258,10 @@ describe('completing a step after its effect', () => {
   it('completes the step on the release path when the completion write fails, so the retry makes no second PUT', async () => {
     const { handler, calls, failCall } = countingWorker();
     await handler(sqsEvent([sqsRecord(created('2021-11-created-regular').webhook)]), lambdaContext());
-    const { orderId, webhook } = created('2021-11-created-regular');
-    // The 5th call is the write completing recharge-put-order, after the PUT was made.
+    const { orderId, webhook } = created('2021-11-created-regular', BODY_BYTES);
+    // The 6th call is the write completing recharge-put-order, after the PUT was made.
     calls.length = 0;
-    failCall(5);
+    failCall(6);
 
     const first = await handler(sqsEvent([sqsRecord(webhook)]), lambdaContext());
 

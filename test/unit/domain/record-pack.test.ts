@@ -1,5 +1,11 @@
 import { applyOrderEvent } from '../../../shared/domain/order-record';
-import { dynamoItemBytes, packRecord, unpackRecord } from '../../../shared/domain/record-size';
+import {
+  dynamoItemBytes,
+  PROJECTED_STEPS,
+  packRecord,
+  unpackRecord,
+} from '../../../shared/domain/record-size';
+import { RECHARGE_WRITE_BACK_STEPS } from '../../../shared/providers/recharge/write-back';
 import { WORKER_PROVIDERS } from '../../../shared/providers/worker-registry';
 import { sampleWebhook } from '../../support/fake-worker';
 
@@ -49,5 +55,47 @@ describe('order item serialisation', () => {
     const record = storedOrder(25);
 
     expect(unpackRecord({ ...record })).toEqual(record);
+  });
+
+  it('packs everything no reader projects into restZ, keeping the steps the reconciler and doctor read plain', () => {
+    const record = {
+      ...storedOrder(25),
+      externalId: 'ord_1',
+      externalNumber: '1001',
+      steps: {
+        'create-order': {
+          status: 'COMPLETED' as const,
+          result: { id: 'ord_1' },
+          completedAt: '2026-12-06T20:00:01.000Z',
+        },
+        'recharge-put-order': {
+          status: 'COMPLETED' as const,
+          qualifier: 'ord_1',
+          completedAt: '2026-12-06T20:00:02.000Z',
+        },
+        'recharge-put-charge#9': { status: 'IN_PROGRESS' as const, token: 'abc', leaseUntil: 1 },
+      },
+    };
+
+    const item = packRecord(record);
+
+    expect(item.restZ).toBeInstanceOf(Uint8Array);
+    for (const name of [
+      'history',
+      'transactions',
+      'paymentStatus',
+      'fulfilmentStatus',
+      'stateVersion',
+      'createdAt',
+    ])
+      expect(item[name]).toBeUndefined();
+    // What queries filter or project on stays plain.
+    expect(item).toMatchObject({ status: record.status, externalId: 'ord_1', externalNumber: '1001' });
+    expect(item.steps).toEqual({ 'recharge-put-order': record.steps['recharge-put-order'] });
+    expect(unpackRecord(item)).toEqual(record);
+  });
+
+  it('keeps plain exactly the ReCharge write-back steps the reconciler projects', () => {
+    expect([...PROJECTED_STEPS].sort()).toEqual([...RECHARGE_WRITE_BACK_STEPS].sort());
   });
 });
