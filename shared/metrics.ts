@@ -47,11 +47,16 @@ export const METRIC = {
   reconcileBackfilled: 'ReconcileOrdersBackfilled',
 } as const;
 
-/** One Powertools Metrics instance per process (EMF to stdout in Lambda). */
-export const metrics = new Metrics({
-  namespace: METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'order-webhooks',
-});
+/**
+ * One Powertools Metrics instance per process (EMF to stdout in Lambda), made when the first metric
+ * is counted: without the dashboard most ingest cold starts publish none and skip building it.
+ */
+let instance: Metrics | undefined;
+const metrics = (): Metrics =>
+  (instance ??= new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'order-webhooks',
+  }));
 
 /**
  * The metric names an alarm reads (infra/constructs/monitoring.ts): published whatever the
@@ -82,13 +87,13 @@ export function makeMetricsSink(publishAll = process.env.PUBLISH_DASHBOARD_METRI
   return {
     count(name, value = 1) {
       if (value === 0 || (!publishAll && !ALARM_METRICS.includes(name))) return;
-      metrics.addMetric(name, MetricUnit.Count, value);
+      metrics().addMetric(name, MetricUnit.Count, value);
       stored++;
     },
     flush() {
       if (stored === 0) return;
       stored = 0;
-      metrics.publishStoredMetrics();
+      metrics().publishStoredMetrics();
     },
   };
 }

@@ -137,6 +137,15 @@ describe('credentials in the Lambda bundles', () => {
     },
   );
 
+  it("the ingest bundle builds none of the worker's or the reconciler's schemas at its cold start", () => {
+    const ingest = readFileSync(bundle('ingest'), 'utf8');
+    const worker = readFileSync(bundle('worker'), 'utf8');
+    // Settings only workerEnvSchema and reconcileEnvSchema name.
+    for (const name of ['IDEMPOTENCY_LEASE_SECONDS', 'RECONCILE_LOOKBACK_SECONDS'])
+      expect({ name, inIngest: ingest.includes(name) }).toEqual({ name, inIngest: false });
+    expect(worker).toContain('IDEMPOTENCY_LEASE_SECONDS');
+  });
+
   /** Requires the ingest bundle as Lambda does and sends it one signed webhook; its answer and output. */
   async function deliverToBundledIngest(env: Record<string, string>) {
     const body = JSON.stringify({ order: { id: 1001, status: 'success' } });
