@@ -6,6 +6,15 @@ import type { BuildOptions } from 'esbuild';
 const ROOT = path.resolve(__dirname, '..');
 
 /**
+ * Packages replaced in every Lambda bundle (esbuild `alias`, absolute paths). The SDK's default
+ * credential chain becomes environment credentials only (shared/aws/env-credentials.ts): what the
+ * Lambda runtime provides; SnapStart and container credentials are not used here.
+ */
+export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.join(ROOT, 'shared', 'aws', 'env-credentials.ts'),
+};
+
+/**
  * How every function is bundled for Lambda: the one definition the stack uses (AppFunction), the
  * benchmarks and the bundled local mode / end-to-end test (`esbuildOptions` below), so what is
  * tested is what ships.
@@ -23,6 +32,7 @@ export const LAMBDA_BUNDLING = {
   bundleAwsSDK: true,
   externalModules: [],
   tsconfig: path.join(ROOT, 'tsconfig.json'),
+  esbuildArgs: { '--alias': Object.entries(LAMBDA_ALIASES).map(([from, to]) => `${from}=${to}`) },
 } as const satisfies nodejs.BundlingOptions;
 
 export type LambdaName = 'ingest' | 'worker';
@@ -71,6 +81,7 @@ export function esbuildOptions(name?: LambdaName): BuildOptions {
     // bundleAwsSDK + no externalModules: nothing is left external but the runtime-provided modules.
     external: [...b.externalModules, ...(name ? RUNTIME_PROVIDED_MODULES[name] : [])],
     tsconfig: b.tsconfig,
+    alias: { ...LAMBDA_ALIASES },
     logLevel: 'error',
   };
 }

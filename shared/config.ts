@@ -126,7 +126,7 @@ export const WRITE_BACK_MODES = ['fill', 'overwrite', 'shadow', 'off'] as const;
 export type WriteBackMode = (typeof WRITE_BACK_MODES)[number];
 const writeBackModeField = z._default(z.enum(WRITE_BACK_MODES), 'fill');
 
-export const workerEnvSchema = z.extend(awsSchema, {
+export const workerEnvSchema = /* @__PURE__ */ z.extendWhereUsed(awsSchema, () => ({
   QUEUE_URL: required(),
   DLQ_URL: required(),
   IDEMPOTENCY_TABLE: required(),
@@ -149,7 +149,7 @@ export const workerEnvSchema = z.extend(awsSchema, {
   QUEUE_MAX_RECEIVE_COUNT: intFromEnv(5, 1),
   /** The audit archive bucket: each provider delivery is archived as the record's first step. */
   ARCHIVE_BUCKET: z.optional(required()),
-});
+}));
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
 /** Each bad variable of `env` under `schema`, as `NAME: what it expects` (never its value). */
@@ -173,7 +173,7 @@ export function workerEnvProblems(env: NodeJS.ProcessEnv = process.env): string[
 export const DEFAULT_RECHARGE_WEBHOOK_TOPICS = 'order/created,order/processed,order/updated';
 
 /** The reconcile function (and the CLI's `reconcile` / `recharge-webhooks`, local mode). */
-export const reconcileEnvSchema = z.extend(awsSchema, {
+export const reconcileEnvSchema = /* @__PURE__ */ z.extendWhereUsed(awsSchema, () => ({
   QUEUE_URL: required(),
   ORDERS_TABLE: required(),
   /** Holds the ReCharge rate budget shared with the workers (one per token). */
@@ -208,7 +208,7 @@ export const reconcileEnvSchema = z.extend(awsSchema, {
   RECHARGE_WEBHOOK_GUARD: z._default(z.enum(['recreate', 'check', 'off']), 'recreate'),
   /** Base URL ReCharge calls (the API's URL or custom domain); the guard is off without it. */
   PUBLIC_BASE_URL: optionalUrl,
-});
+}));
 export type ReconcileEnv = z.infer<typeof reconcileEnvSchema>;
 
 /**

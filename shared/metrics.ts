@@ -85,11 +85,16 @@ export function countAttention(
   if (value > 0) metrics.count(METRIC.needsAttention, value, { [ATTENTION_DIMENSION]: reason });
 }
 
-/** One Powertools Metrics instance per process (EMF to stdout in Lambda). */
-export const metrics = new Metrics({
-  namespace: METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'order-webhooks',
-});
+/**
+ * One Powertools Metrics instance per process (EMF to stdout in Lambda), made when the first metric
+ * is counted: without the dashboard most ingest cold starts publish none and skip building it.
+ */
+let instance: Metrics | undefined;
+const metrics = (): Metrics =>
+  (instance ??= new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'order-webhooks',
+  }));
 
 /**
  * The metric names an alarm reads (infra/constructs/monitoring.ts): published whatever the
@@ -118,7 +123,7 @@ export function makeMetricsSink(publishAll = process.env.PUBLISH_DASHBOARD_METRI
   return {
     count(name, value = 1, dimensions) {
       if (value === 0 || (!publishAll && !ALARM_METRICS.includes(name))) return;
-      metrics.addMetric(name, MetricUnit.Count, value);
+      metrics().addMetric(name, MetricUnit.Count, value);
       stored++;
       if (!dimensions) return;
       const key = JSON.stringify([name, dimensions]);
@@ -129,9 +134,9 @@ export function makeMetricsSink(publishAll = process.env.PUBLISH_DASHBOARD_METRI
     flush() {
       if (stored === 0) return;
       stored = 0;
-      metrics.publishStoredMetrics();
+      metrics().publishStoredMetrics();
       for (const { name, dimensions, value } of withDimensions.values())
-        metrics.singleMetric().addDimensions(dimensions).addMetric(name, MetricUnit.Count, value);
+        metrics().singleMetric().addDimensions(dimensions).addMetric(name, MetricUnit.Count, value);
       withDimensions.clear();
     },
   };

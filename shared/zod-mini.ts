@@ -1,5 +1,5 @@
 import { en } from 'zod/locales';
-import { config } from 'zod/mini';
+import { config, type core, extend, object, type ZodMiniObject } from 'zod/mini';
 
 /**
  * zod/mini, for schemas on the ingest Lambda's import path: the same validation engine as classic
@@ -9,5 +9,16 @@ import { config } from 'zod/mini';
  * issue would read "Invalid input".
  */
 config(en());
+
+/**
+ * `object(fields())` and `extend(base, fields())` for a schema only some functions use: a call
+ * annotated `@__PURE__` whose result a bundle never reads is dropped by esbuild, so, for example,
+ * the ingest does not build the worker's schemas at every cold start.
+ */
+export const objectWhereUsed = <F extends core.$ZodLooseShape>(fields: () => F) => object(fields());
+export const extendWhereUsed = <B extends ZodMiniObject, F extends core.$ZodLooseShape>(
+  base: B,
+  fields: () => F,
+) => extend(base, fields());
 
 export * from 'zod/mini';

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { analyzeMetafile, build } from 'esbuild';
 import { esbuildOptions, type LambdaName } from '../../infra/bundling';
+import { lambdaNodeBinary } from '../../scripts/local/lambda-node';
 import { summarize } from './stats';
 
 /**
@@ -19,11 +20,14 @@ export async function bundleForLambda(options: {
   analyzeFile?: string;
   /** The function bundled: its runtime-provided modules stay external, as in the stack. */
   lambda?: LambdaName;
+  /** Keep the SDK's full default credential chain (no LAMBDA_ALIASES): a bundle as NodejsFunction makes it by default. */
+  sdkDefaultCredentials?: boolean;
 }): Promise<{ outfile: string; bytes: number }> {
   const result = await build({
     ...(options.entryPoint ? { entryPoints: [options.entryPoint] } : {}),
     ...(options.stdin ? { stdin: { ...options.stdin, loader: 'ts' } } : {}),
     ...esbuildOptions(options.lambda),
+    ...(options.sdkDefaultCredentials ? { alias: {} } : {}),
     outfile: options.outfile,
     sourcemap: Boolean(options.sourcemap),
     metafile: Boolean(options.analyzeFile),
@@ -40,8 +44,8 @@ export interface InitSample {
 }
 
 /**
- * Times `require` of a bundle in `runs` fresh node processes (module evaluation only, node's own
- * start-up excluded). Wall time is the figure the targets use; CPU time (user + system, all
+ * Times `require` of a bundle in `runs` fresh processes of the Node version Lambda runs
+ * (lambdaNodeBinary; module evaluation only, node's own start-up excluded). Wall time is the figure the targets use; CPU time (user + system, all
  * threads of that process) is reported too because it is far less disturbed by other load on a
  * shared machine.
  */
@@ -49,7 +53,7 @@ export function measureInit(file: string, runs = 10, env: NodeJS.ProcessEnv = {}
   const script = `const c=process.cpuUsage(),s=process.hrtime.bigint();require(${JSON.stringify(file)});const w=Number(process.hrtime.bigint()-s)/1e6,u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wallMs:w,cpuMs:(u.user+u.system)/1e3}));`;
   const samples: InitSample[] = [];
   for (let i = 0; i < runs; i++) {
-    const result = spawnSync(process.execPath, ['-e', script], {
+    const result = spawnSync(lambdaNodeBinary(), ['-e', script], {
       env: { PATH: process.env.PATH, ...env },
       encoding: 'utf8',
     });

@@ -29,11 +29,11 @@ const nonEmpty = () => z.string().check(z.minLength(1));
 
 /**
  * A verified webhook as it travels from the ingest to the worker (zod/mini: the ingest imports
- * this module). The SQS message body is the provider's raw body, byte for byte as text;
+ * this module; only the worker parses it, so the ingest's bundle leaves the schema out). The SQS message body is the provider's raw body, byte for byte as text;
  * everything else rides in message attributes, so the dead-letter queue reads well in the console
  * and nothing is re-encoded.
  */
-export const queuedWebhookSchema = z.object({
+export const queuedWebhookSchema = /* @__PURE__ */ z.objectWhereUsed(() => ({
   provider: z.enum(PROVIDERS),
   /** ReCharge: `order/created`...; Wix: the body `type`; Sevi: `order/payment`. */
   topic: nonEmpty(),
@@ -56,7 +56,7 @@ export const queuedWebhookSchema = z.object({
    */
   extendedPayloadSize: z.optional(z.number()),
   body: z.string(),
-});
+}));
 export type QueuedWebhook = z.infer<typeof queuedWebhookSchema>;
 
 /** Attribute names on a queued message. SQS allows at most 10 attributes per message in all. */
