@@ -288,7 +288,7 @@ async function applyEvent(
 /**
  * Write-backs about to run in turn, all held and fresh (none taken over, so no verification read
  * comes first): their first PUTs' rate-budget slots are reserved with one call, not one each (a new
- * prepaid order: 6 DynamoDB calls, not 7). If the first PUT fails the later slot is wasted, never
+ * prepaid order: 7 DynamoDB calls, not 8). If the first PUT fails the later slot is wasted, never
  * used late: a wasted slot costs throughput, exceeding the limit would cost 429s.
  */
 async function reserveWriteSlots(

@@ -19,6 +19,22 @@ jest.setTimeout(60_000);
  * alarms in ALARM with what they mean and what to do, and fails clearly when DescribeAlarms is
  * denied.
  */
+/** Runs these doctor checks with --aws (and `args`), capturing what doctor prints. */
+async function runChecks(checks: typeof DOCTOR_CHECKS, args: string[]) {
+  let out = '';
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runDoctor(['--aws', ...args], checks), out };
+  } finally {
+    write.mockRestore();
+    quiet.mockRestore();
+  }
+}
+
 const VARS = [
   'AWS_REGION',
   'AWS_PROFILE',
@@ -204,20 +220,7 @@ describe('doctor --aws: alarms in ALARM', () => {
 
   describe("credential keys present, from the stack's secret", () => {
     const secretCheck = DOCTOR_CHECKS.filter((c) => c.name === 'credential keys present');
-    async function run() {
-      let out = '';
-      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += String(chunk);
-        return true;
-      });
-      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        return { code: await runDoctor(['--aws'], secretCheck), out };
-      } finally {
-        write.mockRestore();
-        quiet.mockRestore();
-      }
-    }
+    const run = () => runChecks(secretCheck, []);
 
     it('names the keys the secret lacks, never a value', async () => {
       process.env.SECRET_ARN = await putMotoSecret(
@@ -249,20 +252,7 @@ describe('doctor --aws: alarms in ALARM', () => {
 
   describe("worker last succeeded, from SQS's own metric (no table read)", () => {
     const worker = DOCTOR_CHECKS.filter((c) => c.name === 'worker last succeeded');
-    async function run(args: string[]) {
-      let out = '';
-      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += String(chunk);
-        return true;
-      });
-      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        return { code: await runDoctor(['--aws', ...args], worker), out };
-      } finally {
-        write.mockRestore();
-        quiet.mockRestore();
-      }
-    }
+    const run = (args: string[]) => runChecks(worker, args);
 
     beforeAll(async () => {
       const hoursAgo = (h: number) => new Date(Date.now() - h * 3600 * 1000);
@@ -302,20 +292,7 @@ describe('doctor --aws: alarms in ALARM', () => {
 
   describe('needs attention, from the reasons NeedsAttention carries', () => {
     const attention = DOCTOR_CHECKS.filter((c) => c.name === 'needs attention');
-    async function run(args: string[]) {
-      let out = '';
-      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += String(chunk);
-        return true;
-      });
-      const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        return { code: await runDoctor(['--aws', ...args], attention), out };
-      } finally {
-        write.mockRestore();
-        quiet.mockRestore();
-      }
-    }
+    const run = (args: string[]) => runChecks(attention, args);
 
     beforeAll(async () => {
       const hoursAgo = (h: number) => new Date(Date.now() - h * 3600 * 1000);
