@@ -138,6 +138,8 @@ async function runQueued(fake: FakeRecharge, latencyMs: number): Promise<Row> {
       RECHARGE_API_TOKEN: FAKE_RECHARGE_TOKEN,
       LOCAL_VISIBILITY_TIMEOUT_SECONDS: '30',
       LOCAL_WORKER_TIMEOUT_SECONDS: '30',
+      // A lease must outlast the invocation it guards (the local mode refuses a shorter one).
+      IDEMPOTENCY_LEASE_SECONDS: '40',
     },
   });
   try {
