@@ -73,7 +73,7 @@ export const stackSettingsSchema = z
     maxBatchingWindowSeconds: int(5, 0, 300),
     /**
      * Worker Lambda memory (MB); CPU comes in proportion. 256 holds a full batch of 6 MB claim-checked
-     * bodies with a quarter free (test/integration/worker-memory.test.ts); raise it with batchSize above 10.
+     * bodies, peaking at about 170–220 MB (test/integration/worker-memory.test.ts); raise it with batchSize above 10.
      */
     workerMemoryMb: int(256, 128, 10_240),
     /** Concurrent worker invocations; also what keeps ReCharge's 2 calls/s leaky bucket happy. */
