@@ -27,7 +27,7 @@ export function makeSecretsProvider(
   source: SecretSource,
   env: NodeJS.ProcessEnv = process.env,
   fn?: AwsCallRecord['fn'],
-  /** The CLI: read in this region (the stack's), not the SDK's default one. */
+  /** The CLI: the stack's region, for a secret named without an ARN (an ARN's own region wins). */
   region?: string,
 ): () => Promise<Secrets> {
   if (!source.SECRET_ARN) {
@@ -36,16 +36,10 @@ export function makeSecretsProvider(
   }
   const arn = source.SECRET_ARN;
   const recordFile = fn ? source.AWS_CALL_RECORD_FILE : undefined;
-  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn, region ?? foreignRegion(arn));
+  const readJson = secretJsonReader(arn, 'SECRET_ARN', recordFile, fn, regionToRead(arn, region));
   const combinedArn = source.COMBINED_SECRET_ARN;
   const combined = combinedArn
-    ? secretJsonReader(
-        combinedArn,
-        'COMBINED_SECRET_ARN',
-        recordFile,
-        fn,
-        region ?? foreignRegion(combinedArn),
-      )
+    ? secretJsonReader(combinedArn, 'COMBINED_SECRET_ARN', recordFile, fn, regionToRead(combinedArn, region))
     : undefined;
   return async () => {
     const maxAge = source.SECRET_MAX_AGE_SECONDS;
@@ -60,12 +54,13 @@ export function makeSecretsProvider(
 }
 
 /**
- * The region in a secret's ARN (arn:aws:secretsmanager:<region>:...) when it is not the one the SDK
- * would use: a CLI run against a stack in another region reads the secret where it lives.
+ * Where a secret lives when it is not where the SDK would look: the region its ARN names
+ * (arn:aws:secretsmanager:<region>:...), else `fallback`. A CLI run against a stack in another region
+ * reads the secret there; undefined leaves the SDK's default region.
  */
-function foreignRegion(arn: string): string | undefined {
-  const inArn = arn.startsWith('arn:') ? arn.split(':')[3] : undefined;
-  return inArn && inArn !== process.env.AWS_REGION ? inArn : undefined;
+function regionToRead(arn: string, fallback: string | undefined): string | undefined {
+  const where = (arn.startsWith('arn:') ? arn.split(':')[3] : undefined) || fallback;
+  return where && where !== process.env.AWS_REGION ? where : undefined;
 }
 
 /** Reads one JSON secret through Powertools (cached for maxAge), recording the call in tests. */

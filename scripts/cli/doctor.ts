@@ -475,7 +475,12 @@ export function doctorContext(
           secretsApart: async () => {
             try {
               const read = (arn: string | undefined) =>
-                makeSecretsProvider({ SECRET_ARN: arn, SECRET_MAX_AGE_SECONDS: 300 }, {})();
+                makeSecretsProvider(
+                  { SECRET_ARN: arn, SECRET_MAX_AGE_SECONDS: 300 },
+                  {},
+                  undefined,
+                  target.region,
+                )();
               const webhook = await read(target.secretArn ?? env.SECRET_ARN);
               return { webhook, api: target.apiSecretArn ? await read(target.apiSecretArn) : undefined };
             } catch (error) {
@@ -496,13 +501,11 @@ export function doctorContext(
           // What the worker reads: the API secret, and what it lacks from the combined one while moving.
           const own = target.apiSecretArn ?? target.secretArn ?? env.SECRET_ARN;
           const combined = target.apiSecretArn ? (target.secretArn ?? env.SECRET_ARN) : undefined;
-          // The secret's own region (arn:aws:secretsmanager:<region>:...), else the stack's.
-          const region = own?.split(':')[3] || target.region;
           return await makeSecretsProvider(
             { SECRET_ARN: own, COMBINED_SECRET_ARN: combined, SECRET_MAX_AGE_SECONDS: 300 },
             env,
             undefined,
-            region,
+            target.region,
           )();
         } catch (error) {
           return error as Error;
