@@ -169,6 +169,33 @@ export class OrderSteps {
   }
 
   /**
+   * Records in `draft` a step whose effect that very write makes (the ledger's ids, attached with the
+   * event): completed at once, never claimed. False when the draft holds it completed or busy already.
+   */
+  recordIn(draft: OrderRecord, name: string, qualifier: string | undefined, result: unknown): boolean {
+    if (viewStep(draft.steps?.[name], qualifier, this.now()).state !== 'claimable') return false;
+    draft.steps = {
+      ...draft.steps,
+      [name]: {
+        status: 'COMPLETED',
+        ...(qualifier !== undefined ? { qualifier } : {}),
+        ...(result !== undefined ? { result } : {}),
+        completedAt: new Date(this.now()).toISOString(),
+      },
+    };
+    return true;
+  }
+
+  /**
+   * Notes that a held step's effect was made without writing its completion yet: the next
+   * `complete` (or `releaseAll`) writes it along. A crash before that leaves the step in progress,
+   * and the attempt that takes it over verifies before repeating the effect.
+   */
+  noteMade(name: string, result: unknown): void {
+    if (this.owned.has(name)) this.made.set(name, result);
+  }
+
+  /**
    * Gives back, in `draft`, every step this attempt holds but has not completed; a step whose effect
    * was made (`made`) is completed instead, so the redelivery never repeats it.
    */
@@ -213,13 +240,21 @@ export class OrderSteps {
    */
   async complete(name: string, result: unknown): Promise<boolean> {
     this.made.set(name, result);
+    const made = [...this.made];
     let kept = false;
     await this.change((draft) => {
-      kept = this.completeIn(draft, name, result);
-      return kept;
+      let changed = false;
+      for (const [step, value] of made) {
+        const done = this.completeIn(draft, step, value);
+        if (step === name) kept = done;
+        changed = done || changed;
+      }
+      return changed;
     });
-    this.owned.delete(name);
-    this.made.delete(name);
+    for (const [step] of made) {
+      this.owned.delete(step);
+      this.made.delete(step);
+    }
     return kept;
   }
 

@@ -301,6 +301,7 @@ export class OrderStore {
  */
 export class LedgerOrderSystem implements OrderSystem {
   readonly kind = 'ledger' as const;
+  readonly idsBeforeSave = true;
   private readonly doc: DynamoDBDocumentClient;
   constructor(
     client: DynamoDBClient,

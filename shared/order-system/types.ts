@@ -65,6 +65,13 @@ export interface PushAnswer {
  */
 export interface OrderSystem {
   readonly kind: 'ledger' | 'http';
+  /**
+   * True when createOrder has no effect beyond the ids it hands out (the ledger: a number from a
+   * counter): the worker then creates before saving the event and attaches the ids in that same
+   * write, with no create-order claim around it; a number lost to a race or a crash is skipped.
+   * Otherwise (an effect in another system) create-order is claimed on the order item first.
+   */
+  readonly idsBeforeSave?: boolean;
   /** Creates the order, or returns the existing ids (and the version held) for the same idempotency key. */
   createOrder(input: CreateOrderInput): Promise<CreatedOrder>;
   /**

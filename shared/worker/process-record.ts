@@ -20,7 +20,7 @@ import { OrderSteps, type StepView } from '../idempotency/order-steps';
 import type { Log } from '../logger';
 import { ATTENTION, countAttention, METRIC } from '../metrics';
 import type { OrderStore } from '../order-system/ledger';
-import type { OrderSystem } from '../order-system/types';
+import type { CreatedOrder, OrderSystem } from '../order-system/types';
 import { WORKER_PROVIDERS } from '../providers/worker-registry';
 import type { RecordDeferrer } from '../queue/defer';
 import type { DeadLetterSender } from '../queue/dlq';
@@ -52,7 +52,10 @@ export interface WorkerDeps {
   archive?: ArchiveWriter;
   /** Claim-check bodies (messages whose body is a pointer to S3). */
   claims?: ClaimStore;
-  /** Fault injection for tests (a crash between steps): awaited after each completed step. */
+  /**
+   * Fault injection for tests (a crash between steps): awaited after each step's effect, once its
+   * completion is written or left to ride on the next step's (a prepaid order's order PUT).
+   */
   hooks?: { afterStep?: (step: string, orderKey: string) => Promise<void> | void };
   /** Keeps failed records that carry `retryAfterSeconds` away until then (see shared/queue/defer). */
   defer?: RecordDeferrer;
@@ -268,7 +271,11 @@ async function applyEvent(
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
   // A topic that announces a new order skips the read: the first write is conditional on the item's
   // absence, and if it exists after all the refusal hands it back (a refused write instead of a read).
-  const likelyNew = WORKER_PROVIDERS[event.ref.provider].newOrderTopics?.includes(event.topic) ?? false;
+  // Not when the order system issues ids before the save (the ledger): whether to take a number is
+  // decided from the stored item, so a repeated create costs a read, never a number.
+  const likelyNew =
+    !deps.orderSystem.idsBeforeSave &&
+    (WORKER_PROVIDERS[event.ref.provider].newOrderTopics?.includes(event.topic) ?? false);
   const steps = new OrderSteps(
     deps.orders,
     likelyNew ? undefined : await deps.orders.get(event.ref),
@@ -332,25 +339,84 @@ async function converge(
 ): Promise<'applied' | 'ignored' | 'stale' | 'duplicate'> {
   const orderKey = providerOrderKey(event.ref);
   const now = () => new Date(deps.now()).toISOString();
+  const delivery = {
+    deliveryKey: webhook.deliveryKey,
+    now: now(),
+    origin: webhook.origin,
+    archiveRef: webhook.archiveRef,
+    redelivered,
+  };
+  // Converge, don't replay: from the save on, every delivery (a stale or repeated one too) brings the
+  // order system to the order's current state. What must exist is decided from that state.
+  const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
+  const planFor = (external: ExternalOrderRef, applied: ReturnType<typeof applyOrderEvent>): FollowUpStep[] =>
+    followUps?.({
+      event,
+      external,
+      recharge: deps.recharge,
+      deadline,
+      log: deps.log,
+      writeBackMode: deps.writeBackMode ?? 'fill',
+      ...(webhook.origin ? { origin: webhook.origin } : {}),
+      // A stale delivery, or a repeat of one older than the saved state: its payload is not the newest
+      // state (a repeat of the newest one is, and costs no read).
+      ...(applied.stale || (applied.alreadyApplied && olderThanSaved(applied.record, event))
+        ? { stale: true }
+        : {}),
+      stepState: (name) => steps.item?.steps?.[name],
+      count: (metric, value, dimensions) => deps.metrics.count(metric, value, dimensions),
+    }) ?? [];
+
+  // An order system whose create only hands out ids (the ledger) creates before the save, when the
+  // event leaves the order needing one: the save then attaches the ids, completes create-order and
+  // claims the write-backs in one write (for a new order, one write fewer than claim, create, attach).
+  let issued: CreatedOrder | undefined;
+  if (deps.orderSystem.idsBeforeSave) {
+    const preview = applyOrderEvent(steps.item, event, delivery).record;
+    if (mustExistExternally(preview) && !preview.externalId) {
+      setStep(CREATE_STEP);
+      issued = await deps.orderSystem.createOrder({
+        ref: event.ref,
+        order: preview.order,
+        ...pushedState(preview),
+        version: preview.stateVersion ?? 0,
+        idempotencyKey: `${orderKey}:create`,
+        deadline,
+      });
+    }
+  }
   setStep('apply-event');
   let result: ReturnType<typeof applyOrderEvent> | undefined;
+  let attached = false;
   // Saving the event also claims create-order when the order must exist externally and does not:
   // the create then carries exactly the state this write saved (no re-read).
   await steps.update((stored) => {
-    result = applyOrderEvent(stored, event, {
-      deliveryKey: webhook.deliveryKey,
-      now: now(),
-      origin: webhook.origin,
-      archiveRef: webhook.archiveRef,
-      redelivered,
-    });
+    result = applyOrderEvent(stored, event, delivery);
     const draft = structuredClone(result.record);
+    attached = false;
+    if (issued && mustExistExternally(draft) && !draft.externalId) {
+      const external = { id: issued.id, number: issued.number };
+      draft.externalId = issued.id;
+      draft.externalNumber = issued.number;
+      draft.externalCreatedBy = webhook.deliveryKey;
+      draft.externalStateVersion = draft.stateVersion ?? 0;
+      steps.recordIn(draft, CREATE_STEP, undefined, {
+        ...external,
+        stateVersion: draft.externalStateVersion,
+      });
+      for (const next of planFor(external, result)) steps.claimIn(draft, next.name, next.qualifier);
+      attached = true;
+    }
     const claimed =
       mustExistExternally(draft) && !draft.externalId && steps.claimIn(draft, CREATE_STEP, undefined);
-    return result.changed || claimed ? draft : undefined;
+    return result.changed || claimed || attached ? draft : undefined;
   });
   const applied = result;
   if (!applied) throw new TransientError('order item kept changing under concurrent writers');
+  if (issued && !attached)
+    // Another delivery attached ids first, or the order no longer needs one: the number is skipped.
+    deps.log.info('order number skipped', { orderKey, number: issued.number });
+  if (attached) await deps.hooks?.afterStep?.(CREATE_STEP, orderKey);
   if (applied.keptFinal) {
     deps.metrics.count(METRIC.statusKeptOut);
     deps.log.warn('status word kept out of a settled order', {
@@ -369,26 +435,6 @@ async function converge(
         : 'applied';
   if (!steps.item) return outcome;
 
-  // Converge, don't replay: from here on, every delivery (a stale or repeated one too) brings the
-  // order system to the order's current state. What must exist is decided from that state.
-  const followUps = WORKER_PROVIDERS[event.ref.provider].followUps;
-  const planFor = (external: ExternalOrderRef): FollowUpStep[] =>
-    followUps?.({
-      event,
-      external,
-      recharge: deps.recharge,
-      deadline,
-      log: deps.log,
-      writeBackMode: deps.writeBackMode ?? 'fill',
-      ...(webhook.origin ? { origin: webhook.origin } : {}),
-      // A stale delivery, or a repeat of one older than the saved state: its payload is not the newest
-      // state (a repeat of the newest one is, and costs no read).
-      ...(applied.stale || (applied.alreadyApplied && olderThanSaved(applied.record, event))
-        ? { stale: true }
-        : {}),
-      stepState: (name) => steps.item?.steps?.[name],
-      count: (metric, value, dimensions) => deps.metrics.count(metric, value, dimensions),
-    }) ?? [];
   if (mustExistExternally(steps.item) && !steps.item.externalId) {
     // Keyed by provider order, not delivery: every delivery of one order shares this step. A
     // delivery that finds it busy is retried, and then pushes whatever it changed meanwhile.
@@ -423,7 +469,7 @@ async function converge(
         const external = { id: String(draft.externalId), number: String(draft.externalNumber) };
         if (!steps.completeIn(draft, CREATE_STEP, { ...external, stateVersion: draft.externalStateVersion }))
           deps.log.warn('step claim lost before completion', { step: CREATE_STEP, orderKey });
-        for (const next of planFor(external)) steps.claimIn(draft, next.name, next.qualifier);
+        for (const next of planFor(external, applied)) steps.claimIn(draft, next.name, next.qualifier);
         return true;
       });
       await deps.hooks?.afterStep?.(CREATE_STEP, orderKey);
@@ -468,14 +514,14 @@ async function converge(
     }
   }
 
-  const planned = planFor(external);
+  const planned = planFor(external, applied);
   let reserved: Map<string, ReservedSlot> | undefined;
   for (const [index, next] of planned.entries()) {
     setStep(next.name);
     let view = steps.view(next.name, next.qualifier);
     if (!steps.owns(next.name) && view.state === 'claimable') {
-      // The remaining write-backs are claimed together (one write); each is completed right after
-      // its call, so a failure or crash after the first never repeats it.
+      // The remaining write-backs are claimed together (one write); completions are written after
+      // the calls (see below), so a failure after the first never repeats it.
       await steps.change((draft) => {
         let claimed = false;
         for (const later of planned.slice(index))
@@ -505,6 +551,16 @@ async function converge(
     } catch (error) {
       if (attempt.uncertain) steps.markUncertain(next.name);
       throw error;
+    }
+    const following = planned[index + 1];
+    if (following && steps.owns(following.name)) {
+      // The next write-back is held already and runs now: this completion rides on its completion
+      // (a prepaid order: one write for both). A failure in between completes it on the release path;
+      // only a crash leaves it in progress, and the takeover verifies with ReCharge before any PUT.
+      steps.noteMade(next.name, value);
+      await deps.hooks?.afterStep?.(next.name, orderKey);
+      next.done?.(value);
+      continue;
     }
     const kept = await steps.complete(next.name, value);
     if (!kept) deps.log.warn('step claim lost before completion', { step: next.name, orderKey });

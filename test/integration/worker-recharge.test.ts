@@ -232,6 +232,87 @@ describe('exactly once', () => {
   });
 });
 
+describe("a prepaid order's two write-backs, completed in one write", () => {
+  it('resumes after a crash between the order PUT and the charge PUT: verifies the order with ReCharge, never PUTs it again', async () => {
+    const { orderId, chargeId, webhook } = rechargeWebhook('2021-11-created-prepaid');
+    const env = { IDEMPOTENCY_LEASE_SECONDS: '2', WORKER_TIMEOUT_SECONDS: '1' };
+    let crashed = false;
+    const crashing = makeHandler(
+      world.deps({
+        env,
+        hooks: {
+          afterStep: (step) => {
+            if (step !== 'recharge-put-order') return;
+            crashed = true;
+            // Frozen for good after the order PUT, before any completion was written.
+            return new Promise<void>(() => undefined);
+          },
+        },
+      }),
+    );
+    void crashing(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    for (let i = 0; i < 100 && !crashed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(crashed).toBe(true);
+    expect(writes(`/orders/${orderId}`)).toHaveLength(1);
+    // The completion rides on the charge PUT's: the step is still in progress in the item.
+    expect((await order(orderId))?.steps?.['recharge-put-order']).toMatchObject({ status: 'IN_PROGRESS' });
+
+    await new Promise((r) => setTimeout(r, 2100));
+    const resumed = await makeHandler(world.deps({ env }))(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(resumed.batchItemFailures).toEqual([]);
+    // The takeover asks ReCharge what it holds before deciding: the ids are there, so no second PUT.
+    expect(world.recharge.requests.some((r) => r.method === 'GET' && r.path === `/orders/${orderId}`)).toBe(
+      true,
+    );
+    expect(writes(`/orders/${orderId}`)).toHaveLength(1);
+    expect(writes(`/charges/${chargeId}`)).toHaveLength(1);
+    const after = await order(orderId);
+    expect(after?.steps?.['recharge-put-order']).toMatchObject({ status: 'COMPLETED' });
+    expect(after?.steps?.[`recharge-put-charge#${chargeId}`]).toMatchObject({ status: 'COMPLETED' });
+  });
+});
+
+describe("the ledger's number, taken before the save", () => {
+  it('skips a number another delivery beat it to: one order, the first ids, the skip logged', async () => {
+    const { orderId, webhook } = rechargeWebhook('2021-11-created-regular');
+    const other = { ...webhook, deliveryKey: `${webhook.deliveryKey}-other` };
+    const first = world.deps();
+    const racing = world.deps();
+    // Between this delivery's number and its save, another delivery of the same order runs whole.
+    const ledger = first.orderSystem;
+    let raced = false;
+    first.orderSystem = {
+      kind: ledger.kind,
+      idsBeforeSave: ledger.idsBeforeSave,
+      createOrder: async (input) => {
+        const issued = await ledger.createOrder(input);
+        if (!raced) {
+          raced = true;
+          const result = await makeHandler(racing)(sqsEvent([sqsRecord(other)]), lambdaContext());
+          expect(result.batchItemFailures).toEqual([]);
+        }
+        return issued;
+      },
+    };
+    const won = await order(orderId);
+    expect(won).toBeUndefined();
+
+    const result = await makeHandler(first)(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    const stored = must(await order(orderId));
+    expect(stored.externalCreatedBy).toBe(other.deliveryKey);
+    const skipped = first.log.lines.find((l) => l.message === 'order number skipped');
+    expect(skipped?.extra?.number).toBeDefined();
+    expect(skipped?.extra?.number).not.toBe(stored.externalNumber);
+    expect(writes(`/orders/${orderId}`)).toHaveLength(1);
+    expect(writes(`/orders/${orderId}`)[0]?.body).toMatchObject({
+      external_order_number: { ecommerce: stored.externalNumber },
+    });
+  });
+});
+
 describe('batches', () => {
   it('serialises records about one order inside a batch and runs the others alongside', async () => {
     const deps = world.deps();
