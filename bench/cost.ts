@@ -3,7 +3,8 @@
  * pass run in this process against DynamoDB Local, fauxqs (SQS and S3) and the fake ReCharge, over
  * the mix below. Every AWS request is metered (shared/aws/call-recorder.ts, setAwsCallMeter) with
  * its billing units: DynamoDB capacity units as DynamoDB reports them (failed conditional writes:
- * the stored item's size), SQS requests in 64 KB chunks, S3 requests and the bytes left stored.
+ * the stored item's size; a read that finds nothing: its minimum), SQS requests in 64 KB chunks, S3
+ * requests and the bytes left stored.
  * Lambda GB-seconds use the stack's memory sizes and durations measured here (an estimate: local
  * emulators, not AWS); log bytes are everything the handlers print at the stack's log level, plus
  * Lambda's own lines and the API access log line (estimates). The stack's settings (API type,
@@ -190,6 +191,10 @@ async function main() {
           const old = (event.error as { Item?: Record<string, Record<string, unknown>> }).Item;
           units = Math.max(1, Math.ceil((old ? itemBytes(old) : 0) / 1024));
         }
+        // A read that finds nothing is billed its minimum (one unit strongly consistent, half a unit
+        // eventually consistent); DynamoDB Local reports 0 for it.
+        if (READS.test(command) && /^(GetItem|Query|Scan)$/.test(command))
+          units = Math.max(units, event.input.ConsistentRead ? 1 : 0.5);
         if (READS.test(command)) m.dynamoRead += units;
         else m.dynamoWrite += units;
         const table = String(event.input.TableName ?? Object.keys(event.input.RequestItems ?? {})[0] ?? '');

@@ -294,21 +294,33 @@ export class OrderStore {
   }
 }
 
+/** How long a create waits for others to share its counter write (see LedgerOrderSystem). */
+export const COUNTER_GATHER_MS = 5;
+
 /**
  * The built-in ledger as order system: order numbers from an atomic counter starting at
  * ORDER_NUMBER_START (strictly increasing; a number lost to a race is skipped, never reused), and an
  * external id derived from the provider reference, so even two racing creates agree on the id.
+ *
+ * Creates that reach the counter together (a batch's records run side by side) share one `ADD n`:
+ * a create waits at most COUNTER_GATHER_MS for others, or for the call in flight to return, then
+ * each gets its own number of the block, in arrival order. A block is only as large as the creates
+ * waiting for it, so no number is set aside unused; the wait costs a create a few milliseconds.
  */
 export class LedgerOrderSystem implements OrderSystem {
   readonly kind = 'ledger' as const;
   readonly idsBeforeSave = true;
   private readonly doc: DynamoDBDocumentClient;
+  private waiting: { resolve: (issued: number) => void; reject: (error: unknown) => void }[] = [];
+  private gathering = false;
+  private inFlight = false;
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
     private readonly numberStart: number,
     /** Called after the number is issued or the write failed (the effect log line). */
     private readonly onCall?: (call: ExternalCall) => void,
+    private readonly gatherMs = COUNTER_GATHER_MS,
   ) {
     this.doc = ordersDocumentClient(client);
   }
@@ -324,28 +336,58 @@ export class LedgerOrderSystem implements OrderSystem {
         durationMs: Date.now() - started,
         attempt: 1,
       });
-    const out = await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: COUNTER_KEY,
-          UpdateExpression: 'ADD #value :one',
-          ExpressionAttributeNames: { '#value': 'value' },
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      )
-      .catch((error: unknown) => {
-        report('error');
-        throw error;
-      });
+    const issued = await this.nextNumber().catch((error: unknown) => {
+      report('error');
+      throw error;
+    });
     report('ok');
-    const issued = Number(out.Attributes?.value);
     return {
       id: ledgerOrderId(input.ref),
       number: String(this.numberStart + issued - 1),
       heldVersion: input.version,
     };
+  }
+
+  /** The counter's value for one create (1 for the first), taken with the creates waiting beside it. */
+  private nextNumber(): Promise<number> {
+    const issued = new Promise<number>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (!this.gathering && !this.inFlight) {
+      this.gathering = true;
+      setTimeout(() => {
+        this.gathering = false;
+        void this.takeBlock();
+      }, this.gatherMs);
+    }
+    return issued;
+  }
+
+  /** One `ADD n` for every create waiting now; those arriving meanwhile go with the next. */
+  private async takeBlock(): Promise<void> {
+    const block = this.waiting;
+    this.waiting = [];
+    if (block.length === 0) return;
+    this.inFlight = true;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: COUNTER_KEY,
+          UpdateExpression: 'ADD #value :n',
+          ExpressionAttributeNames: { '#value': 'value' },
+          ExpressionAttributeValues: { ':n': block.length },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const last = Number(out.Attributes?.value);
+      block.forEach((waiter, i) => {
+        waiter.resolve(last - block.length + 1 + i);
+      });
+    } catch (error) {
+      for (const waiter of block) waiter.reject(error);
+    } finally {
+      this.inFlight = false;
+      if (this.waiting.length > 0) void this.takeBlock();
+    }
   }
 }
 

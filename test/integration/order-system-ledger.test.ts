@@ -42,6 +42,72 @@ describe('built-in ledger', () => {
     expect(sorted).toEqual(Array.from({ length: 10 }, (_, i) => 1001 + i));
   });
 
+  it('takes the numbers of creates that arrive together with one counter write, each its own, in arrival order', async () => {
+    const counting = testDynamoClient();
+    const updates: number[] = [];
+    counting.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') {
+          const values = (args.input as { ExpressionAttributeValues?: Record<string, unknown> })
+            .ExpressionAttributeValues;
+          const n = values?.[':n'];
+          updates.push(Number(typeof n === 'object' && n ? (n as { N?: string }).N : n));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countUpdates' },
+    );
+    const own = (await createTestTables(client)).orders;
+    const ledger = new LedgerOrderSystem(counting, own, 5001);
+    const input = (orderId: string) => ({
+      ref: { provider: 'sevi' as const, orderId },
+      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
+      paymentStatus: 'paid',
+      fulfilmentStatus: 'unfulfilled',
+      version: 1,
+      idempotencyKey: orderId,
+    });
+
+    const together = await Promise.all([0, 1, 2, 3].map((i) => ledger.createOrder(input(`t${i}`))));
+
+    expect(together.map((n) => n.number)).toEqual(['5001', '5002', '5003', '5004']);
+    expect(updates).toEqual([4]);
+
+    // A create alone waits for nobody longer than the gathering time, and takes the next number.
+    const alone = await ledger.createOrder(input('alone'));
+    expect(alone.number).toBe('5005');
+    expect(updates).toEqual([4, 1]);
+  });
+
+  it('fails every create waiting on a counter write that failed, and serves the next ones', async () => {
+    const failing = testDynamoClient();
+    let fail = true;
+    failing.middlewareStack.add(
+      (next) => async (args) => {
+        if (fail) throw Object.assign(new Error('injected throttle'), { name: 'ThrottlingException' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnce' },
+    );
+    const own = (await createTestTables(client)).orders;
+    const ledger = new LedgerOrderSystem(failing, own, 1);
+    const input = (orderId: string) => ({
+      ref: { provider: 'sevi' as const, orderId },
+      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
+      paymentStatus: 'paid',
+      fulfilmentStatus: 'unfulfilled',
+      version: 1,
+      idempotencyKey: orderId,
+    });
+
+    const failed = await Promise.allSettled([ledger.createOrder(input('a')), ledger.createOrder(input('b'))]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+
+    fail = false;
+    const served = await ledger.createOrder(input('c'));
+    expect(served.number).toBe('1');
+  });
+
   it('keeps the first ids when two creates for one provider order race', async () => {
     const store = new OrderStore(client, table);
     const orderId = randomUUID();
