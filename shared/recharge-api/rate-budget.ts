@@ -152,9 +152,9 @@ export interface DynamoRateBudgetOptions extends RateBudgetLimits, Clock {
 
 /**
  * Trade-off: the first request after a quiet spell waits 5 ms for the others of a worker batch, which
- * reach the budget within milliseconds of each other. bench:cost (batches of 10): 0.17 budget WRU per
- * webhook instead of 0.28 with no window (0.30 with no sharing), $0.07 per million; a lone record pays
- * 5 ms of its invocation (256 MB arm64: $0.02 per million). 20 ms measured 0.13: not worth 4x the wait.
+ * reach the budget within milliseconds of each other. bench:cost (batches of 10): 0.17-0.21 budget WRU
+ * per webhook instead of 0.28 with no window (0.30 with no sharing), about $0.07 per million; a lone record
+ * pays 5 ms of its invocation (256 MB arm64: $0.02 per million). 20 ms measured 0.13: not worth 4x the wait.
  */
 export const DEFAULT_COLLECT_MS = 5;
 
