@@ -24,6 +24,11 @@ import { type Log, processLog } from '../logger';
  * slots handed out in any window of w seconds never exceed limit + rate * w. Extending from a `tat`
  * that passed during one round trip can over-credit by (round trip / interval) slots; the spare slot
  * of depth covers that while DynamoDB answers within one interval (513 ms at ReCharge's 2/s).
+ * One call for a process's concurrent requests: requests of one scope that come while a call is
+ * collecting (DEFAULT_COLLECT_MS) or in flight share the next call, which advances tat by their total
+ * and gives each its own consecutive slots in arrival order: the schedule of their takes in a row,
+ * so the bound holds. Each keeps its own deadline (a requester whose slot would come after it is
+ * refused, taking nothing, and the others are asked for again) and waits for its own slot.
  */
 
 /**
@@ -91,7 +96,8 @@ interface Clock {
 
 /**
  * The same schedule held in this process only: for unit tests, benchmarks of the worker alone and
- * tools that run without the table. Not shared across processes.
+ * tools that run without the table. Not shared across processes (and with no call to share, each
+ * request is served on its own).
  */
 export class MemoryRateBudget implements RateBudget {
   private readonly tat = new Map<string, number>();
@@ -136,7 +142,21 @@ export interface DynamoRateBudgetOptions extends RateBudgetLimits, Clock {
   onGrant?: (scope: string, dueAt: number) => void;
   /** Where the repair of an unreadable budget item is reported (default: the process logger). */
   log?: Pick<Log, 'warn'>;
+  /**
+   * How long the first request after a quiet spell waits for others of its scope to share its call
+   * (ms, default DEFAULT_COLLECT_MS; 0: it goes at once, and only requests arriving while a call is
+   * in flight share the next one).
+   */
+  collectMs?: number;
 }
+
+/**
+ * Trade-off: the first request after a quiet spell waits 5 ms for the others of a worker batch, which
+ * reach the budget within milliseconds of each other. bench:cost (batches of 10): 0.17-0.21 budget WRU
+ * per webhook instead of 0.28 with no window (0.30 with no sharing), about $0.07 per million; a lone record
+ * pays 5 ms of its invocation (256 MB arm64: $0.02 per million). 20 ms measured 0.13: not worth 4x the wait.
+ */
+export const DEFAULT_COLLECT_MS = 5;
 
 /** Budget items outlive a quiet day, and vanish (TTL) once a rotated token is no longer used. */
 const ITEM_TTL_SECONDS = 86_400;
@@ -145,7 +165,8 @@ const ITEM_TTL_SECONDS = 86_400;
  * The shared budget: item `pk = ratebudget#recharge#<token hash>` with `tat` (epoch ms). A
  * reservation is one conditional UpdateItem: `tat + T` while tat is in the future and the slot is due
  * before the deadline, or `now + T` once it has passed (two branches, because an update expression
- * cannot take a max). The branch tried first follows the last `tat` seen, so the usual cost is one call.
+ * cannot take a max). The branch tried first follows the last `tat` seen, so the usual cost is one call,
+ * shared by the requests of the scope that come together in this process.
  */
 export class DynamoRateBudget implements RateBudget {
   private readonly now: () => number;
@@ -153,11 +174,15 @@ export class DynamoRateBudget implements RateBudget {
   private readonly intervalMs: number;
   private readonly limit: number;
   private readonly lastTat = new Map<string, number>();
+  private readonly collectMs: number;
+  /** Requests per scope waiting for their shared call; a scope is here only while it has some. */
+  private readonly queues = new Map<string, ScopeQueue>();
 
   constructor(private readonly options: DynamoRateBudgetOptions) {
     ({ intervalMs: this.intervalMs, limit: this.limit } = gcraParams(options));
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepFor;
+    this.collectMs = options.collectMs ?? DEFAULT_COLLECT_MS;
   }
 
   private key(scope: string) {
@@ -179,69 +204,167 @@ export class DynamoRateBudget implements RateBudget {
     return (await this.reserveAt(scope, n, deadline)).dues;
   }
 
-  private async reserveAt(
-    scope: string,
-    n: number,
-    deadline: number,
-  ): Promise<{ dues: number[]; now: number }> {
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError('slots to reserve must be a positive integer');
-    // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
-    // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
-    // take costs at most three round trips even when tat hovers around now.
-    let floor: number | undefined;
-    for (let round = 0; round < 4; round++) {
-      const now = this.now();
-      const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
-      let outcome = extending
-        ? await this.extend(scope, n, floor ?? now, now, deadline)
-        : await this.restart(scope, n, now, deadline);
-      if (outcome.kind === 'unreadable') {
-        outcome = await this.heal(scope, n, now, deadline, outcome.value);
-        if (outcome.kind !== 'granted') {
-          floor = undefined; // another caller repaired it first: read it as it stands now
-          continue;
-        }
+  /**
+   * Queues the request with the others for the same scope in this process: they share one
+   * UpdateItem (see `collectMs`), each with its own slots in arrival order and its own deadline.
+   */
+  private reserveAt(scope: string, n: number, deadline: number): Promise<Granted> {
+    if (!(Number.isInteger(n) && n >= 1))
+      return Promise.reject(new RangeError('slots to reserve must be a positive integer'));
+    return new Promise<Granted>((resolve, reject) => {
+      let queue = this.queues.get(scope);
+      if (!queue) {
+        queue = { waiting: [], busy: false };
+        this.queues.set(scope, queue);
       }
-      this.lastTat.set(scope, outcome.tat);
-      if (outcome.kind === 'granted') {
-        const dues = slotDues(outcome.tat, n, this.intervalMs, this.limit, now);
-        for (const due of dues) this.options.onGrant?.(scope, due);
-        return { dues, now };
+      queue.waiting.push({ n, deadline, resolve, reject });
+      if (!queue.busy) {
+        queue.busy = true;
+        void this.drain(scope, queue);
       }
-      const due = outcome.tat + n * this.intervalMs - this.limit * this.intervalMs;
-      if (extending && outcome.tat >= (floor ?? now)) {
-        // Refused only because the slot comes after the deadline.
-        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
-      }
-      if (extending) {
-        floor = undefined; // tat had passed: restart from now
-        continue;
-      }
-      // Restart refused: tat >= now, someone took a slot in the meantime.
-      if (due > deadline)
-        throw new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now));
-      floor = now;
-    }
-    // Unreachable in practice (see `floor`); a transient failure rather than an endless loop.
-    throw new RateLimitedError('recharge rate budget: contended', Math.ceil(this.intervalMs));
+    });
   }
 
-  /** tat is in the future and the last of the n slots it gives is due by the deadline: tat += n*T. */
-  private async extend(
-    scope: string,
-    n: number,
-    floor: number,
-    now: number,
-    deadline: number,
-  ): Promise<Outcome> {
-    // Last slot due = tat + n*T - limit*T <= deadline  <=>  tat <= deadline + (limit - n) * T.
-    // No deadline (a CLI): still a number DynamoDB accepts.
-    const latest = Math.min(deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - n) * this.intervalMs;
+  /** Sends the scope's waiting requests, all of them in one call, until none is left. */
+  private async drain(scope: string, queue: ScopeQueue): Promise<void> {
+    if (this.collectMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.collectMs));
+    try {
+      while (queue.waiting.length > 0) await this.reserveJoint(scope, queue.waiting.splice(0));
+    } finally {
+      queue.busy = false;
+      if (queue.waiting.length === 0) this.queues.delete(scope);
+    }
+  }
+
+  /**
+   * Reserves the slots of every requester in `group` (in arrival order) with one conditional
+   * UpdateItem: tat advances by their total, the i-th requester's slots follow the slots of those
+   * before it, and the condition holds each requester's last slot to its own deadline. A requester
+   * whose slot would come after its deadline, at a `tat` the table returned, is refused
+   * (RateLimitedError) and taken out; the others are asked for again, so a refused requester takes
+   * nothing and never pushes those after it back. Settles every requester; never throws.
+   */
+  private async reserveJoint(scope: string, group: Requester[]): Promise<void> {
+    let members = group;
+    try {
+      // A value `tat` is known to have reached (it only ever grows): once a restart was refused because
+      // tat >= its now, extending from that floor cannot be refused for being in the past again, so a
+      // reservation costs at most three round trips even when tat hovers around now, plus one for each
+      // requester taken out for its deadline.
+      let floor: number | undefined;
+      for (let round = 0; round < 4 + group.length && members.length > 0; round++) {
+        const now = this.now();
+        const extending = floor !== undefined || (this.lastTat.get(scope) ?? 0) >= now;
+        // From an empty bucket (restart): whoever cannot be served even then (more slots than its
+        // deadline leaves) is refused before asking.
+        if (!extending) members = this.within(members, now, now);
+        if (members.length === 0) return;
+        let outcome = extending
+          ? await this.extend(scope, members, floor ?? now, now)
+          : await this.restart(scope, total(members), now);
+        if (outcome.kind === 'unreadable') {
+          members = this.within(members, now, now);
+          if (members.length === 0) return;
+          outcome = await this.heal(scope, total(members), now, outcome.value);
+          if (outcome.kind !== 'granted') {
+            floor = undefined; // another caller repaired it first: read it as it stands now
+            continue;
+          }
+        }
+        this.lastTat.set(scope, outcome.tat);
+        if (outcome.kind === 'granted') {
+          this.grant(scope, members, outcome.tat, now);
+          return;
+        }
+        if (extending && outcome.tat >= (floor ?? now)) {
+          // Refused only because someone's slot comes after its deadline: those are taken out.
+          const kept = this.within(members, outcome.tat, now);
+          // The table's decimal and this float can disagree at the very edge: the tightest goes.
+          members = kept.length < members.length ? kept : this.refuseTightest(kept, outcome.tat, now);
+          continue;
+        }
+        if (extending) {
+          floor = undefined; // tat had passed: restart from now
+          continue;
+        }
+        // Restart refused: tat >= now, someone took a slot in the meantime.
+        members = this.within(members, outcome.tat, now);
+        floor = now;
+      }
+      // Unreachable in practice (see `floor`); a transient failure rather than an endless loop.
+      for (const m of members)
+        m.reject(new RateLimitedError('recharge rate budget: contended', Math.ceil(this.intervalMs)));
+    } catch (error) {
+      for (const m of members) m.reject(error);
+    }
+  }
+
+  /**
+   * The latest `tat` a requester can be served from when its last slot is the `through`-th of the
+   * call: due by its deadline (tat + through*T - limit*T <= deadline). No deadline (a CLI): still a
+   * number DynamoDB accepts.
+   */
+  private latest(m: Requester, through: number, now: number): number {
+    return Math.min(m.deadline, now + ITEM_TTL_SECONDS * 1000) + (this.limit - through) * this.intervalMs;
+  }
+
+  /** What every member of a call allows: the i-th's last slot follows the slots of those before it. */
+  private latestOf(members: Requester[], now: number): number[] {
+    let through = 0;
+    return members.map((m) => {
+      through += m.n;
+      return this.latest(m, through, now);
+    });
+  }
+
+  /**
+   * The members that can be served from `base`, in arrival order, each after those kept before it;
+   * the others are refused, with when their slot would have come.
+   */
+  private within(members: Requester[], base: number, now: number): Requester[] {
+    const kept: Requester[] = [];
+    let through = 0;
+    for (const m of members) {
+      if (base <= this.latest(m, through + m.n, now)) {
+        kept.push(m);
+        through += m.n;
+      } else this.refuse(m, base + (through + m.n - this.limit) * this.intervalMs, now);
+    }
+    return kept;
+  }
+
+  /** Refuses the member whose deadline binds the call (the table refused at a `tat` this float allows). */
+  private refuseTightest(members: Requester[], base: number, now: number): Requester[] {
+    const latest = this.latestOf(members, now);
+    const tightest = latest.indexOf(Math.min(...latest));
+    const through = total(members.slice(0, tightest + 1));
+    this.refuse(members[tightest] as Requester, base + (through - this.limit) * this.intervalMs, now);
+    return members.filter((_, i) => i !== tightest);
+  }
+
+  private refuse(m: Requester, due: number, now: number): void {
+    m.reject(new RateLimitedError('recharge rate budget: no slot before the deadline', Math.ceil(due - now)));
+  }
+
+  /** Hands each member its slots of the `n` ending at `tat`, in arrival order. */
+  private grant(scope: string, members: Requester[], tat: number, now: number): void {
+    let after = total(members);
+    for (const m of members) {
+      after -= m.n;
+      const dues = slotDues(tat - after * this.intervalMs, m.n, this.intervalMs, this.limit, now);
+      for (const due of dues) this.options.onGrant?.(scope, due);
+      m.resolve({ dues, now });
+    }
+  }
+
+  /** tat is in the future and every member's last slot is due by its deadline: tat += n*T. */
+  private async extend(scope: string, members: Requester[], floor: number, now: number): Promise<Outcome> {
+    const latest = Math.min(...this.latestOf(members, now));
     return this.update(scope, {
       UpdateExpression: 'SET tat = tat + :t, expiresAt = :exp',
       ConditionExpression: 'tat >= :floor AND tat <= :latest',
       ExpressionAttributeValues: {
-        ':t': { N: String(n * this.intervalMs) },
+        ':t': { N: String(total(members) * this.intervalMs) },
         ':floor': { N: String(floor) },
         ':latest': { N: String(latest) },
         ':exp': { N: String(Math.floor(now / 1000) + ITEM_TTL_SECONDS) },
@@ -250,14 +373,7 @@ export class DynamoRateBudget implements RateBudget {
   }
 
   /** No item, or tat has passed: the bucket has leaked empty, tat = now + n*T. */
-  private async restart(scope: string, n: number, now: number, deadline: number): Promise<Outcome> {
-    // More slots than the bucket's depth: even an empty bucket schedules the last one later.
-    const lastDue = now + (n - this.limit) * this.intervalMs;
-    if (lastDue > deadline)
-      throw new RateLimitedError(
-        'recharge rate budget: no slot before the deadline',
-        Math.ceil(lastDue - now),
-      );
+  private async restart(scope: string, n: number, now: number): Promise<Outcome> {
     return this.update(scope, {
       UpdateExpression: 'SET tat = :next, expiresAt = :exp',
       ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
@@ -275,19 +391,7 @@ export class DynamoRateBudget implements RateBudget {
    * as a fresh bucket (the worst case is one bucket's depth of calls early, which ReCharge answers
    * with 429s the client backs off from) and overwritten, conditioned on still being unreadable.
    */
-  private async heal(
-    scope: string,
-    n: number,
-    now: number,
-    deadline: number,
-    value: string,
-  ): Promise<Outcome> {
-    const lastDue = now + (n - this.limit) * this.intervalMs;
-    if (lastDue > deadline)
-      throw new RateLimitedError(
-        'recharge rate budget: no slot before the deadline',
-        Math.ceil(lastDue - now),
-      );
+  private async heal(scope: string, n: number, now: number, value: string): Promise<Outcome> {
     (this.options.log ?? processLog).warn('rate budget item unreadable: reset to a fresh bucket', {
       scope,
       tat: value.slice(0, 40),
@@ -360,6 +464,28 @@ export class DynamoRateBudget implements RateBudget {
 }
 
 type Outcome = { kind: 'granted' | 'refused'; tat: number } | { kind: 'unreadable'; value: string };
+
+/** Slots handed to one requester, and the clock read of the round that granted them. */
+interface Granted {
+  dues: number[];
+  now: number;
+}
+
+/** One request for slots waiting to be sent with the others for its scope. */
+interface Requester {
+  n: number;
+  deadline: number;
+  resolve: (granted: Granted) => void;
+  reject: (error: unknown) => void;
+}
+
+interface ScopeQueue {
+  waiting: Requester[];
+  /** A call for the scope is collecting or in flight: new requests wait for the next one. */
+  busy: boolean;
+}
+
+const total = (members: Requester[]) => members.reduce((sum, m) => sum + m.n, 0);
 
 /** When each of the n slots ending at `tat` is due: the k-th at tat - (n-k)*T - limit*T, never before now. */
 function slotDues(tat: number, n: number, intervalMs: number, limit: number, now: number): number[] {

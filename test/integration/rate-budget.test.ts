@@ -3,7 +3,12 @@ import path from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
 import { RechargeClient } from '../../shared/recharge-api/client';
-import { DynamoRateBudget, RateLimitedError, rateBudgetScope } from '../../shared/recharge-api/rate-budget';
+import {
+  DynamoRateBudget,
+  gcraParams,
+  RateLimitedError,
+  rateBudgetScope,
+} from '../../shared/recharge-api/rate-budget';
 import { TSX_LOADER } from '../e2e/helpers/local-process';
 import { createTestTables, testDynamoClient } from '../support/aws';
 
@@ -135,6 +140,171 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
         perSecond,
       ),
     ).toBeLessThanOrEqual(0);
+  });
+
+  describe('requests of one process', () => {
+    /** A client of its own that counts the UpdateItem calls it sends (at the SDK boundary). */
+    const countingClient = () => {
+      const client = testDynamoClient();
+      const sent = { updates: 0 };
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if ((context as { commandName?: string }).commandName === 'UpdateItemCommand') sent.updates += 1;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countUpdates' },
+      );
+      return { client, sent };
+    };
+    /** A time in ms as the schedule computes it (float sums of the interval, stored as decimals). */
+    const at = (ms: number) => expect.closeTo(ms, 2);
+    const readTat = async (scope: string) =>
+      Number(
+        (
+          await dynamo.send(
+            new GetItemCommand({
+              TableName: table,
+              Key: { pk: { S: `ratebudget#recharge#${scope}` } },
+              ConsistentRead: true,
+            }),
+          )
+        ).Item?.tat?.N,
+      );
+
+    it('share one UpdateItem when they come together, each with its own slots, one interval apart in arrival order', async () => {
+      const scope = rateBudgetScope('coalesce-test-token');
+      const { client, sent } = countingClient();
+      const now = Date.now();
+      const slept: number[] = [];
+      // 2 deep (1 usable slot of depth) at 2/s: every slot after the first waits.
+      const budget = new DynamoRateBudget({
+        client,
+        table,
+        capacity: 2,
+        perSecond: 2,
+        now: () => now,
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+      });
+      const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
+      const deadline = now + 60_000;
+      const [first, pair, , last] = await Promise.all([
+        budget.reserve(scope, 1, deadline),
+        budget.reserve(scope, 2, deadline),
+        budget.take(scope, deadline),
+        budget.reserve(scope, 1, deadline),
+      ]);
+      expect(sent.updates).toBe(1);
+      expect(first).toEqual([at(now)]);
+      expect(pair).toEqual([at(now + intervalMs), at(now + 2 * intervalMs)]);
+      // The take, fourth in the call, sleeps until its slot; the last reservation's slot follows it.
+      expect(slept).toEqual([Math.ceil(3 * intervalMs)]);
+      expect(last).toEqual([at(now + 4 * intervalMs)]);
+      expect(await readTat(scope)).toBeCloseTo(now + 5 * intervalMs, 2);
+    });
+
+    it('join the next call when they come while one is in flight, after the slots it took', async () => {
+      const scope = rateBudgetScope('coalesce-in-flight-token');
+      const { client, sent } = countingClient();
+      // The first call is held at the SDK boundary until the others have asked.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          if (sent.updates === 1) await held;
+          return next(args);
+        },
+        { step: 'initialize', name: 'holdFirst', priority: 'low' },
+      );
+      const now = Date.now();
+      const budget = new DynamoRateBudget({
+        client,
+        table,
+        capacity: 2,
+        perSecond: 2,
+        now: () => now,
+        sleep: async () => {},
+      });
+      const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
+      const deadline = now + 60_000;
+      const first = budget.reserve(scope, 2, deadline);
+      for (let i = 0; i < 200 && sent.updates === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(sent.updates).toBe(1);
+      const later = [budget.reserve(scope, 1, deadline), budget.reserve(scope, 1, deadline)];
+      // Both wait for the call in flight (a collection window would long be over).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sent.updates).toBe(1);
+      release();
+      expect(await first).toEqual([at(now), at(now + intervalMs)]);
+      expect(await Promise.all(later)).toEqual([[at(now + 2 * intervalMs)], [at(now + 3 * intervalMs)]]);
+      expect(sent.updates).toBe(2);
+    });
+
+    it('all get the error of a call that fails, and the next requests make a call of their own', async () => {
+      const scope = rateBudgetScope('coalesce-error-token');
+      const budget = new DynamoRateBudget({
+        client: dynamo,
+        table: 'no-such-table',
+        capacity: 40,
+        perSecond: 2,
+      });
+      const deadline = Date.now() + 60_000;
+      const failed = await Promise.allSettled([
+        budget.take(scope, deadline),
+        budget.reserve(scope, 2, deadline),
+      ]);
+      expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      for (const r of failed)
+        expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'ResourceNotFoundException' });
+      await expect(budget.take(scope, deadline)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+
+    it('refuse the requester whose slot would come after its deadline, without a slot taken, and serve the others', async () => {
+      const scope = rateBudgetScope('coalesce-deadline-token');
+      const { client, sent } = countingClient();
+      const now = Date.now();
+      const budget = new DynamoRateBudget({
+        client,
+        table,
+        capacity: 2,
+        perSecond: 2,
+        now: () => now,
+        sleep: async () => {},
+      });
+      const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
+      const loose = now + 60_000;
+
+      // From an empty bucket: the second's slot (now + T) is after its deadline (now).
+      const first = await Promise.allSettled([
+        budget.reserve(scope, 1, loose),
+        budget.take(scope, now),
+        budget.reserve(scope, 1, loose),
+      ]);
+      expect(first[0]).toEqual({ status: 'fulfilled', value: [at(now)] });
+      expect(first[1]).toEqual({ status: 'rejected', reason: expect.any(RateLimitedError) });
+      expect(first[2]).toEqual({ status: 'fulfilled', value: [at(now + intervalMs)] });
+      expect(await readTat(scope)).toBeCloseTo(now + 2 * intervalMs, 2);
+      expect(sent.updates).toBe(1);
+
+      // Extending a bucket in use: the table refuses the joint call for the middle one's deadline
+      // (its slot would be now + 3T), which is taken out; the others are served by the next call, the
+      // last one's slot right after the first's.
+      const second = await Promise.allSettled([
+        budget.reserve(scope, 1, loose),
+        budget.reserve(scope, 1, now + 2.5 * intervalMs),
+        budget.reserve(scope, 1, loose),
+      ]);
+      expect(second[0]).toEqual({ status: 'fulfilled', value: [at(now + 2 * intervalMs)] });
+      expect(second[1]).toEqual({ status: 'rejected', reason: expect.any(RateLimitedError) });
+      expect((second[1] as PromiseRejectedResult).reason.retryAfterMs).toBe(Math.ceil(3 * intervalMs));
+      expect(second[2]).toEqual({ status: 'fulfilled', value: [at(now + 3 * intervalMs)] });
+      expect(await readTat(scope)).toBeCloseTo(now + 4 * intervalMs, 2);
+      expect(sent.updates).toBe(3);
+    });
   });
 
   it('gives a dead holder’s capacity back by itself: once its reserved time has passed, a full burst is there', async () => {
