@@ -24,17 +24,19 @@ async function placeholder(store: OrderStore, orderId: string) {
   await store.save(record, undefined);
 }
 
+/** A create for a new Sevi order, as the worker sends it. */
+const input = (orderId: string) => ({
+  ref: { provider: 'sevi' as const, orderId },
+  order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
+  paymentStatus: 'paid',
+  fulfilmentStatus: 'unfulfilled',
+  version: 1,
+  idempotencyKey: orderId,
+});
+
 describe('built-in ledger', () => {
   it('hands out strictly increasing order numbers from ORDER_NUMBER_START', async () => {
     const ledger = new LedgerOrderSystem(client, table, 1001);
-    const input = (orderId: string) => ({
-      ref: { provider: 'sevi' as const, orderId },
-      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
-      paymentStatus: 'paid',
-      fulfilmentStatus: 'unfulfilled',
-      version: 1,
-      idempotencyKey: orderId,
-    });
     const numbers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => ledger.createOrder(input(`n${i}`))),
     );
@@ -59,14 +61,6 @@ describe('built-in ledger', () => {
     );
     const own = (await createTestTables(client)).orders;
     const ledger = new LedgerOrderSystem(counting, own, 5001);
-    const input = (orderId: string) => ({
-      ref: { provider: 'sevi' as const, orderId },
-      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
-      paymentStatus: 'paid',
-      fulfilmentStatus: 'unfulfilled',
-      version: 1,
-      idempotencyKey: orderId,
-    });
 
     const together = await Promise.all([0, 1, 2, 3].map((i) => ledger.createOrder(input(`t${i}`))));
 
@@ -91,14 +85,6 @@ describe('built-in ledger', () => {
     );
     const own = (await createTestTables(client)).orders;
     const ledger = new LedgerOrderSystem(failing, own, 1);
-    const input = (orderId: string) => ({
-      ref: { provider: 'sevi' as const, orderId },
-      order: { source: { provider: 'sevi' as const, orderId }, references: {}, lineItems: [] },
-      paymentStatus: 'paid',
-      fulfilmentStatus: 'unfulfilled',
-      version: 1,
-      idempotencyKey: orderId,
-    });
 
     const failed = await Promise.allSettled([ledger.createOrder(input('a')), ledger.createOrder(input('b'))]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);

@@ -44,6 +44,29 @@ function rechargeWebhook(name: string, modify?: (order: JsonObject) => void) {
 const writes = (path: string) =>
   world.recharge.applied().filter((r) => r.method === 'PUT' && r.path === path);
 
+/** The shortest lease the config allows (it must exceed the worker timeout), for crash tests. */
+const crashEnv = { IDEMPOTENCY_LEASE_SECONDS: '2', WORKER_TIMEOUT_SECONDS: '1' };
+
+/** Runs `webhook` through a worker that freezes for good after `step`, as a Lambda killed by a timeout would. */
+async function crashAfter(step: string, webhook: ReturnType<typeof rechargeWebhook>['webhook']) {
+  let crashed = false;
+  const crashing = makeHandler(
+    world.deps({
+      env: crashEnv,
+      hooks: {
+        afterStep: (done) => {
+          if (done !== step) return;
+          crashed = true;
+          return new Promise<void>(() => undefined);
+        },
+      },
+    }),
+  );
+  void crashing(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+  for (let i = 0; i < 100 && !crashed; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(crashed).toBe(true);
+}
+
 async function order(orderId: string) {
   return getOrderByProviderRef(world.dynamo, world.tables.orders, { provider: 'recharge', orderId });
 }
@@ -188,30 +211,12 @@ describe('exactly once', () => {
 
   it('resumes after a crash between creating the order and the ReCharge PUT without a second order', async () => {
     const { orderId, webhook } = rechargeWebhook('2021-11-created-prepaid');
-    // The shortest lease the config allows: it must exceed the worker timeout.
-    const env = { IDEMPOTENCY_LEASE_SECONDS: '2', WORKER_TIMEOUT_SECONDS: '1' };
-    let crashed = false;
-    const crashing = makeHandler(
-      world.deps({
-        env,
-        hooks: {
-          afterStep: (step) => {
-            if (step !== 'create-order') return;
-            crashed = true;
-            // The process freezes here for good, as a Lambda killed by a timeout would.
-            return new Promise<void>(() => undefined);
-          },
-        },
-      }),
-    );
-    void crashing(sqsEvent([sqsRecord(webhook)]), lambdaContext());
-    for (let i = 0; i < 100 && !crashed; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(crashed).toBe(true);
+    await crashAfter('create-order', webhook);
     const half = await order(orderId);
     expect(half?.externalId).toBeDefined();
     expect(world.recharge.requests).toHaveLength(0);
 
-    const healthy = makeHandler(world.deps({ env }));
+    const healthy = makeHandler(world.deps({ env: crashEnv }));
     const early = await healthy(sqsEvent([sqsRecord(webhook)]), lambdaContext());
     expect(early.batchItemFailures).toHaveLength(1);
     expect(world.recharge.requests).toHaveLength(0);
@@ -235,30 +240,17 @@ describe('exactly once', () => {
 describe("a prepaid order's two write-backs, completed in one write", () => {
   it('resumes after a crash between the order PUT and the charge PUT: verifies the order with ReCharge, never PUTs it again', async () => {
     const { orderId, chargeId, webhook } = rechargeWebhook('2021-11-created-prepaid');
-    const env = { IDEMPOTENCY_LEASE_SECONDS: '2', WORKER_TIMEOUT_SECONDS: '1' };
-    let crashed = false;
-    const crashing = makeHandler(
-      world.deps({
-        env,
-        hooks: {
-          afterStep: (step) => {
-            if (step !== 'recharge-put-order') return;
-            crashed = true;
-            // Frozen for good after the order PUT, before any completion was written.
-            return new Promise<void>(() => undefined);
-          },
-        },
-      }),
-    );
-    void crashing(sqsEvent([sqsRecord(webhook)]), lambdaContext());
-    for (let i = 0; i < 100 && !crashed; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(crashed).toBe(true);
+    // Frozen for good after the order PUT, before any completion was written.
+    await crashAfter('recharge-put-order', webhook);
     expect(writes(`/orders/${orderId}`)).toHaveLength(1);
     // The completion rides on the charge PUT's: the step is still in progress in the item.
     expect((await order(orderId))?.steps?.['recharge-put-order']).toMatchObject({ status: 'IN_PROGRESS' });
 
     await new Promise((r) => setTimeout(r, 2100));
-    const resumed = await makeHandler(world.deps({ env }))(sqsEvent([sqsRecord(webhook)]), lambdaContext());
+    const resumed = await makeHandler(world.deps({ env: crashEnv }))(
+      sqsEvent([sqsRecord(webhook)]),
+      lambdaContext(),
+    );
 
     expect(resumed.batchItemFailures).toEqual([]);
     // The takeover asks ReCharge what it holds before deciding: the ids are there, so no second PUT.
