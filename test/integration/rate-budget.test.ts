@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FAKE_RECHARGE_TOKEN, type FakeRecharge, startFakeRecharge } from '../../scripts/local/fake-recharge';
 import { RechargeClient } from '../../shared/recharge-api/client';
 import {
@@ -142,6 +142,19 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
     ).toBeLessThanOrEqual(0);
   });
 
+  /** 2 deep (1 usable slot of depth) at 2/s, its clock stopped at `now`; `slept` notes each wait. */
+  const frozenBudget = (client: DynamoDBClient, now: number, slept?: number[]) =>
+    new DynamoRateBudget({
+      client,
+      table,
+      capacity: 2,
+      perSecond: 2,
+      now: () => now,
+      sleep: async (ms) => {
+        slept?.push(ms);
+      },
+    });
+
   describe('requests of one process', () => {
     /** A client of its own that counts the UpdateItem calls it sends (at the SDK boundary). */
     const countingClient = () => {
@@ -177,16 +190,7 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
       const now = Date.now();
       const slept: number[] = [];
       // 2 deep (1 usable slot of depth) at 2/s: every slot after the first waits.
-      const budget = new DynamoRateBudget({
-        client,
-        table,
-        capacity: 2,
-        perSecond: 2,
-        now: () => now,
-        sleep: async (ms) => {
-          slept.push(ms);
-        },
-      });
+      const budget = frozenBudget(client, now, slept);
       const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
       const deadline = now + 60_000;
       const [first, pair, , last] = await Promise.all([
@@ -220,14 +224,7 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
         { step: 'initialize', name: 'holdFirst', priority: 'low' },
       );
       const now = Date.now();
-      const budget = new DynamoRateBudget({
-        client,
-        table,
-        capacity: 2,
-        perSecond: 2,
-        now: () => now,
-        sleep: async () => {},
-      });
+      const budget = frozenBudget(client, now);
       const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
       const deadline = now + 60_000;
       const first = budget.reserve(scope, 2, deadline);
@@ -267,14 +264,7 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
       const scope = rateBudgetScope('coalesce-deadline-token');
       const { client, sent } = countingClient();
       const now = Date.now();
-      const budget = new DynamoRateBudget({
-        client,
-        table,
-        capacity: 2,
-        perSecond: 2,
-        now: () => now,
-        sleep: async () => {},
-      });
+      const budget = frozenBudget(client, now);
       const { intervalMs } = gcraParams({ capacity: 2, perSecond: 2 });
       const loose = now + 60_000;
 
