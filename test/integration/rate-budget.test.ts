@@ -142,6 +142,20 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
     ).toBeLessThanOrEqual(0);
   });
 
+  /** The budget item's `tat` as stored (a consistent read). */
+  const storedTat = async (scope: string) =>
+    Number(
+      (
+        await dynamo.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { pk: { S: `ratebudget#recharge#${scope}` } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.tat?.N,
+    );
+
   /** 2 deep (1 usable slot of depth) at 2/s, its clock stopped at `now`; `slept` notes each wait. */
   const frozenBudget = (client: DynamoDBClient, now: number, slept?: number[]) =>
     new DynamoRateBudget({
@@ -171,18 +185,7 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
     };
     /** A time in ms as the schedule computes it (float sums of the interval, stored as decimals). */
     const at = (ms: number) => expect.closeTo(ms, 2);
-    const readTat = async (scope: string) =>
-      Number(
-        (
-          await dynamo.send(
-            new GetItemCommand({
-              TableName: table,
-              Key: { pk: { S: `ratebudget#recharge#${scope}` } },
-              ConsistentRead: true,
-            }),
-          )
-        ).Item?.tat?.N,
-      );
+    const readTat = storedTat;
 
     it('share one UpdateItem when they come together, each with its own slots, one interval apart in arrival order', async () => {
       const scope = rateBudgetScope('coalesce-test-token');
@@ -312,18 +315,7 @@ describe('the ReCharge rate budget shared through DynamoDB', () => {
       BUDGET_DIE_AFTER: String(capacity + 5),
     });
     expect(dead.signal).toBe('SIGKILL');
-    const readTat = async () =>
-      Number(
-        (
-          await dynamo.send(
-            new GetItemCommand({
-              TableName: table,
-              Key: { pk: { S: `ratebudget#recharge#${scope}` } },
-              ConsistentRead: true,
-            }),
-          )
-        ).Item?.tat?.N,
-      );
+    const readTat = () => storedTat(scope);
     // Updates the dead process had in flight may still land: wait until tat stays put.
     let tat = await readTat();
     for (let settled = 0, tries = 0; settled < 2 && tries < 50; tries++) {
