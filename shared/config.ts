@@ -15,22 +15,6 @@ import * as z from './zod-mini';
 /** Shortest accepted webhook secret or token: shorter ones can be guessed (and catch typos like "" or "x"). */
 export const MIN_TOKEN_CHARS = 16;
 
-/**
- * A list of credentials. In the environment a string is split on commas; in the secret's JSON a
- * list is an array and a string is ONE entry (a token may contain a comma: splitting it would turn
- * one token into several, each accepted alone). Every entry must be at least MIN_TOKEN_CHARS long.
- */
-const tokenList = (from: 'env' | 'secret') =>
-  z.pipe(
-    z.pipe(
-      z.union([z.string(), z.array(z.string())]),
-      z.transform((value) =>
-        (Array.isArray(value) ? value : from === 'env' ? value.split(',') : [value]).map((s) => s.trim()),
-      ),
-    ),
-    z.array(z.string().check(z.minLength(MIN_TOKEN_CHARS))),
-  );
-
 const intFromEnv = (fallback: number, min = 0) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
 const optionalUrl = z.optional(z.url());
@@ -46,21 +30,29 @@ const secureUrl = () =>
 export const MIN_ORDER_SYSTEM_SECRET_CHARS = 32;
 const required = () => z.string().check(z.minLength(1));
 
-const credentialsSchema = (from: 'env' | 'secret') =>
-  z.object({
-    RECHARGE_WEBHOOK_SECRETS: z._default(tokenList(from), []),
-    RECHARGE_API_TOKEN: z.optional(z.string()),
-    WIX_CASHIER_PAY_TOKENS: z._default(tokenList(from), []),
-    WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
-    SEVI_WEBHOOK_TOKENS: z._default(tokenList(from), []),
-    ORDER_SYSTEM_SECRET: z.optional(z.string().check(z.minLength(MIN_ORDER_SYSTEM_SECRET_CHARS))),
-  });
+/** Provider credentials: environment variables locally, keys of the JSON secret in AWS (parseSecrets). */
+export interface Secrets {
+  RECHARGE_WEBHOOK_SECRETS: string[];
+  RECHARGE_API_TOKEN?: string | undefined;
+  WIX_CASHIER_PAY_TOKENS: string[];
+  WIX_CASHIER_PAY_PUBLIC_KEY?: string | undefined;
+  SEVI_WEBHOOK_TOKENS: string[];
+  ORDER_SYSTEM_SECRET?: string | undefined;
+}
 
-/** Credential names: the environment variables locally, and the keys of the JSON secret in AWS. */
-export const secretsSchema = credentialsSchema('env');
-const secretJsonSchema = credentialsSchema('secret');
-export type Secrets = z.infer<typeof secretsSchema>;
-export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof Secrets)[];
+/**
+ * Credential names, in the order a problem report lists them: the environment variables locally,
+ * and the keys of the JSON secret in AWS. Lists (`string[]` in Secrets) and single strings.
+ */
+const SECRET_FIELDS = {
+  RECHARGE_WEBHOOK_SECRETS: 'list',
+  RECHARGE_API_TOKEN: 'string',
+  WIX_CASHIER_PAY_TOKENS: 'list',
+  WIX_CASHIER_PAY_PUBLIC_KEY: 'string',
+  SEVI_WEBHOOK_TOKENS: 'list',
+  ORDER_SYSTEM_SECRET: 'string',
+} as const satisfies { [K in keyof Secrets]-?: Secrets[K] extends string[] ? 'list' : 'string' };
+export const SECRET_KEYS = Object.keys(SECRET_FIELDS) as (keyof Secrets)[];
 
 const awsSchema = z.object({
   AWS_REGION: z._default(z.string(), 'us-east-1'),
@@ -256,26 +248,49 @@ export function parseEnv<S extends z.ZodMiniType>(
 /**
  * Parses credentials from the environment (`from: 'env'`, lists comma-separated) or the secret's
  * JSON (`'secret'`, lists as arrays, a string is one entry), naming keys on failure, never values.
+ * A list is a string or an array of strings; in the environment a string is split on commas, in the
+ * secret's JSON a string is ONE entry (a token may contain a comma: splitting it would turn one
+ * token into several, each accepted alone). Entries are trimmed; each must be at least
+ * MIN_TOKEN_CHARS long. Plain code rather than a schema: every function parses credentials, and
+ * the ingest's cold start pays for each schema it builds (docs/benchmarks.md).
  */
 export function parseSecrets(source: Record<string, unknown>, from: 'env' | 'secret' = 'env'): Secrets {
-  const picked: Record<string, unknown> = {};
-  for (const key of SECRET_KEYS)
-    if (source[key] !== undefined && source[key] !== '') picked[key] = source[key];
-  const result = (from === 'env' ? secretsSchema : secretJsonSchema).safeParse(picked);
-  if (!result.success) {
-    // Named by key with a fixed hint, never zod's message or the value.
-    const names = result.error.issues.map((issue) =>
-      issue.code !== 'too_small'
-        ? String(issue.path[0])
-        : issue.path[0] === 'ORDER_SYSTEM_SECRET'
-          ? `ORDER_SYSTEM_SECRET (shorter than ${MIN_ORDER_SYSTEM_SECRET_CHARS} characters)`
-          : `${String(issue.path[0])} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`,
-    );
-    throw new ConfigError(`invalid credentials: ${[...new Set(names)].join(', ')}`);
+  const parsed: Record<string, unknown> = {};
+  // Named by key with a fixed hint, never the value.
+  const problems = new Set<string>();
+  for (const key of SECRET_KEYS) {
+    const value = source[key];
+    const present = value !== undefined && value !== '';
+    if (SECRET_FIELDS[key] === 'string') {
+      if (!present) continue;
+      if (typeof value !== 'string') problems.add(key);
+      else if (key === 'ORDER_SYSTEM_SECRET' && value.length < MIN_ORDER_SYSTEM_SECRET_CHARS)
+        problems.add(`ORDER_SYSTEM_SECRET (shorter than ${MIN_ORDER_SYSTEM_SECRET_CHARS} characters)`);
+      else parsed[key] = value;
+      continue;
+    }
+    if (!present) {
+      parsed[key] = [];
+      continue;
+    }
+    const entries =
+      typeof value === 'string'
+        ? from === 'env'
+          ? value.split(',')
+          : [value]
+        : Array.isArray(value) && value.every((entry) => typeof entry === 'string')
+          ? (value as string[])
+          : undefined;
+    if (!entries) problems.add(key);
+    else if (entries.some((entry) => entry.trim().length < MIN_TOKEN_CHARS))
+      problems.add(`${key} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`);
+    else parsed[key] = entries.map((entry) => entry.trim());
   }
-  const keyProblem = result.data.WIX_CASHIER_PAY_PUBLIC_KEY
-    ? wixPublicKeyProblem(result.data.WIX_CASHIER_PAY_PUBLIC_KEY)
+  if (problems.size) throw new ConfigError(`invalid credentials: ${[...problems].join(', ')}`);
+  const secrets = parsed as unknown as Secrets;
+  const keyProblem = secrets.WIX_CASHIER_PAY_PUBLIC_KEY
+    ? wixPublicKeyProblem(secrets.WIX_CASHIER_PAY_PUBLIC_KEY)
     : undefined;
   if (keyProblem) throw new ConfigError(`invalid credentials: WIX_CASHIER_PAY_PUBLIC_KEY (${keyProblem})`);
-  return Object.freeze(result.data);
+  return Object.freeze(secrets);
 }
