@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsCallRecord, recordAwsCalls } from './aws/call-recorder';
-import { parseSecrets, type Secrets } from './config';
+import { parseSecrets, type Secrets } from './credentials';
 import { ConfigError } from './errors';
 
 /** Where credentials come from: a Secrets Manager ARN, or the environment. */
