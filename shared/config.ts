@@ -15,8 +15,9 @@ export {
  * Configuration, validated once per cold start. Non-secret settings come from environment
  * variables; provider credentials come from one Secrets Manager secret (SECRET_ARN) in AWS, or
  * from environment variables of the same names for local runs and tests.
- * zod/mini (see ./zod-mini): this module is on the ingest Lambda's import path; derive schemas
- * with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
+ * zod/mini (see ./zod-mini): derive schemas with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
+ * The ingest reads its settings with shared/ingest/env.ts, which loads this module only for an
+ * environment its plain code leaves to ingestEnvSchema.
  */
 
 const intFromEnv = (fallback: number, min = 0) =>

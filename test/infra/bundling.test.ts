@@ -147,8 +147,10 @@ describe('credentials in the Lambda bundles', () => {
   });
 
   /** Requires the ingest bundle as Lambda does and sends it one signed webhook; its answer and output. */
-  async function deliverToBundledIngest(env: Record<string, string>) {
-    const body = JSON.stringify({ order: { id: 1001, status: 'success' } });
+  async function deliverToBundledIngest(
+    env: Record<string, string>,
+    body = JSON.stringify({ order: { id: 1001, status: 'success' } }),
+  ) {
     const event = {
       path: '/webhooks/recharge/order/created',
       httpMethod: 'POST',
@@ -157,11 +159,12 @@ describe('credentials in the Lambda bundles', () => {
       body,
       isBase64Encoded: false,
     };
-    const script = `require(${JSON.stringify(bundle('ingest'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT ' + r.statusCode + '\\n'));`;
+    const script = `require(${JSON.stringify(bundle('ingest'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT ' + r.statusCode + ' ' + r.body + '\\n'));`;
     const { stdout, stderr } = await promisify(execFile)(lambdaNodeBinary(), ['-e', script], {
       env: { PATH: process.env.PATH, ...env },
     });
-    return { status: Number(/RESULT (\d+)/.exec(stdout)?.[1]), output: `${stdout}${stderr}` };
+    const [, status, answer] = /RESULT (\d+) (.*)/.exec(stdout) ?? [];
+    return { status: Number(status), body: answer, output: `${stdout}${stderr}` };
   }
 
   it('the ingest bundle queues a webhook with credentials from the environment', async () => {
@@ -173,6 +176,19 @@ describe('credentials in the Lambda bundles', () => {
     });
 
     expect(result.status).toBe(200);
+  }, 60_000);
+
+  it("the ingest bundle refuses a bad envelope with the schema's issues (zod loaded on that path only)", async () => {
+    const result = await deliverToBundledIngest(
+      { ...lambdaEnv, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      JSON.stringify({ order: { id: -5 } }),
+    );
+
+    expect(result.status).toBe(400);
+    expect(JSON.parse(result.body ?? '{}')).toMatchObject({
+      error: 'invalid envelope',
+      issues: [{ path: 'order.id', message: expect.any(String) }],
+    });
   }, 60_000);
 
   it('the ingest bundle does not read a shared credentials file, which only the full chain would', async () => {
