@@ -24,7 +24,8 @@ export type EnvelopeResult<T> = { success: true; data: T } | { success: false; i
 /**
  * The envelope schema's answer, for a value the provider's plain check did not accept. The schema
  * (zod) is the definition and gives the issues; the plain check accepts only what it accepts
- * (test/unit/providers/envelopes.test.ts), so an ingest that queues webhooks never loads it.
+ * (test/unit/providers/envelope-checks.test.ts), so an ingest that queues webhooks never loads it;
+ * an instance's first refused envelope pays for loading zod (up to about 8 ms of CPU, once).
  */
 export function bySchema<T>(
   schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: $ZodError } },
