@@ -146,6 +146,25 @@ describe('credentials in the Lambda bundles', () => {
     expect(worker).toContain('IDEMPOTENCY_LEASE_SECONDS');
   });
 
+  it('the ingest bundle evaluates no zod at its cold start, wired as the stack deploys it', async () => {
+    // zod's core registers its global config when it is evaluated.
+    const script = `require(${JSON.stringify(bundle('ingest'))}); process.stdout.write('ZOD ' + String('__zod_globalConfig' in globalThis));`;
+    const deployed = {
+      AWS_LAMBDA_FUNCTION_NAME: 'bundle-test-ingest',
+      AWS_REGION: 'us-east-1',
+      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/order-webhooks',
+      SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ingest-AbCdEf',
+      ARCHIVE_BUCKET: 'order-webhooks-archive',
+      PUBLISH_DASHBOARD_METRICS: 'false',
+    };
+    const run = (env: Record<string, string>) =>
+      promisify(execFile)(lambdaNodeBinary(), ['-e', script], { env: { PATH: process.env.PATH, ...env } });
+
+    expect((await run(deployed)).stdout).toBe('ZOD false');
+    // The same bundle with an emulator endpoint: the schema reads the settings, zod is loaded.
+    expect((await run({ ...deployed, SQS_ENDPOINT: 'http://127.0.0.1:4566' })).stdout).toBe('ZOD true');
+  }, 60_000);
+
   /** Requires the ingest bundle as Lambda does and sends it one signed webhook; its answer and output. */
   async function deliverToBundledIngest(
     env: Record<string, string>,
