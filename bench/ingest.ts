@@ -116,8 +116,9 @@ async function latency() {
 /** Layers of the ingest's dependencies, each bundled alone, to show where init time goes. */
 const POWERTOOLS =
   "import { Logger } from '@aws-lambda-powertools/logger'; import { Metrics } from '@aws-lambda-powertools/metrics'; export const p = [new Logger(), new Metrics({ namespace: 'x' })];";
-const ZOD_MINI =
-  "import * as z from 'zod/mini'; import { en } from 'zod/locales'; z.config(en()); export const s = z.object({ a: z.string() });";
+/** The Secrets Manager client as shared/secrets.ts uses it (built on the first read, not at import). */
+const SECRETS_CLIENT =
+  "export { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';";
 /** The SQS client as the ingest builds it (shared/queue/sqs-sender.ts makeSqsClient), at import. */
 const SQS_CLIENT =
   "import { SQSClient } from '@aws-sdk/client-sqs'; export { SendMessageCommand } from '@aws-sdk/client-sqs'; export const client = new SQSClient({ region: process.env.AWS_REGION, maxAttempts: 2, requestHandler: { connectionTimeout: 233, requestTimeout: 700 } });";
@@ -125,8 +126,7 @@ const LAYERS: Record<string, string> = {
   sqsOnly: "export { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
   sqsOnlyWithClient: SQS_CLIENT,
   sqsPowertools: `export { SQSClient } from '@aws-sdk/client-sqs'; ${POWERTOOLS}`,
-  sqsPowertoolsSecrets: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; ${POWERTOOLS}`,
-  sqsPowertoolsSecretsZodMini: `export { SQSClient } from '@aws-sdk/client-sqs'; export { getSecret } from '@aws-lambda-powertools/parameters/secrets'; ${ZOD_MINI} ${POWERTOOLS}`,
+  sqsPowertoolsSecrets: `export { SQSClient } from '@aws-sdk/client-sqs'; ${SECRETS_CLIENT} ${POWERTOOLS}`,
 };
 
 /** The ingest function's environment as the stack deploys it (plus what Lambda itself sets). */

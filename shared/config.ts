@@ -1,35 +1,24 @@
 import { ConfigError } from './errors';
-import { wixPublicKeyProblem } from './providers/wix-cashier-pay/jwt';
 import { QUEUE_DEFAULTS } from './resources';
 import { insecureUrlProblem } from './secure-url';
 import * as z from './zod-mini';
+
+export {
+  MIN_ORDER_SYSTEM_SECRET_CHARS,
+  MIN_TOKEN_CHARS,
+  parseSecrets,
+  SECRET_KEYS,
+  type Secrets,
+} from './credentials';
 
 /**
  * Configuration, validated once per cold start. Non-secret settings come from environment
  * variables; provider credentials come from one Secrets Manager secret (SECRET_ARN) in AWS, or
  * from environment variables of the same names for local runs and tests.
- * zod/mini (see ./zod-mini): this module is on the ingest Lambda's import path; derive schemas
- * with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
+ * zod/mini (see ./zod-mini): derive schemas with `z.pick(schema, ...)` / `z.extend(schema, ...)`.
+ * The ingest reads its settings with shared/ingest/env.ts, which loads this module only for an
+ * environment its plain code leaves to ingestEnvSchema.
  */
-
-/** Shortest accepted webhook secret or token: shorter ones can be guessed (and catch typos like "" or "x"). */
-export const MIN_TOKEN_CHARS = 16;
-
-/**
- * A list of credentials. In the environment a string is split on commas; in the secret's JSON a
- * list is an array and a string is ONE entry (a token may contain a comma: splitting it would turn
- * one token into several, each accepted alone). Every entry must be at least MIN_TOKEN_CHARS long.
- */
-const tokenList = (from: 'env' | 'secret') =>
-  z.pipe(
-    z.pipe(
-      z.union([z.string(), z.array(z.string())]),
-      z.transform((value) =>
-        (Array.isArray(value) ? value : from === 'env' ? value.split(',') : [value]).map((s) => s.trim()),
-      ),
-    ),
-    z.array(z.string().check(z.minLength(MIN_TOKEN_CHARS))),
-  );
 
 const intFromEnv = (fallback: number, min = 0) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
@@ -42,25 +31,7 @@ const secureUrl = () =>
     }),
   );
 
-/** Shortest ORDER_SYSTEM_SECRET: an HMAC key the order system checks, 32 characters (256 bits of hex). */
-export const MIN_ORDER_SYSTEM_SECRET_CHARS = 32;
 const required = () => z.string().check(z.minLength(1));
-
-const credentialsSchema = (from: 'env' | 'secret') =>
-  z.object({
-    RECHARGE_WEBHOOK_SECRETS: z._default(tokenList(from), []),
-    RECHARGE_API_TOKEN: z.optional(z.string()),
-    WIX_CASHIER_PAY_TOKENS: z._default(tokenList(from), []),
-    WIX_CASHIER_PAY_PUBLIC_KEY: z.optional(z.string()),
-    SEVI_WEBHOOK_TOKENS: z._default(tokenList(from), []),
-    ORDER_SYSTEM_SECRET: z.optional(z.string().check(z.minLength(MIN_ORDER_SYSTEM_SECRET_CHARS))),
-  });
-
-/** Credential names: the environment variables locally, and the keys of the JSON secret in AWS. */
-export const secretsSchema = credentialsSchema('env');
-const secretJsonSchema = credentialsSchema('secret');
-export type Secrets = z.infer<typeof secretsSchema>;
-export const SECRET_KEYS = Object.keys(secretsSchema.shape) as (keyof Secrets)[];
 
 const awsSchema = z.object({
   AWS_REGION: z._default(z.string(), 'us-east-1'),
@@ -250,32 +221,5 @@ export function parseEnv<S extends z.ZodMiniType>(
     );
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze(result.data);
-}
-
-/**
- * Parses credentials from the environment (`from: 'env'`, lists comma-separated) or the secret's
- * JSON (`'secret'`, lists as arrays, a string is one entry), naming keys on failure, never values.
- */
-export function parseSecrets(source: Record<string, unknown>, from: 'env' | 'secret' = 'env'): Secrets {
-  const picked: Record<string, unknown> = {};
-  for (const key of SECRET_KEYS)
-    if (source[key] !== undefined && source[key] !== '') picked[key] = source[key];
-  const result = (from === 'env' ? secretsSchema : secretJsonSchema).safeParse(picked);
-  if (!result.success) {
-    // Named by key with a fixed hint, never zod's message or the value.
-    const names = result.error.issues.map((issue) =>
-      issue.code !== 'too_small'
-        ? String(issue.path[0])
-        : issue.path[0] === 'ORDER_SYSTEM_SECRET'
-          ? `ORDER_SYSTEM_SECRET (shorter than ${MIN_ORDER_SYSTEM_SECRET_CHARS} characters)`
-          : `${String(issue.path[0])} (an entry is empty or shorter than ${MIN_TOKEN_CHARS} characters)`,
-    );
-    throw new ConfigError(`invalid credentials: ${[...new Set(names)].join(', ')}`);
-  }
-  const keyProblem = result.data.WIX_CASHIER_PAY_PUBLIC_KEY
-    ? wixPublicKeyProblem(result.data.WIX_CASHIER_PAY_PUBLIC_KEY)
-    : undefined;
-  if (keyProblem) throw new ConfigError(`invalid credentials: WIX_CASHIER_PAY_PUBLIC_KEY (${keyProblem})`);
   return Object.freeze(result.data);
 }

@@ -1,7 +1,6 @@
-import { getSecret, SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsCallRecord, recordAwsCalls } from './aws/call-recorder';
-import { parseSecrets, type Secrets } from './config';
+import { parseSecrets, type Secrets } from './credentials';
 import { ConfigError } from './errors';
 
 /** Where credentials come from: a Secrets Manager ARN, or the environment. */
@@ -20,7 +19,7 @@ export interface SecretSource {
 
 /**
  * Returns a function that yields the current credentials. With a SECRET_ARN it reads the JSON
- * secret through Powertools (cached for SECRET_MAX_AGE_SECONDS, so a rotation is picked up without
+ * secret with GetSecretValue (cached for SECRET_MAX_AGE_SECONDS, so a rotation is picked up without
  * a redeploy); otherwise it parses the environment once.
  */
 export function makeSecretsProvider(
@@ -63,7 +62,13 @@ function regionToRead(arn: string, fallback: string | undefined): string | undef
   return where && where !== process.env.AWS_REGION ? where : undefined;
 }
 
-/** Reads one JSON secret through Powertools (cached for maxAge), recording the call in tests. */
+/**
+ * Reads one JSON secret (GetSecretValue), recording the call in tests. The value read is kept for
+ * maxAge seconds and every call within that time answers from it (a broken secret too, so a bad
+ * value costs one request per maxAge, not one per webhook); callers arriving while a read is in
+ * flight share it. The client is built on the first read. A direct SDK call rather than Powertools
+ * parameters: the same caching, without loading a second library at every cold start.
+ */
 function secretJsonReader(
   arn: string,
   binding: string,
@@ -71,24 +76,32 @@ function secretJsonReader(
   fn: AwsCallRecord['fn'] | undefined,
   region: string | undefined,
 ): (maxAge: number) => Promise<Record<string, unknown>> {
-  // Recording needs a client of our own (built on first use, like Powertools' default one).
-  let recorded: SecretsProvider | undefined;
-  let regional: SecretsProvider | undefined;
-  const fetch = (options: { maxAge: number }) => {
-    if (region && !recordFile) {
-      regional ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region }) });
-      return regional.get<string | Uint8Array>(arn, options);
-    }
-    if (!recordFile || !fn) return getSecret<string | Uint8Array>(arn, options);
-    recorded ??= new SecretsProvider({
-      awsSdkV3Client: recordAwsCalls(new SecretsManagerClient({}), fn, { [binding]: arn }, recordFile),
-    });
-    return recorded.get<string | Uint8Array>(arn, options);
+  let client: SecretsManagerClient | undefined;
+  let cached: { raw: string | Uint8Array | undefined; until: number } | undefined;
+  let reading: Promise<string | Uint8Array | undefined> | undefined;
+  const read = async (maxAge: number) => {
+    if (cached && Date.now() < cached.until) return cached.raw;
+    reading ??= (async () => {
+      try {
+        client ??= newClient();
+        const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+        const raw = out.SecretString ?? out.SecretBinary;
+        cached = { raw, until: Date.now() + maxAge * 1000 };
+        return raw;
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
+  };
+  const newClient = () => {
+    const created = new SecretsManagerClient(region ? { region } : {});
+    return recordFile && fn ? recordAwsCalls(created, fn, { [binding]: arn }, recordFile) : created;
   };
   return async (maxAge) => {
-    // Parsed here rather than with Powertools' `transform: 'json'`: its error carries JSON.parse's
-    // message, which quotes a fragment of the secret, and callers log error messages.
-    const raw = await fetch({ maxAge });
+    // Parsed here, and JSON.parse's message dropped: it quotes a fragment of the secret, and callers
+    // log error messages.
+    const raw = await read(maxAge);
     let value: unknown;
     try {
       const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw;

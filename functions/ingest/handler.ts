@@ -1,8 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { makeS3Archive } from '#shared/archive/s3-archive';
 import { recordAwsCalls } from '#shared/aws/call-recorder';
-import { ingestEnvSchema, parseEnv } from '#shared/config';
 import { type ProxyEventLike, toIngestRequest, toProxyResult } from '#shared/ingest/api-gateway';
+import { parseIngestEnv } from '#shared/ingest/env';
 import { type IngestDeps, type IngestOutcome, ingestWebhook } from '#shared/ingest/ingest-webhook';
 import { processLog } from '#shared/logger';
 import { METRIC, makeMetricsSink } from '#shared/metrics';
@@ -53,7 +53,7 @@ let defaults: IngestHandlerDeps | undefined;
  */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): IngestHandlerDeps {
   if (defaults) return defaults;
-  const config = parseEnv(ingestEnvSchema, env);
+  const config = parseIngestEnv(env);
   const client = makeSqsClient({
     region: config.AWS_REGION,
     endpoint: config.SQS_ENDPOINT,

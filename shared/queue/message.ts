@@ -1,6 +1,7 @@
 import type { MessageAttributeValue, SendMessageCommandInput } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
-import * as z from '../zod-mini';
+import type { QueuedWebhook } from './message-schema';
+
+export type { QueuedWebhook } from './message-schema';
 
 /** Providers this product receives webhooks from; the value is also the route segment. */
 export const PROVIDERS = ['recharge', 'wix-cashier-pay', 'sevi'] as const;
@@ -24,40 +25,6 @@ export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
 /** Non-webhook sources of a queued message (see `origin`). */
 export const ORIGINS = ['reconcile', 'replay'] as const;
 export type Origin = (typeof ORIGINS)[number];
-
-const nonEmpty = () => z.string().check(z.minLength(1));
-
-/**
- * A verified webhook as it travels from the ingest to the worker (zod/mini: the ingest imports
- * this module; only the worker parses it, so the ingest's bundle leaves the schema out). The SQS message body is the provider's raw body, byte for byte as text;
- * everything else rides in message attributes, so the dead-letter queue reads well in the console
- * and nothing is re-encoded.
- */
-export const queuedWebhookSchema = /* @__PURE__ */ z.objectWhereUsed(() => ({
-  provider: z.enum(PROVIDERS),
-  /** ReCharge: `order/created`...; Wix: the body `type`; Sevi: `order/payment`. */
-  topic: nonEmpty(),
-  /** Stable identity of the event, the same on every redelivery: the delivery-level idempotency key. */
-  deliveryKey: nonEmpty(),
-  /** ISO-8601 time the ingest accepted it. */
-  receivedAt: nonEmpty(),
-  verification: z.enum(VERIFICATION_SCHEMES),
-  /**
-   * Where the message came from: absent for a provider's own delivery; `reconcile` for a synthetic
-   * delivery the reconciler built from the provider's API; `replay` for an archived webhook sent
-   * again on purpose. The worker applies all three the same way (state machine, step idempotency).
-   */
-  origin: z.optional(z.enum(ORIGINS)),
-  /** API Gateway's request id of the delivery, for the audit archive (dropped first on dead-lettering). */
-  requestId: z.optional(nonEmpty()),
-  /**
-   * Set when `body` is a claim-check pointer (see shared/archive/claim-check.ts): the size of the
-   * provider's body kept in S3. Sent as the SQS Extended Client's `ExtendedPayloadSize` attribute.
-   */
-  extendedPayloadSize: z.optional(z.number()),
-  body: z.string(),
-}));
-export type QueuedWebhook = z.infer<typeof queuedWebhookSchema>;
 
 /** Attribute names on a queued message. SQS allows at most 10 attributes per message in all. */
 export const ATTR = {
@@ -87,7 +54,7 @@ export const ATTR = {
  */
 export const DEAD_LETTER_HEADROOM_BYTES = 2048;
 
-const META_KEYS = ['provider', 'topic', 'deliveryKey', 'receivedAt', 'verification'] as const;
+export const META_KEYS = ['provider', 'topic', 'deliveryKey', 'receivedAt', 'verification'] as const;
 
 function stringAttr(value: string): MessageAttributeValue {
   return { DataType: 'String', StringValue: value };
@@ -128,23 +95,4 @@ export function sqsMessageBytes(body: string, attributes: Record<string, Message
 /** A queued webhook's size as SQS counts it: used to answer 413 before SendMessage would reject it. */
 export function messageSizeBytes(webhook: QueuedWebhook): number {
   return sqsMessageBytes(webhook.body, toMessageAttributes(webhook));
-}
-
-/**
- * Reads a queued webhook back from a Lambda SQS record (attribute names are camelCase there:
- * `stringValue`). Throws a zod error (`$ZodError` from zod/v4/core) when the message was not produced by the ingest.
- */
-export function fromSqsRecord(record: Pick<SQSRecord, 'body' | 'messageAttributes'>): QueuedWebhook {
-  const meta: Record<string, string | undefined> = {};
-  for (const key of META_KEYS) meta[key] = record.messageAttributes[ATTR[key]]?.stringValue;
-  const origin = record.messageAttributes[ATTR.origin]?.stringValue;
-  const requestId = record.messageAttributes[ATTR.requestId]?.stringValue;
-  const size = record.messageAttributes[ATTR.extendedPayloadSize]?.stringValue;
-  return queuedWebhookSchema.parse({
-    ...meta,
-    ...(origin ? { origin } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(size !== undefined ? { extendedPayloadSize: Number(size) } : {}),
-    body: record.body,
-  });
 }

@@ -24,7 +24,8 @@ import type { CreatedOrder, OrderSystem } from '../order-system/types';
 import { WORKER_PROVIDERS } from '../providers/worker-registry';
 import type { RecordDeferrer } from '../queue/defer';
 import type { DeadLetterSender } from '../queue/dlq';
-import { fromSqsRecord, type QueuedWebhook } from '../queue/message';
+import type { QueuedWebhook } from '../queue/message';
+import { fromSqsRecord } from '../queue/message-schema';
 import type { FollowUpStep, RechargeApi, ReservedSlot } from './types';
 
 /** Counting metrics (Powertools in Lambda; a recorder in tests). */

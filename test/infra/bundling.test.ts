@@ -146,9 +146,30 @@ describe('credentials in the Lambda bundles', () => {
     expect(worker).toContain('IDEMPOTENCY_LEASE_SECONDS');
   });
 
+  it('the ingest bundle evaluates no zod at its cold start, wired as the stack deploys it', async () => {
+    // zod's core registers its global config when it is evaluated.
+    const script = `require(${JSON.stringify(bundle('ingest'))}); process.stdout.write('ZOD ' + String('__zod_globalConfig' in globalThis));`;
+    const deployed = {
+      AWS_LAMBDA_FUNCTION_NAME: 'bundle-test-ingest',
+      AWS_REGION: 'us-east-1',
+      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/order-webhooks',
+      SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ingest-AbCdEf',
+      ARCHIVE_BUCKET: 'order-webhooks-archive',
+      PUBLISH_DASHBOARD_METRICS: 'false',
+    };
+    const run = (env: Record<string, string>) =>
+      promisify(execFile)(lambdaNodeBinary(), ['-e', script], { env: { PATH: process.env.PATH, ...env } });
+
+    expect((await run(deployed)).stdout).toBe('ZOD false');
+    // The same bundle with an emulator endpoint: the schema reads the settings, zod is loaded.
+    expect((await run({ ...deployed, SQS_ENDPOINT: 'http://127.0.0.1:4566' })).stdout).toBe('ZOD true');
+  }, 60_000);
+
   /** Requires the ingest bundle as Lambda does and sends it one signed webhook; its answer and output. */
-  async function deliverToBundledIngest(env: Record<string, string>) {
-    const body = JSON.stringify({ order: { id: 1001, status: 'success' } });
+  async function deliverToBundledIngest(
+    env: Record<string, string>,
+    body = JSON.stringify({ order: { id: 1001, status: 'success' } }),
+  ) {
     const event = {
       path: '/webhooks/recharge/order/created',
       httpMethod: 'POST',
@@ -157,11 +178,12 @@ describe('credentials in the Lambda bundles', () => {
       body,
       isBase64Encoded: false,
     };
-    const script = `require(${JSON.stringify(bundle('ingest'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT ' + r.statusCode + '\\n'));`;
+    const script = `require(${JSON.stringify(bundle('ingest'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT ' + r.statusCode + ' ' + r.body + '\\n'));`;
     const { stdout, stderr } = await promisify(execFile)(lambdaNodeBinary(), ['-e', script], {
       env: { PATH: process.env.PATH, ...env },
     });
-    return { status: Number(/RESULT (\d+)/.exec(stdout)?.[1]), output: `${stdout}${stderr}` };
+    const [, status, answer] = /RESULT (\d+) (.*)/.exec(stdout) ?? [];
+    return { status: Number(status), body: answer, output: `${stdout}${stderr}` };
   }
 
   it('the ingest bundle queues a webhook with credentials from the environment', async () => {
@@ -173,6 +195,19 @@ describe('credentials in the Lambda bundles', () => {
     });
 
     expect(result.status).toBe(200);
+  }, 60_000);
+
+  it("the ingest bundle refuses a bad envelope with the schema's issues (zod loaded on that path only)", async () => {
+    const result = await deliverToBundledIngest(
+      { ...lambdaEnv, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      JSON.stringify({ order: { id: -5 } }),
+    );
+
+    expect(result.status).toBe(400);
+    expect(JSON.parse(result.body ?? '{}')).toMatchObject({
+      error: 'invalid envelope',
+      issues: [{ path: 'order.id', message: expect.any(String) }],
+    });
   }, 60_000);
 
   it('the ingest bundle does not read a shared credentials file, which only the full chain would', async () => {

@@ -10,11 +10,11 @@ import { parseSecrets } from '../../shared/config';
 import { OrderStore } from '../../shared/order-system/ledger';
 import {
   ATTR,
-  fromSqsRecord,
   type QueuedWebhook,
   toMessageAttributes,
   toSendMessageInput,
 } from '../../shared/queue/message';
+import { fromSqsRecord } from '../../shared/queue/message-schema';
 import { makeSqsClient, makeSqsSender } from '../../shared/queue/sqs-sender';
 import { processBatch } from '../../shared/worker/process-batch';
 import { createTestBucket, testS3Client } from '../support/aws';

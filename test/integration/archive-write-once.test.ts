@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { planReplay } from '../../shared/archive/replay';
 import { makeS3Archive, type S3Archive } from '../../shared/archive/s3-archive';
 import { wixDeliveryKey } from '../../shared/providers/wix-cashier-pay/delivery-key';
-import { wixEnvelopeSchema } from '../../shared/providers/wix-cashier-pay/envelope';
+import { wixEnvelopeSchema } from '../../shared/providers/wix-cashier-pay/envelope-schema';
 import { processBatch } from '../../shared/worker/process-batch';
 import { createTestBucket, testS3Client } from '../support/aws';
 import {

@@ -74,7 +74,7 @@ describe('ingest with an unparsable credentials secret', () => {
 
 describe('token lists in the secret', () => {
   async function seviWith(secret: Record<string, unknown>, arnSuffix: string, authorization: string) {
-    // A secret per case: Powertools caches values by name.
+    // A secret per case: each case builds its own provider, but the secret names stay distinct.
     const arn = await secretsManager.put(`order-webhooks-${arnSuffix}`, JSON.stringify(secret));
     const deps = fakeDeps();
     const handler = makeHandler({

@@ -7,7 +7,7 @@ jest.setTimeout(60_000);
  * Two secrets: each function reads its own (SECRET_ARN); while a one-secret deployment moves, the
  * worker and reconciler also read the old combined secret (COMBINED_SECRET_ARN) for what theirs lacks.
  */
-// One secret per test: Powertools caches each secret by its id.
+// One secret per test, so no case reads a value another case left.
 const api = (n: number, value: string) => secretsManager.put(`two-secrets-api-${n}`, value);
 let COMBINED: string;
 const OLD_LAYOUT = JSON.stringify({

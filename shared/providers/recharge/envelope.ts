@@ -1,4 +1,7 @@
-import * as z from '../../zod-mini';
+import { bySchema, type EnvelopeResult, isJsonObject } from '../../ingest/json';
+import type { RechargeEnvelope } from './envelope-schema';
+
+export type { RechargeEnvelope } from './envelope-schema';
 
 /** Topics whose orders this product syncs; other topics are acknowledged and ignored. */
 export const RECHARGE_HANDLED_TOPICS = ['order/created', 'order/processed', 'order/updated'] as const;
@@ -12,13 +15,18 @@ export function isHandledRechargeTopic(topic: string): topic is RechargeTopic {
 export const RECHARGE_TOPIC_PATTERN = /^[a-z0-9_]+\/[a-z0-9_]+$/;
 
 /**
- * The minimum the ingest checks before queueing an order topic: an `order` object with an `id`.
- * Loose objects: ReCharge adds fields freely, and the worker parses the full order. zod/mini: on
- * the ingest's import path.
+ * rechargeEnvelopeSchema's answer (./envelope-schema: an `order` object with an `id`, a
+ * non-negative integer or a string of digits), by plain code for an envelope it accepts; the
+ * schema is loaded for the others, for its issues (the ingest's cold start builds no schema).
  */
-export const rechargeEnvelopeSchema = z.looseObject({
-  order: z.looseObject({
-    id: z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/))]),
-  }),
-});
-export type RechargeEnvelope = z.infer<typeof rechargeEnvelopeSchema>;
+export function parseRechargeEnvelope(value: unknown): EnvelopeResult<RechargeEnvelope> {
+  const order = isJsonObject(value) ? value.order : undefined;
+  const id = isJsonObject(order) ? order.id : undefined;
+  if (
+    (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) ||
+    (typeof id === 'string' && /^\d+$/.test(id))
+  )
+    return { success: true, data: value as RechargeEnvelope };
+  const { rechargeEnvelopeSchema } = require('./envelope-schema') as typeof import('./envelope-schema');
+  return bySchema(rechargeEnvelopeSchema, value);
+}

@@ -1,7 +1,7 @@
-import { toEnvelopeIssues, tryParseJson } from '../../ingest/json';
+import { tryParseJson } from '../../ingest/json';
 import type { IngestProvider } from '../../ingest/provider';
 import { rechargeDeliveryKey } from './delivery-key';
-import { isHandledRechargeTopic, RECHARGE_TOPIC_PATTERN, rechargeEnvelopeSchema } from './envelope';
+import { isHandledRechargeTopic, parseRechargeEnvelope, RECHARGE_TOPIC_PATTERN } from './envelope';
 import { verifyRechargeSignature } from './signature';
 
 const TOPIC_HEADER = 'x-recharge-topic';
@@ -40,9 +40,8 @@ export const rechargeIngest: IngestProvider = {
         issues: [{ path: '(root)', message: 'expected an object' }],
       };
     if (!isHandledRechargeTopic(topic)) return { kind: 'ignore', topic };
-    const envelope = rechargeEnvelopeSchema.safeParse(json.value);
-    if (!envelope.success)
-      return { kind: 'invalid', error: 'invalid envelope', issues: toEnvelopeIssues(envelope.error) };
+    const envelope = parseRechargeEnvelope(json.value);
+    if (!envelope.success) return { kind: 'invalid', error: 'invalid envelope', issues: envelope.issues };
     return { kind: 'queue', topic, deliveryKey: rechargeDeliveryKey(body) };
   },
 };

@@ -1,19 +1,21 @@
-import * as z from '../../zod-mini';
+import { bySchema, type EnvelopeResult, isJsonObject } from '../../ingest/json';
+import type { SeviEnvelope } from './envelope-schema';
+
+export type { SeviEnvelope } from './envelope-schema';
 
 /** Every Sevi "Order Payment" webhook is queued under this topic. */
 export const SEVI_TOPIC = 'order/payment';
 
 /**
- * Minimal envelope: `order.id`. Payment state may come as `orderPayment` or `paymentStatus`; the
- * worker interprets it (only `PAID` confirms payment), the ingest only uses it for the key.
- * zod/mini: on the ingest's import path.
+ * seviEnvelopeSchema's answer (./envelope-schema: an `order` object whose `id` is a non-empty
+ * string or a number), by plain code for an envelope it accepts; the schema is loaded for the
+ * others, for its issues (the ingest's cold start builds no schema).
  */
-export const seviEnvelopeSchema = z.looseObject({
-  order: z.looseObject({
-    id: z.union([z.string().check(z.minLength(1)), z.number()]),
-    status: z.optional(z.unknown()),
-    orderPayment: z.optional(z.unknown()),
-    paymentStatus: z.optional(z.unknown()),
-  }),
-});
-export type SeviEnvelope = z.infer<typeof seviEnvelopeSchema>;
+export function parseSeviEnvelope(value: unknown): EnvelopeResult<SeviEnvelope> {
+  const order = isJsonObject(value) ? value.order : undefined;
+  const id = isJsonObject(order) ? order.id : undefined;
+  if ((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id)))
+    return { success: true, data: value as SeviEnvelope };
+  const { seviEnvelopeSchema } = require('./envelope-schema') as typeof import('./envelope-schema');
+  return bySchema(seviEnvelopeSchema, value);
+}

@@ -1,7 +1,7 @@
-import { toEnvelopeIssues, tryParseJson } from '../../ingest/json';
+import { tryParseJson } from '../../ingest/json';
 import type { IngestProvider } from '../../ingest/provider';
 import { seviDeliveryKey } from './delivery-key';
-import { SEVI_TOPIC, seviEnvelopeSchema } from './envelope';
+import { parseSeviEnvelope, SEVI_TOPIC } from './envelope';
 import { verifySeviToken } from './signature';
 
 /** Route: `/webhooks/sevi`, static token in `Authorization`. */
@@ -16,9 +16,8 @@ export const seviIngest: IngestProvider = {
   classify({ text }) {
     const json = tryParseJson(text);
     if (!json.ok) return { kind: 'invalid', error: 'malformed json' };
-    const envelope = seviEnvelopeSchema.safeParse(json.value);
-    if (!envelope.success)
-      return { kind: 'invalid', error: 'invalid envelope', issues: toEnvelopeIssues(envelope.error) };
+    const envelope = parseSeviEnvelope(json.value);
+    if (!envelope.success) return { kind: 'invalid', error: 'invalid envelope', issues: envelope.issues };
     return { kind: 'queue', topic: SEVI_TOPIC, deliveryKey: seviDeliveryKey(envelope.data) };
   },
 };

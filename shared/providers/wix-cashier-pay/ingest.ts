@@ -1,8 +1,7 @@
-import { toEnvelopeIssues } from '../../ingest/json';
 import type { IngestProvider } from '../../ingest/provider';
 import { decodeWixBody } from './body';
 import { wixDeliveryKey } from './delivery-key';
-import { isHandledWixType, wixEnvelopeSchema, wixTypedEventSchema } from './envelope';
+import { isHandledWixType, parseWixEnvelope, parseWixTypedEvent } from './envelope';
 import { verifyWixRequest } from './signature';
 
 /** Route: `/webhooks/wix-cashier-pay/{token}`; the token is chosen when the order is created. */
@@ -28,13 +27,11 @@ export const wixCashierPayIngest: IngestProvider = {
     } catch {
       return { kind: 'invalid', error: 'malformed json' };
     }
-    const typed = wixTypedEventSchema.safeParse(event);
-    if (!typed.success)
-      return { kind: 'invalid', error: 'invalid envelope', issues: toEnvelopeIssues(typed.error) };
+    const typed = parseWixTypedEvent(event);
+    if (!typed.success) return { kind: 'invalid', error: 'invalid envelope', issues: typed.issues };
     if (!isHandledWixType(typed.data.type)) return { kind: 'ignore', topic: typed.data.type };
-    const envelope = wixEnvelopeSchema.safeParse(event);
-    if (!envelope.success)
-      return { kind: 'invalid', error: 'invalid envelope', issues: toEnvelopeIssues(envelope.error) };
+    const envelope = parseWixEnvelope(event);
+    if (!envelope.success) return { kind: 'invalid', error: 'invalid envelope', issues: envelope.issues };
     return { kind: 'queue', topic: envelope.data.type, deliveryKey: wixDeliveryKey(envelope.data) };
   },
 };

@@ -68,4 +68,37 @@ describe('credential lists', () => {
   it('treats an unset or empty variable as no tokens', () => {
     expect(parseSecrets({ SEVI_WEBHOOK_TOKENS: '' }).SEVI_WEBHOOK_TOKENS).toEqual([]);
   });
+
+  it('trims each entry and keeps the keys in their order, lists defaulting to none', () => {
+    expect(parseSecrets({ SEVI_WEBHOOK_TOKENS: [` ${A} `], RECHARGE_API_TOKEN: 'api' }, 'secret')).toEqual({
+      RECHARGE_WEBHOOK_SECRETS: [],
+      RECHARGE_API_TOKEN: 'api',
+      WIX_CASHIER_PAY_TOKENS: [],
+      SEVI_WEBHOOK_TOKENS: [A],
+    });
+  });
+
+  it("names each key of the wrong type once, in the keys' order, with no value", () => {
+    expect(() =>
+      parseSecrets(
+        {
+          ORDER_SYSTEM_SECRET: ['order-system-secret-in-a-list-0001'],
+          SEVI_WEBHOOK_TOKENS: [A, 42],
+          RECHARGE_WEBHOOK_SECRETS: { token: A },
+          RECHARGE_API_TOKEN: 7,
+        },
+        'secret',
+      ),
+    ).toThrow(
+      new ConfigError(
+        'invalid credentials: RECHARGE_WEBHOOK_SECRETS, RECHARGE_API_TOKEN, SEVI_WEBHOOK_TOKENS, ORDER_SYSTEM_SECRET',
+      ),
+    );
+  });
+
+  it('refuses a short order-system secret with its own hint', () => {
+    expect(() => parseSecrets({ ORDER_SYSTEM_SECRET: 'too-short-for-hmac' })).toThrow(
+      'invalid credentials: ORDER_SYSTEM_SECRET (shorter than 32 characters)',
+    );
+  });
 });

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { makeHandler } from '../../../functions/ingest/handler';
 import { SAMPLES } from '../../../scripts/samples/index';
 import { rechargeDeliveryKey } from '../../../shared/providers/recharge/delivery-key';
-import { rechargeEnvelopeSchema } from '../../../shared/providers/recharge/envelope';
+import { rechargeEnvelopeSchema } from '../../../shared/providers/recharge/envelope-schema';
 import { seviDeliveryKey } from '../../../shared/providers/sevi/delivery-key';
-import { seviEnvelopeSchema } from '../../../shared/providers/sevi/envelope';
+import { seviEnvelopeSchema } from '../../../shared/providers/sevi/envelope-schema';
 import { wixDeliveryKey } from '../../../shared/providers/wix-cashier-pay/delivery-key';
-import { wixEnvelopeSchema } from '../../../shared/providers/wix-cashier-pay/envelope';
+import { wixEnvelopeSchema } from '../../../shared/providers/wix-cashier-pay/envelope-schema';
 import { fakeDeps, proxyEvent, rechargeSignatureHeader } from '../../support/signing';
 
 function requestFor(sample: (typeof SAMPLES)[number]) {
