@@ -90,6 +90,11 @@ const environment = fc.oneof(
 );
 
 describe('the ingest settings', () => {
+  it('cover every setting the schema defines (a new one must be read by the plain code and tried here)', () => {
+    const defined = Object.keys(ingestEnvSchema.shape).sort();
+    expect(NAMES.filter((name) => name !== 'SOMETHING_ELSE').sort()).toEqual(defined);
+  });
+
   it('are what ingestEnvSchema gives, for any environment', () => {
     fc.assert(
       fc.property(environment, (env) => {
