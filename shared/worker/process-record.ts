@@ -389,8 +389,9 @@ async function converge(
   setStep('apply-event');
   let result: ReturnType<typeof applyOrderEvent> | undefined;
   let attached = false;
-  // Saving the event also claims create-order when the order must exist externally and does not:
-  // the create then carries exactly the state this write saved (no re-read).
+  // Otherwise (or when no id was taken for it), saving the event also claims create-order when the
+  // order must exist externally and does not: the create then carries exactly the state this write
+  // saved (no re-read).
   await steps.update((stored) => {
     result = applyOrderEvent(stored, event, delivery);
     const draft = structuredClone(result.record);
