@@ -81,20 +81,7 @@ describe('doctor --aws: alarms in ALARM', () => {
   const saved: Partial<Record<(typeof VARS)[number], string>> = {};
   const check = DOCTOR_CHECKS.filter((c) => c.name === 'alarms in ALARM');
 
-  async function doctor(args: string[] = []): Promise<{ code: number; out: string }> {
-    let out = '';
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += String(chunk);
-      return true;
-    });
-    const announce = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      return { code: await runDoctor(['--aws', ...args], check), out };
-    } finally {
-      write.mockRestore();
-      announce.mockRestore();
-    }
-  }
+  const doctor = (args: string[] = []) => runChecks(check, args);
 
   beforeAll(async () => {
     moto = await startMoto();
